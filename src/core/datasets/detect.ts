@@ -1,0 +1,73 @@
+// Recognises the three dataset layouts (DATASETS.md) from a folder the user picked.
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError, type DatasetKind } from '../../shared/api';
+
+/** Where each kind of file lives, relative to the dataset root. null when that part is absent. */
+export interface Layout {
+  rgbDir: string;
+  labelDir: string | null;
+  depthDir: string | null;
+  cameraDir: string | null;
+}
+
+export interface Detected {
+  kind: DatasetKind;
+  root: string;
+  layout: Layout;
+}
+
+const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
+const firstDir = (root: string, candidates: string[]): string | null =>
+  candidates.find((c) => isDir(join(root, c))) ?? null;
+
+function detectCityscapes(root: string): Detected | null {
+  const rgbDir = firstDir(root, ['leftImg8bit', 'leftImg8bit_trainvaltest/leftImg8bit']);
+  if (!rgbDir) return null;
+  return {
+    kind: 'cityscapes',
+    root,
+    layout: {
+      rgbDir,
+      labelDir: firstDir(root, ['gtFine', 'gtFine_trainvaltest/gtFine']),
+      depthDir: firstDir(root, ['disparity', 'disparity_trainvaltest/disparity']),
+      cameraDir: firstDir(root, ['camera', 'camera_trainvaltest/camera']),
+    },
+  };
+}
+
+function detectGta5(root: string): Detected | null {
+  if (!isDir(join(root, 'images')) || !isDir(join(root, 'labels'))) return null;
+  return {
+    kind: 'gta5',
+    root,
+    layout: { rgbDir: 'images', labelDir: 'labels', depthDir: firstDir(root, ['disparity']), cameraDir: null },
+  };
+}
+
+function detectSynthia(root: string): Detected | null {
+  if (!isDir(join(root, 'RGB')) || !isDir(join(root, 'GT', 'LABELS'))) return null;
+  return {
+    kind: 'synthia',
+    root,
+    layout: { rgbDir: 'RGB', labelDir: 'GT/LABELS', depthDir: firstDir(root, ['Depth/Depth']), cameraDir: null },
+  };
+}
+
+export const EXPECTED_LAYOUTS =
+  'a Cityscapes folder (leftImg8bit/ with gtFine/, or the parent of leftImg8bit_trainvaltest/ and gtFine_trainvaltest/), ' +
+  'a GTA5 folder (images/ and labels/) or a SYNTHIA-RAND-CITYSCAPES folder (RGB/ and GT/LABELS/)';
+
+/** `folder` must be an absolute, resolved path. Throws a UserError naming what was expected. */
+export function detectDataset(folder: string): Detected {
+  if (!existsSync(folder)) throw new UserError(`${folder} does not exist. Pick ${EXPECTED_LAYOUTS}.`);
+  if (!statSync(folder).isDirectory()) throw new UserError(`${folder} is a file, not a folder. Pick ${EXPECTED_LAYOUTS}.`);
+  const found = detectCityscapes(folder) ?? detectGta5(folder) ?? detectSynthia(folder);
+  if (found) return found;
+  // The user picked the leftImg8bit folder itself: its parent is the Cityscapes root.
+  if (basename(folder) === 'leftImg8bit') {
+    const parentFound = detectCityscapes(dirname(folder));
+    if (parentFound) return parentFound;
+  }
+  throw new UserError(`${folder} is not a dataset folder the workbench knows: expected ${EXPECTED_LAYOUTS}.`);
+}

@@ -1,0 +1,199 @@
+// Lists every image of a detected dataset with its split, city, size and companion files, reading only PNG
+// headers. Bad files become problems; the rest is returned.
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { ImportProblem, Split } from '../../shared/api';
+import type { Detected } from './detect';
+import { readPngInfo, type PngInfo } from './pngHeader';
+
+export interface ScannedImage {
+  split: Split;
+  city: string;
+  name: string;
+  rgbPath: string;
+  labelPath: string | null;
+  depthPath: string | null;
+  cameraPath: string | null;
+  width: number;
+  height: number;
+  /** Size and mtime of the RGB file: changes when the file does (keys cached thumbnails). */
+  rgbStamp: string;
+}
+
+export interface ScanResult {
+  images: ScannedImage[];
+  problems: ImportProblem[];
+}
+
+export interface ScanOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  concurrency?: number;
+}
+
+interface Candidate {
+  split: Split;
+  city: string;
+  name: string;
+  rgb: string;
+  label: string | null;
+  depth: string | null;
+  camera: string | null;
+  /** Whether a missing label file is a problem (GTA5/SYNTHIA pairs) or normal (Cityscapes test, dash-cam). */
+  labelRequired: boolean;
+}
+
+const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Promise<Candidate[]> {
+  const { root, layout } = d;
+  const out: Candidate[] = [];
+  for (const entry of await listDir(join(root, layout.rgbDir))) {
+    if (!(SPLITS as readonly string[]).includes(entry)) {
+      problems.push({ file: join(layout.rgbDir, entry), error: 'skipped: not one of the splits train, val, test' });
+      continue;
+    }
+    const split = entry as Split;
+    for (const city of await listDir(join(root, layout.rgbDir, split))) {
+      for (const file of await listDir(join(root, layout.rgbDir, split, city))) {
+        if (!file.endsWith('_leftImg8bit.png')) continue;
+        const stem = file.slice(0, -'_leftImg8bit.png'.length);
+        const at = (dir: string | null, suffix: string) => (dir ? join(dir, split, city, `${stem}${suffix}`) : null);
+        out.push({
+          split,
+          city,
+          name: stem,
+          rgb: join(layout.rgbDir, split, city, file),
+          // Cityscapes test labels are all zero: there is no ground truth to use.
+          label: split === 'test' ? null : at(layout.labelDir, '_gtFine_labelIds.png'),
+          depth: at(layout.depthDir, '_disparity.png'),
+          camera: at(layout.cameraDir, '_camera.json'),
+          labelRequired: false,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+async function pairedCandidates(d: Detected, city: string): Promise<Candidate[]> {
+  const { layout } = d;
+  const files = (await listDir(join(d.root, layout.rgbDir))).filter((f) => f.toLowerCase().endsWith('.png'));
+  return files.map((file) => ({
+    split: 'train' as const,
+    city,
+    name: file.slice(0, -4),
+    rgb: join(layout.rgbDir, file),
+    label: layout.labelDir ? join(layout.labelDir, file) : null,
+    depth: layout.depthDir ? join(layout.depthDir, file) : null,
+    camera: null,
+    labelRequired: true,
+  }));
+}
+
+const sizeText = (i: PngInfo): string => `${i.width}x${i.height}`;
+
+async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem[]): Promise<ScannedImage | null> {
+  const abs = (p: string) => join(d.root, p);
+  let rgb: PngInfo;
+  let rgbStamp: string;
+  try {
+    rgb = await readPngInfo(abs(c.rgb));
+    if (rgb.channels < 3 && rgb.colorType !== 3) throw new Error(`expected a colour image, found ${rgb.channels} channel(s)`);
+    const s = await stat(abs(c.rgb));
+    rgbStamp = `${s.size}-${Math.round(s.mtimeMs)}`;
+  } catch (error) {
+    problems.push({ file: c.rgb, error: (error as Error).message });
+    return null;
+  }
+
+  let labelPath: string | null = null;
+  if (c.label) {
+    if (!(await exists(abs(c.label)))) {
+      if (c.labelRequired) problems.push({ file: c.label, error: 'missing: the image is imported without labels' });
+    } else {
+      try {
+        const label = await readPngInfo(abs(c.label));
+        if (label.width !== rgb.width || label.height !== rgb.height) {
+          throw new Error(`size mismatch: label is ${sizeText(label)} but the image is ${sizeText(rgb)}`);
+        }
+        labelPath = c.label;
+      } catch (error) {
+        problems.push({ file: c.label, error: `${(error as Error).message}; the image is imported without labels` });
+      }
+    }
+  }
+
+  let depthPath: string | null = null;
+  if (c.depth && (await exists(abs(c.depth)))) {
+    try {
+      const depth = await readPngInfo(abs(c.depth));
+      if (depth.bitDepth !== 16) throw new Error(`expected a 16-bit depth PNG, found ${depth.bitDepth}-bit`);
+      if (c.camera && !(await exists(abs(c.camera)))) throw new Error('the camera file needed to turn disparity into depth is missing');
+      depthPath = c.depth;
+    } catch (error) {
+      problems.push({ file: c.depth, error: `${(error as Error).message}; the image is imported without depth` });
+    }
+  }
+
+  return {
+    split: c.split,
+    city: c.city,
+    name: c.name,
+    rgbPath: c.rgb,
+    labelPath,
+    depthPath,
+    cameraPath: depthPath ? c.camera : null,
+    width: rgb.width,
+    height: rgb.height,
+    rgbStamp,
+  };
+}
+
+export async function scanDataset(d: Detected, options: ScanOptions = {}): Promise<ScanResult> {
+  const problems: ImportProblem[] = [];
+  const candidates =
+    d.kind === 'cityscapes' ? await cityscapesCandidates(d, problems) : await pairedCandidates(d, d.kind);
+  const results: (ScannedImage | null)[] = new Array(candidates.length).fill(null);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < candidates.length) {
+      options.signal?.throwIfAborted();
+      const index = next++;
+      results[index] = await checkCandidate(d, candidates[index]!, problems);
+      done++;
+      if (done % 50 === 0 || done === candidates.length) options.onProgress?.(done, candidates.length);
+    }
+  };
+  options.onProgress?.(0, candidates.length);
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  problems.sort((a, b) => a.file.localeCompare(b.file));
+  return { images: results.filter((r): r is ScannedImage => r !== null), problems };
+}
+
+/** Paths stored in the database use forward slashes on every OS. */
+export function toStoredPath(path: string): string {
+  return path.split(sep).join('/');
+}
+
+export function relativeTo(root: string, path: string): string {
+  return toStoredPath(relative(root, path));
+}

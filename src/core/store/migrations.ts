@@ -1,0 +1,62 @@
+// Numbered schema migrations. Migration N brings a project from schema N-1 to N; never edit a released one,
+// add the next number instead. PRAGMA user_version holds the schema number.
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'datasets and images',
+    sql: `
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('cityscapes', 'gta5', 'synthia')),
+        role TEXT NOT NULL CHECK (role IN ('source', 'target')),
+        root TEXT NOT NULL UNIQUE,
+        layout TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+      );
+      CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        split TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+        city TEXT NOT NULL,
+        name TEXT NOT NULL,
+        rgb_path TEXT NOT NULL,
+        label_path TEXT,
+        depth_path TEXT,
+        camera_path TEXT,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        UNIQUE (dataset_id, rgb_path)
+      );
+      CREATE INDEX images_by_dataset ON images(dataset_id, split, city);
+    `,
+  },
+  {
+    version: 2,
+    description: 'import problems, missing-file flag, file stamps for the thumbnail cache',
+    sql: `
+      CREATE TABLE import_problems (
+        id INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        file TEXT NOT NULL,
+        error TEXT NOT NULL
+      );
+      CREATE INDEX import_problems_by_dataset ON import_problems(dataset_id);
+      ALTER TABLE images ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE images ADD COLUMN rgb_stamp TEXT NOT NULL DEFAULT '';
+    `,
+  },
+];
+
+export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

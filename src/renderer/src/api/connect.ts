@@ -1,0 +1,27 @@
+// Picks the transport: the preload's bridge in Electron, a WebSocket to the local server in web mode.
+// The rest of the renderer only sees CordaApi and imageUrl().
+import { IMAGE_SCHEME, type CordaApi, type ImageVariant } from '../../../shared/api';
+import { createWsApi } from './wsClient';
+
+declare global {
+  interface Window {
+    corda?: CordaApi;
+  }
+}
+
+let webToken = '';
+
+export async function connectApi(): Promise<CordaApi> {
+  if (window.corda) return window.corda;
+  const params = new URLSearchParams(window.location.search);
+  webToken = params.get('token') ?? sessionStorage.getItem('corda-token') ?? '';
+  sessionStorage.setItem('corda-token', webToken);
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  return createWsApi(`${scheme}://${window.location.host}/api/ws?token=${encodeURIComponent(webToken)}`);
+}
+
+/** URL of an image asset by id; never a file path. `version` busts the cache when the asset changes. */
+export function imageUrl(imageId: number, variant: ImageVariant): string {
+  if (window.corda) return `${IMAGE_SCHEME}://image/${imageId}/${variant}`;
+  return `/api/image/${imageId}/${variant}?token=${encodeURIComponent(webToken)}`;
+}
