@@ -22,7 +22,30 @@ function electronBinaryPresent() {
   }
 }
 
+// Electron loads native addons built for its own ABI; the CLI, web mode and tests use plain Node's. Build a
+// second copy of better-sqlite3 for Electron beside the normal one (core/store/nativeBinding.ts picks it).
+function buildSqliteForElectron() {
+  const target = join(root, 'native', 'electron', 'better_sqlite3.node');
+  const work = mkdtempSync(join(tmpdir(), 'corda-sqlite-'));
+  try {
+    const source = join(root, 'node_modules', 'better-sqlite3');
+    cpSync(source, work, { recursive: true, filter: (p) => !p.startsWith(join(source, 'build')) });
+    const nodeGyp = process.env.npm_config_node_gyp;
+    const args = ['rebuild', '--release', `--target=${electronVersion}`, '--runtime=electron', '--dist-url=https://electronjs.org/headers'];
+    if (nodeGyp) execFileSync(process.execPath, [nodeGyp, ...args], { cwd: work, stdio: 'inherit' });
+    else execFileSync('npx', ['--yes', 'node-gyp', ...args], { cwd: work, stdio: 'inherit', shell: process.platform === 'win32' });
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(join(work, 'build', 'Release', 'better_sqlite3.node'), target);
+    console.log(`corda: built better-sqlite3 for Electron ${electronVersion} (${target}).`);
+  } catch (error) {
+    console.warn(`corda: could not build better-sqlite3 for Electron (${error.message.split('\n')[0]}); the desktop app will not open projects until \`npm rebuild\` succeeds. Web mode and the CLI are unaffected.`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 if (electronBinaryPresent()) {
+  buildSqliteForElectron();
   console.log(`corda: Electron ${electronVersion} is installed; \`npm start\` opens the desktop window.`);
   process.exit(0);
 }

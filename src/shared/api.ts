@@ -1,6 +1,7 @@
 // The one API contract. Every request and event the renderer, the CLI or the web client can use is declared
 // here with zod schemas; core/service.ts implements it, main/ and server/ carry it, preload/ exposes it.
 import { z } from 'zod';
+import { IMAGE_SCHEME, IPC_EVENT_CHANNEL, IPC_PREFIX, METHOD_NAMES, ipcChannel } from './channels';
 
 export const DatasetKind = z.enum(['cityscapes', 'gta5', 'synthia']);
 export type DatasetKind = z.infer<typeof DatasetKind>;
@@ -113,7 +114,12 @@ export const methods = {
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;
-export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+export { METHOD_NAMES };
+
+// Compile-time check that channels.ts lists exactly the contract's methods, no more, no fewer.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const methodNamesMatch: Same<(typeof METHOD_NAMES)[number], MethodName> = true;
+void methodNamesMatch;
 export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
 export type MethodOutput<M extends MethodName> = z.infer<Methods[M]['output']>;
 
@@ -148,23 +154,14 @@ export type Events = typeof events;
 export type EventName = keyof Events;
 export const EVENT_NAMES = Object.keys(events) as EventName[];
 export type EventPayload<E extends EventName> = z.infer<Events[E]>;
-export interface EventMessage<E extends EventName = EventName> {
-  event: E;
-  payload: EventPayload<E>;
-}
+export type EventMessage = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
 
 /** What the renderer programs against: one async function per method, plus event subscription. */
 export type CordaApi = { [M in MethodName]: (input: MethodInput<M>) => Promise<MethodOutput<M>> } & {
   onEvent(listener: (message: EventMessage) => void): () => void;
 };
 
-/** IPC channel names in Electron: a fixed prefix, one per method. */
-export const IPC_PREFIX = 'corda:';
-export const IPC_EVENT_CHANNEL = 'corda-event';
-export const ipcChannel = (name: MethodName): string => `${IPC_PREFIX}${name}`;
-
-/** Custom protocol scheme through which Electron serves images by id. */
-export const IMAGE_SCHEME = 'corda-img';
+export { IPC_PREFIX, IPC_EVENT_CHANNEL, IMAGE_SCHEME, ipcChannel };
 
 /** An error with a message meant for a person (one sentence saying what to do next). */
 export class UserError extends Error {

@@ -1,7 +1,7 @@
 // Lists every image of a detected dataset with its split, city, size and companion files, reading only PNG
 // headers. Bad files become problems; the rest is returned.
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import type { ImportProblem, Split } from '../../shared/api';
 import type { Detected } from './detect';
 import { readPngInfo, type PngInfo } from './pngHeader';
@@ -192,8 +192,4 @@ export async function scanDataset(d: Detected, options: ScanOptions = {}): Promi
 /** Paths stored in the database use forward slashes on every OS. */
 export function toStoredPath(path: string): string {
   return path.split(sep).join('/');
-}
-
-export function relativeTo(root: string, path: string): string {
-  return toStoredPath(relative(root, path));
 }

@@ -1,0 +1,180 @@
+// `corda`: the workbench from a terminal. Same service as the app; bad input gets one sentence and exit 1.
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError, type DatasetRole } from '../shared/api';
+import { generateDemoData } from '../core/datasets/demo/generate';
+import { createService } from '../core/service';
+import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
+import { startWebServer } from '../server/webServer';
+import { APP_VERSION } from '../core/version';
+import { rendererDir } from './paths';
+
+const USAGE = `corda ${APP_VERSION}: the CorDA workbench from a terminal
+
+usage:
+  corda demo-data OUT [--images N] [--size WxH] [--seed S] [--synthia]
+  corda init DIR
+  corda import FOLDER --project DIR [--role source|target] [--json]
+  corda datasets --project DIR [--json]
+  corda serve [--project DIR] [--port P] [--host H]   (no --project: the demo project in your data folder)
+`;
+
+class UsageError extends UserError {}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.replace(/\.$/, '')}. Run \`corda --help\` for usage.`);
+  }
+}
+
+function intOption(value: string | undefined, name: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${value}".`);
+  return n;
+}
+
+function requireProject(project: string | undefined): string {
+  if (!project) throw new UsageError('--project DIR is required: the folder of the workbench project.');
+  return resolve(project);
+}
+
+function stderrProgress(label: string) {
+  let last = 0;
+  return (phase: string, done: number, total: number) => {
+    const now = Date.now();
+    if (now - last < 250 && done !== total) return;
+    last = now;
+    process.stderr.write(`${label} ${phase}: ${done}/${total}${process.stderr.isTTY ? '\r' : '\n'}`);
+  };
+}
+
+async function demoData(args: string[]) {
+  const { values, positionals } = parse(args, {
+    images: { type: 'string' }, size: { type: 'string' }, seed: { type: 'string' }, synthia: { type: 'boolean' },
+  });
+  const out = positionals[0];
+  if (!out) throw new UsageError('demo-data needs an output folder: corda demo-data OUT.');
+  const size = (values.size ?? '512x256').match(/^(\d+)x(\d+)$/);
+  if (!size || Number(size[1]) < 32 || Number(size[2]) < 32) throw new UsageError(`--size must look like 512x256 (each side at least 32), got "${values.size}".`);
+  const started = performance.now();
+  const result = await generateDemoData(resolve(out), {
+    images: intOption(values.images, 'images', 24, 1),
+    width: Number(size[1]),
+    height: Number(size[2]),
+    seed: intOption(values.seed, 'seed', 1),
+    synthia: values.synthia ?? false,
+    onProgress: (done, total) => stderrProgress('demo-data')('generating', done, total),
+  });
+  console.log(JSON.stringify({ ...result, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) }));
+}
+
+async function init(args: string[]) {
+  const { positionals } = parse(args, {});
+  if (!positionals[0]) throw new UsageError('init needs a folder: corda init DIR.');
+  const service = createService({ projectDir: positionals[0], transport: 'cli', create: true });
+  console.log(`Project ready in ${service.projectDir}.`);
+  service.close();
+}
+
+async function importCommand(args: string[]) {
+  const { values, positionals } = parse(args, { project: { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' } });
+  if (!positionals[0]) throw new UsageError('import needs a dataset folder: corda import FOLDER --project DIR.');
+  if (values.role !== undefined && values.role !== 'source' && values.role !== 'target') {
+    throw new UsageError(`--role must be source or target, got "${values.role}".`);
+  }
+  const service = createService({ projectDir: requireProject(values.project), transport: 'cli', create: true });
+  const progress = stderrProgress('import');
+  const off = service.onEvent((m) => m.event === 'jobProgress' && progress(m.payload.phase, m.payload.done, m.payload.total));
+  try {
+    const started = performance.now();
+    const result = await service.call('importDataset', { folder: positionals[0], role: values.role as DatasetRole | undefined });
+    const seconds = (performance.now() - started) / 1000;
+    if (values.json) {
+      console.log(JSON.stringify(result));
+    } else {
+      const { train, val, test } = result.counts;
+      console.log(
+        `Imported ${result.kind} as ${result.role} (dataset ${result.datasetId}) in ${seconds.toFixed(2)} s: ` +
+          `${train} train, ${val} val, ${test} test; ${result.withLabels} with labels, ${result.withDepth} with depth.`,
+      );
+      for (const p of result.problems) console.log(`  problem: ${p.file}: ${p.error}`);
+    }
+  } finally {
+    off();
+    service.close();
+  }
+}
+
+async function datasets(args: string[]) {
+  const { values } = parse(args, { project: { type: 'string' }, json: { type: 'boolean' } });
+  const service = createService({ projectDir: requireProject(values.project), transport: 'cli' });
+  try {
+    const list = await service.call('listDatasets', {});
+    if (values.json) return console.log(JSON.stringify(list));
+    for (const d of list) {
+      console.log(`${d.id}\t${d.kind}\t${d.role}\t${d.counts.train}/${d.counts.val}/${d.counts.test}\t${d.root}`);
+    }
+  } finally {
+    service.close();
+  }
+}
+
+async function serve(args: string[]) {
+  const { values } = parse(args, { project: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+  const host = values.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !process.env.CORDA_ALLOW_REMOTE) {
+    throw new UsageError(`Refusing to listen on ${host}: web mode serves your files, so it stays on this machine (127.0.0.1).`);
+  }
+  let projectDir = values.project ? resolve(values.project) : defaultProjectDir();
+  if (!values.project) await ensureDemoProject(projectDir, (line) => console.log(line));
+  const service = createService({ projectDir, transport: 'web' });
+  const server = await startWebServer({ service, rendererDir: rendererDir(), port: intOption(values.port, 'port', 0), host });
+  console.log(`CorDA workbench (web mode) for project ${service.projectDir}`);
+  console.log(`Open ${server.url}`);
+  const stop = () => {
+    void server.close().then(() => {
+      service.close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  projectDir = service.projectDir;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  'demo-data': demoData,
+  init,
+  import: importCommand,
+  datasets,
+  serve,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    console.log(APP_VERSION);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`Unknown command "${command}". Run \`corda --help\` for the list.`);
+    await run(rest);
+    return 0;
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(`corda: ${error.message}`);
+      return error instanceof UsageError ? 2 : 1;
+    }
+    console.error(`corda: internal error: ${(error as Error).message}. Set CORDA_DEBUG=1 for details and report it.`);
+    if (process.env.CORDA_DEBUG) console.error(error);
+    return 1;
+  }
+}

@@ -1,0 +1,84 @@
+// Files the renderer may display, resolved by image id only: the RGB image (inside its dataset root, checked
+// for containment), and derived files cached in the project (thumbnails, ground-truth overlays).
+import { existsSync, mkdirSync, realpathSync, renameSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import sharp from 'sharp';
+import { UserError, type ImageVariant } from '../../shared/api';
+import { colorizeTrainIds } from '../../shared/labels';
+import type { StoredImage } from '../store/datasetsRepo';
+import { readTrainIds } from './labelsIO';
+
+export const THUMB_WIDTH = 256;
+
+export interface Asset {
+  path: string;
+  mime: string;
+}
+
+/** Resolves a stored relative path inside a dataset root; refuses anything that escapes it (.., symlinks). */
+export function containedPath(root: string, relativePath: string): string {
+  const realRoot = realpathSync(root);
+  const candidate = resolve(realRoot, relativePath);
+  let real: string;
+  try {
+    real = realpathSync(candidate);
+  } catch {
+    throw new UserError(`${candidate} is missing: the dataset changed on disk since it was imported. Import the folder again.`);
+  }
+  if (!real.startsWith(realRoot + sep)) throw new UserError('Refused: that file lies outside the dataset folder.');
+  return real;
+}
+
+async function writeAtomic(path: string, data: Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await writeFile(tmp, data);
+  renameSync(tmp, path);
+}
+
+export class AssetCache {
+  private readonly inFlight = new Map<string, Promise<Asset>>();
+
+  constructor(private readonly cacheDir: string) {}
+
+  async get(image: StoredImage, variant: ImageVariant): Promise<Asset> {
+    if (variant === 'rgb') return { path: containedPath(image.root, image.rgbPath), mime: 'image/png' };
+    if (variant === 'thumb') return this.cached(`thumbs/${image.id}-${image.rgbStamp}.jpg`, 'image/jpeg', () => renderThumb(image));
+    if (!image.labelPath) throw new UserError(`Image ${image.id} has no ground truth to overlay.`);
+    const labelFile = containedPath(image.root, image.labelPath);
+    const s = statSync(labelFile);
+    return this.cached(`overlays/${image.id}-${s.size}-${Math.round(s.mtimeMs)}.png`, 'image/png', () => renderOverlay(image, labelFile));
+  }
+
+  private cached(relative: string, mime: string, render: () => Promise<Buffer>): Promise<Asset> {
+    const path = join(this.cacheDir, relative);
+    if (existsSync(path)) return Promise.resolve({ path, mime });
+    let pending = this.inFlight.get(path);
+    if (!pending) {
+      pending = (async () => {
+        mkdirSync(join(path, '..'), { recursive: true });
+        await writeAtomic(path, await render());
+        return { path, mime };
+      })().finally(() => this.inFlight.delete(path));
+      this.inFlight.set(path, pending);
+    }
+    return pending;
+  }
+}
+
+function renderThumb(image: StoredImage): Promise<Buffer> {
+  return sharp(containedPath(image.root, image.rgbPath))
+    .resize({ width: THUMB_WIDTH, withoutEnlargement: true })
+    .jpeg({ quality: 78 })
+    .toBuffer();
+}
+
+async function renderOverlay(image: StoredImage, labelFile: string): Promise<Buffer> {
+  const map = await readTrainIds(labelFile, image.kind);
+  const rgba = colorizeTrainIds(map.data);
+  return sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), {
+    raw: { width: map.width, height: map.height, channels: 4 },
+  })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}

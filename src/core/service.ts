@@ -1,0 +1,149 @@
+// One object implementing the API contract (src/shared/api.ts) for one open project. Electron's main process,
+// the web-mode server and the CLI all call it; `call` validates every input against the contract first.
+import { basename, join, resolve } from 'node:path';
+import {
+  UserError,
+  parseInput,
+  type EventMessage,
+  type EventName,
+  type EventPayload,
+  type ImageVariant,
+  type MethodName,
+  type MethodOutput,
+  type Methods,
+} from '../shared/api';
+import type { z } from 'zod';
+import { AssetCache, type Asset } from './datasets/assets';
+import { importDataset } from './datasets/importDataset';
+import { openProjectDb, schemaVersion, type Db } from './store/db';
+import * as repo from './store/datasetsRepo';
+import { JobRunner } from './jobs/jobs';
+import { APP_VERSION } from './version';
+
+export type Transport = 'electron' | 'web' | 'cli';
+
+export interface ServiceOptions {
+  projectDir: string;
+  transport: Transport;
+  /** A native folder picker, where the host has one (Electron). */
+  pickFolder?: () => Promise<string | null>;
+  /** Create the project when the folder holds none. */
+  create?: boolean;
+}
+
+export type Handlers = {
+  [M in MethodName]: (input: z.infer<Methods[M]['input']>) => Promise<MethodOutput<M>>;
+};
+
+export interface Service {
+  readonly projectDir: string;
+  readonly db: Db;
+  /** Validates `input` against the contract, then runs the method. */
+  call<M extends MethodName>(name: M, input: unknown): Promise<MethodOutput<M>>;
+  imageAsset(imageId: number, variant: ImageVariant): Promise<Asset>;
+  onEvent(listener: (message: EventMessage) => void): () => void;
+  close(): void;
+}
+
+export function createService(options: ServiceOptions): Service {
+  const projectDir = resolve(options.projectDir);
+  const db = openProjectDb(projectDir, { create: options.create });
+  const listeners = new Set<(message: EventMessage) => void>();
+  const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => {
+    for (const listener of listeners) listener({ event, payload } as EventMessage);
+  };
+  const jobs = new JobRunner({
+    progress: (p) => emit('jobProgress', p),
+    finished: (f) => emit('jobFinished', f),
+  });
+  const assets = new AssetCache(join(projectDir, 'cache'));
+
+  const requireImage = (imageId: number) => {
+    const image = repo.getImage(db, imageId);
+    if (!image) throw new UserError(`There is no image ${imageId} in this project.`);
+    return image;
+  };
+  const requireDataset = (datasetId: number) => {
+    const dataset = repo.getDataset(db, datasetId);
+    if (!dataset) throw new UserError(`There is no dataset ${datasetId} in this project.`);
+    return dataset;
+  };
+
+  const handlers: Handlers = {
+    getAppInfo: async () => ({
+      version: APP_VERSION,
+      projectDir,
+      projectName: basename(projectDir),
+      schemaVersion: schemaVersion(db),
+      transport: options.transport === 'electron' ? 'electron' : 'web',
+      canPickFolder: Boolean(options.pickFolder),
+    }),
+    listDatasets: async () => repo.listDatasets(db).map(({ layout: _layout, ...d }) => d),
+    importDataset: async ({ folder, role }) => {
+      const result = await jobs.run('import', (ctx) =>
+        importDataset(db, folder, {
+          role,
+          projectDir,
+          signal: ctx.signal,
+          onProgress: (phase, done, total) => ctx.progress(phase, done, total),
+        }),
+      );
+      emit('datasetsChanged', { datasetId: result.datasetId });
+      return result;
+    },
+    listImportProblems: async ({ datasetId }) => {
+      requireDataset(datasetId);
+      return repo.listImportProblems(db, datasetId);
+    },
+    listImages: async (filter) => {
+      requireDataset(filter.datasetId);
+      return repo.listImages(db, filter);
+    },
+    getImage: async ({ imageId }) => {
+      const { cameraPath: _c, rgbStamp: _s, root: _r, kind: _k, ...detail } = requireImage(imageId);
+      return detail;
+    },
+    generateThumbnails: async ({ datasetId }) => {
+      requireDataset(datasetId);
+      const images = repo.listImages(db, { datasetId });
+      const jobId = jobs.start('thumbnails', async (ctx) => {
+        let done = 0;
+        let next = 0;
+        const worker = async () => {
+          while (next < images.length) {
+            ctx.signal.throwIfAborted();
+            const image = repo.getImage(db, images[next++]!.id);
+            if (image) await assets.get(image, 'thumb').catch(() => undefined);
+            done++;
+            if (done % 10 === 0 || done === images.length) ctx.progress('thumbnails', done, images.length);
+          }
+        };
+        ctx.progress('thumbnails', 0, images.length);
+        await Promise.all([worker(), worker()]);
+      });
+      return { jobId };
+    },
+    cancelJob: async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+    pickFolder: async () => ({ path: options.pickFolder ? await options.pickFolder() : null }),
+  };
+
+  return {
+    projectDir,
+    db,
+    async call(name, input) {
+      const parsed = parseInput(name, input);
+      const handler = handlers[name] as (i: unknown) => Promise<MethodOutput<typeof name>>;
+      return handler(parsed);
+    },
+    imageAsset: (imageId, variant) => assets.get(requireImage(imageId), variant),
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() {
+      jobs.cancelAll();
+      listeners.clear();
+      db.close();
+    },
+  };
+}
