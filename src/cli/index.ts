@@ -16,7 +16,7 @@ usage:
   corda init DIR
   corda import FOLDER --project DIR [--role source|target] [--json]
   corda datasets --project DIR [--json]
-  corda serve [--project DIR] [--port P] [--host H]   (no --project: the demo project in your data folder)
+  corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
 `;
 
 class UsageError extends UserError {}
@@ -128,8 +128,9 @@ async function serve(args: string[]) {
   if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !process.env.CORDA_ALLOW_REMOTE) {
     throw new UsageError(`Refusing to listen on ${host}: web mode serves your files, so it stays on this machine (127.0.0.1).`);
   }
-  let projectDir = values.project ? resolve(values.project) : defaultProjectDir();
-  if (!values.project) await ensureDemoProject(projectDir, (line) => console.log(line));
+  const chosen = values.project ?? process.env.CORDA_PROJECT;
+  const projectDir = chosen ? resolve(chosen) : defaultProjectDir();
+  if (!chosen) await ensureDemoProject(projectDir, (line) => console.log(line));
   const service = createService({ projectDir, transport: 'web' });
   const server = await startWebServer({ service, rendererDir: rendererDir(), port: intOption(values.port, 'port', 0), host });
   console.log(`CorDA workbench (web mode) for project ${service.projectDir}`);
@@ -142,7 +143,6 @@ async function serve(args: string[]) {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  projectDir = service.projectDir;
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
