@@ -2,6 +2,8 @@
 import { METHOD_NAMES, type CordaApi, type EventMessage, type MethodName } from '../../../shared/api';
 import type { WsReply } from '../../../shared/wire';
 
+const CLOSED = 'The connection to the workbench server was closed. Restart `npm start` and reload the page.';
+
 export function createWsApi(url: string): Promise<CordaApi> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
@@ -22,7 +24,7 @@ export function createWsApi(url: string): Promise<CordaApi> {
       else waiter.reject(new Error(msg.error));
     });
     socket.addEventListener('close', () => {
-      for (const waiter of pending.values()) waiter.reject(new Error('The connection to the workbench server was closed. Restart `npm start` and reload the page.'));
+      for (const waiter of pending.values()) waiter.reject(new Error(CLOSED));
       pending.clear();
     });
     socket.addEventListener('error', () => reject(new Error('Could not connect to the workbench server: check that it is running and that the URL has its token.')));
@@ -32,14 +34,16 @@ export function createWsApi(url: string): Promise<CordaApi> {
           listeners.add(listener);
           return () => listeners.delete(listener);
         },
-      } as Partial<CordaApi> & Record<string, unknown>;
+      } as Partial<CordaApi>;
       for (const name of METHOD_NAMES) {
-        api[name] = (input: unknown) =>
+        const call = (input: unknown) =>
           new Promise((res, rej) => {
+            if (socket.readyState !== WebSocket.OPEN) return rej(new Error(CLOSED));
             const id = nextId++;
             pending.set(id, { resolve: res, reject: rej });
             socket.send(JSON.stringify({ id, method: name satisfies MethodName, input: input ?? {} }));
           });
+        (api as Record<string, unknown>)[name] = call;
       }
       resolve(api as CordaApi);
     });

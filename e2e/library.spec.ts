@@ -1,0 +1,129 @@
+// The Library in web mode: datasets, filters, the virtualised grid, the image view with its overlay, and import.
+// The global setup (playwright.config.ts) starts the server on a project with the demo Cityscapes set imported.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+
+function fromSetup(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the specs through playwright.config.ts, whose global setup sets it.`);
+  return value;
+}
+
+async function imageCount(page: Page): Promise<number> {
+  const text = (await page.getByTestId('image-count').textContent()) ?? '';
+  const match = /^([\d,]+) images?$/.exec(text.trim());
+  return match ? Number(match[1]!.replace(/,/g, '')) : Number.NaN;
+}
+
+test('browse, filter, view with overlay, and import datasets', async ({ page }) => {
+  test.setTimeout(120_000);
+  const appUrl = fromSetup('CORDA_E2E_URL');
+  const demoDir = fromSetup('CORDA_E2E_DEMO_DIR');
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+
+  await page.goto(appUrl);
+
+  // The imported Cityscapes demo is the selected target dataset, and its thumbnails show.
+  const datasets = page.getByTestId('dataset-item');
+  await expect(datasets).toHaveCount(1);
+  await expect(datasets.first()).toHaveAttribute('data-role', 'target');
+  await expect(datasets.first()).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('image-count')).toHaveText(/^[1-9][\d,]* images?$/);
+  const total = await imageCount(page);
+  const thumbs = page.getByTestId('thumb');
+  await expect(thumbs.first()).toBeVisible();
+  await expect(thumbs.first().locator('img')).toHaveJSProperty('complete', true);
+
+  // Split filter: fewer images, all of them val.
+  await page.getByTestId('filter-split').selectOption('val');
+  await expect.poll(() => imageCount(page)).toBeLessThan(total);
+  const valCount = await imageCount(page);
+  expect(valCount).toBeGreaterThan(0);
+  expect(await thumbs.evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-split')))).toEqual(
+    Array<string>(await thumbs.count()).fill('val'),
+  );
+
+  // "has labels": every visible thumb has ground truth; then back to all splits, still labelled only.
+  await page.getByTestId('filter-labels').check();
+  await expect.poll(() => imageCount(page)).toBeLessThanOrEqual(valCount);
+  await page.getByTestId('filter-split').selectOption('');
+  await expect.poll(() => imageCount(page)).toBeGreaterThan(1);
+  await expect(page.getByTestId('image-count')).not.toHaveText('Loading…');
+  expect(await thumbs.evaluateAll((cells) => cells.every((cell) => cell.getAttribute('data-has-labels') === 'true'))).toBe(true);
+
+  // Open the first image with Enter on its focused thumb.
+  await thumbs.first().focus();
+  await page.keyboard.press('Enter');
+  const view = page.getByTestId('image-view');
+  await expect(view).toBeVisible();
+  const overlay = page.getByTestId('overlay');
+  await expect(overlay).toBeVisible();
+  await expect(overlay).toHaveJSProperty('complete', true);
+  await expect(view.locator('.image-view__rgb')).toHaveJSProperty('complete', true);
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: 'artifacts/e2e-library.png', fullPage: true });
+
+  // Opacity slider drives the overlay's opacity.
+  await expect(overlay).toHaveCSS('opacity', '0.5');
+  const slider = page.getByTestId('overlay-opacity');
+  await slider.focus();
+  await page.keyboard.press('End');
+  await expect(slider).toHaveValue('1');
+  await expect(overlay).toHaveCSS('opacity', '1');
+
+  // Overlay off with the checkbox, on again with the `o` key.
+  await page.getByTestId('overlay-toggle').uncheck();
+  await expect(overlay).toBeHidden();
+  await page.keyboard.press('o');
+  await expect(overlay).toBeVisible();
+  await expect(page.getByTestId('overlay-toggle')).toBeChecked();
+
+  // Next image with the arrow key.
+  const title = page.getByTestId('image-title');
+  const firstTitle = await title.textContent();
+  expect(firstTitle).toMatch(/^1 \/ \d+/);
+  await page.keyboard.press('ArrowRight');
+  await expect(title).not.toHaveText(firstTitle!);
+  await expect(title).toHaveText(/^2 \/ \d+/);
+
+  // Wheel zoom about the cursor changes the zoom level.
+  const zoom = page.getByTestId('zoom-level');
+  const fittedZoom = await zoom.textContent();
+  const viewport = page.getByTestId('image-viewport');
+  const box = (await viewport.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -400);
+  await expect(zoom).not.toHaveText(fittedZoom!);
+  await page.keyboard.press('0');
+  await expect(zoom).toHaveText(fittedZoom!);
+
+  // Escape goes back to the grid, with focus on the image that was open.
+  await page.keyboard.press('Escape');
+  await expect(view).toBeHidden();
+  await expect(page.getByTestId('thumbnail-grid')).toBeVisible();
+  await expect(page.locator('[data-testid="thumb"]:focus')).toHaveAttribute('data-index', '1');
+
+  // Import the GTA5 demo through the path field: a second dataset, as source.
+  await page.getByTestId('open-folder').click();
+  await page.getByTestId('folder-path').fill(join(demoDir, 'gta5'));
+  await page.getByTestId('import-role').selectOption('auto');
+  await page.getByTestId('import-submit').click();
+  await expect(page.getByTestId('import-summary')).toBeVisible({ timeout: 60_000 });
+  await expect(datasets).toHaveCount(2);
+  await expect(page.locator('[data-testid="dataset-item"][data-role="source"]')).toHaveCount(1);
+  await expect(page.locator('[data-testid="dataset-item"][data-role="source"]')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('image-count')).toHaveText(/^[1-9][\d,]* images?$/);
+
+  // A folder that is no dataset: a readable error that names the expected layouts.
+  const notADataset = mkdtempSync(join(tmpdir(), 'corda-e2e-empty-'));
+  mkdirSync(join(notADataset, 'photos'));
+  await page.getByTestId('folder-path').fill(notADataset);
+  await page.getByTestId('import-submit').click();
+  await expect(page.getByTestId('import-error')).toContainText('Cityscapes');
+  await expect(datasets).toHaveCount(2);
+
+  expect(pageErrors).toEqual([]);
+});

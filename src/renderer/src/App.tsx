@@ -1,0 +1,194 @@
+// The Library: datasets in the sidebar, a filtered thumbnail grid, and the image view.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { AppInfo, CordaApi, Dataset, ImageSummary, ImportResult, JobFinished } from '../../shared/api';
+import { ApiContext, errorMessage } from './ApiContext';
+import { ProgressBar } from './components/ProgressBar';
+import { DatasetList } from './library/DatasetList';
+import { Filters, type ImageFilters } from './library/Filters';
+import { ImportPanel } from './library/ImportPanel';
+import { ThumbnailGrid } from './library/ThumbnailGrid';
+import { useJobs } from './useJobs';
+import { ImageView } from './viewer/ImageView';
+
+interface LoadedImages {
+  /** Which query these images answer; when it differs from the current one, a newer list is on its way. */
+  query: string;
+  datasetId: number;
+  images: ImageSummary[];
+}
+
+export function App({ api }: { api: CordaApi }) {
+  const [appInfo, setAppInfo] = useState<AppInfo | null>(null);
+  const [datasets, setDatasets] = useState<Dataset[] | null>(null);
+  const [selectedDatasetId, setSelectedDatasetId] = useState<number | null>(null);
+  const [filters, setFilters] = useState<ImageFilters>({ labelledOnly: false });
+  const [loaded, setLoaded] = useState<LoadedImages | null>(null);
+  const [activeImageId, setActiveImageId] = useState<number | null>(null);
+  const [openImageId, setOpenImageId] = useState<number | null>(null);
+  const [returnedFromViewer, setReturnedFromViewer] = useState(false);
+  const [errors, setErrors] = useState<string[]>([]);
+  const thumbnailJobsStarted = useRef(new Set<number>());
+
+  const reportError = useCallback((error: unknown) => {
+    const message = errorMessage(error);
+    setErrors((current) => (current.includes(message) ? current : [...current, message]));
+  }, []);
+
+  const onJobFinished = useCallback(
+    (finished: JobFinished) => {
+      // A failed import is reported by its own request; thumbnail jobs run in the background and report here.
+      if (finished.kind === 'thumbnails' && finished.status === 'failed') {
+        reportError(`Generating thumbnails failed: ${finished.error ?? 'no reason given'}`);
+      }
+    },
+    [reportError],
+  );
+  const { jobs } = useJobs(api, onJobFinished);
+
+  const reloadDatasets = useCallback(() => {
+    api.listDatasets({}).then((list) => {
+      setDatasets(list);
+      setSelectedDatasetId((current) =>
+        current !== null && list.some((dataset) => dataset.id === current) ? current : defaultDatasetId(list),
+      );
+    }, reportError);
+  }, [api, reportError]);
+
+  useEffect(() => {
+    api.getAppInfo({}).then(setAppInfo, reportError);
+    reloadDatasets();
+    return api.onEvent((message) => {
+      if (message.event === 'datasetsChanged') reloadDatasets();
+    });
+  }, [api, reloadDatasets, reportError]);
+
+  // Pre-generate the selected dataset's thumbnails in the background, once per dataset and session.
+  useEffect(() => {
+    if (selectedDatasetId === null || thumbnailJobsStarted.current.has(selectedDatasetId)) return;
+    thumbnailJobsStarted.current.add(selectedDatasetId);
+    api.generateThumbnails({ datasetId: selectedDatasetId }).catch(reportError);
+  }, [api, selectedDatasetId, reportError]);
+
+  const { split, city, labelledOnly } = filters;
+  const query = JSON.stringify([selectedDatasetId, split, city, labelledOnly]);
+  useEffect(() => {
+    if (selectedDatasetId === null) return;
+    let current = true;
+    api
+      .listImages({ datasetId: selectedDatasetId, split, city, hasLabels: labelledOnly ? true : undefined })
+      .then(
+        (images) => current && setLoaded({ query, datasetId: selectedDatasetId, images }),
+        (error: unknown) => current && reportError(error),
+      );
+    return () => {
+      current = false;
+    };
+  }, [api, selectedDatasetId, split, city, labelledOnly, query, reportError]);
+
+  function selectDataset(datasetId: number) {
+    if (datasetId === selectedDatasetId) return;
+    setSelectedDatasetId(datasetId);
+    setFilters((current) => ({ ...current, city: undefined }));
+    setOpenImageId(null);
+  }
+
+  function onImported(result: ImportResult) {
+    reloadDatasets();
+    selectDataset(result.datasetId);
+  }
+
+  const openImage = useCallback((imageId: number) => {
+    setActiveImageId(imageId);
+    setOpenImageId(imageId);
+  }, []);
+
+  function closeViewer() {
+    setOpenImageId(null);
+    setReturnedFromViewer(true);
+  }
+
+  const selectedDataset = datasets?.find((dataset) => dataset.id === selectedDatasetId) ?? null;
+  const images = loaded?.images ?? null;
+  const stale = loaded !== null && loaded.query !== query;
+  const openIndex = images && openImageId !== null ? images.findIndex((image) => image.id === openImageId) : -1;
+  const thumbnailJob = jobs.filter((job) => job.kind === 'thumbnails').at(-1);
+
+  return (
+    <ApiContext.Provider value={api}>
+      <div className="app">
+        <header className="app-header">
+          <span className="app-header__brand">CorDA workbench</span>
+          <span className="app-header__project" data-testid="project-name" title={appInfo?.projectDir}>
+            {appInfo?.projectName ?? '…'}
+          </span>
+          <span className="app-header__dir muted">{appInfo?.projectDir}</span>
+          <span className="toolbar__spacer" />
+          {appInfo && (
+            <span className="app-header__transport muted">
+              {appInfo.transport === 'web' ? 'web mode' : 'desktop'} · v{appInfo.version}
+            </span>
+          )}
+        </header>
+        {errors.length > 0 && (
+          <div className="error-banner" role="alert" data-testid="error-banner">
+            {errors.map((message) => (
+              <p key={message}>
+                <span>{message}</span>
+                <button
+                  type="button"
+                  className="button button--ghost"
+                  aria-label="Dismiss"
+                  onClick={() => setErrors((current) => current.filter((m) => m !== message))}
+                >
+                  ×
+                </button>
+              </p>
+            ))}
+          </div>
+        )}
+        <div className="app-body">
+          <nav className="sidebar" aria-label="Datasets">
+            <h2 className="sidebar__title">Datasets</h2>
+            <DatasetList datasets={datasets} selectedId={selectedDatasetId} onSelect={selectDataset} />
+            <ImportPanel
+              canPickFolder={appInfo?.canPickFolder ?? false}
+              importJobs={jobs.filter((job) => job.kind === 'import')}
+              onImported={onImported}
+            />
+          </nav>
+          <main className="library">
+            <div className="toolbar library__toolbar">
+              <Filters filters={filters} cities={selectedDataset?.cities ?? []} onChange={setFilters} />
+              <span className="image-count" data-testid="image-count">
+                {images === null || stale ? 'Loading…' : `${images.length.toLocaleString()} image${images.length === 1 ? '' : 's'}`}
+              </span>
+              <span className="toolbar__spacer" />
+              {thumbnailJob && <ProgressBar progress={thumbnailJob} label="Thumbnails" testId="thumbnail-progress" compact />}
+            </div>
+            {selectedDatasetId === null ? (
+              <p className="library__empty muted">{datasets === null ? 'Loading…' : 'Import a dataset to start.'}</p>
+            ) : images === null ? (
+              <p className="library__empty muted">Loading images…</p>
+            ) : openIndex >= 0 ? (
+              <ImageView images={images} index={openIndex} onNavigate={openImage} onClose={closeViewer} />
+            ) : (
+              <ThumbnailGrid
+                key={loaded?.datasetId}
+                images={images}
+                activeImageId={activeImageId}
+                onActiveChange={setActiveImageId}
+                onOpen={openImage}
+                focusActiveOnMount={returnedFromViewer}
+                stale={stale}
+              />
+            )}
+          </main>
+        </div>
+      </div>
+    </ApiContext.Provider>
+  );
+}
+
+function defaultDatasetId(datasets: Dataset[]): number | null {
+  return (datasets.find((dataset) => dataset.role === 'target') ?? datasets[0])?.id ?? null;
+}

@@ -1,0 +1,27 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { connectApi } from './api/connect';
+import { errorMessage } from './ApiContext';
+import { App } from './App';
+import './styles.css';
+
+const root = createRoot(document.getElementById('root')!);
+
+connectApi().then(
+  (api) =>
+    root.render(
+      <StrictMode>
+        <App api={api} />
+      </StrictMode>,
+    ),
+  (error: unknown) =>
+    root.render(
+      <div className="connect-error" role="alert" data-testid="connect-error">
+        <h1>Could not reach the CorDA workbench</h1>
+        <p>{errorMessage(error)}</p>
+        <button type="button" className="button button--primary" onClick={() => window.location.reload()}>
+          Reload
+        </button>
+      </div>,
+    ),
+);
