@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
+import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { createService } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
 import { startWebServer } from '../server/webServer';
@@ -16,6 +17,7 @@ usage:
   corda init DIR
   corda import FOLDER --project DIR [--role source|target] [--json]
   corda datasets --project DIR [--json]
+  corda eval-files --gt DIR --pred DIR [--format labelIds|trainIds] [--allow-missing] [--json]
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
 `;
 
@@ -145,11 +147,32 @@ async function serve(args: string[]) {
   process.on('SIGTERM', stop);
 }
 
+async function evalFiles(args: string[]) {
+  const { values } = parse(args, {
+    gt: { type: 'string' }, pred: { type: 'string' }, format: { type: 'string' }, 'allow-missing': { type: 'boolean' }, json: { type: 'boolean' },
+  });
+  if (!values.gt || !values.pred) throw new UsageError('eval-files needs --gt DIR (a gtFine tree) and --pred DIR (result PNGs).');
+  const format = values.format ?? 'labelIds';
+  if (format !== 'labelIds' && format !== 'trainIds') throw new UsageError(`--format must be labelIds or trainIds, got "${format}".`);
+  const progress = stderrProgress('eval-files');
+  const result = await evaluateFiles({
+    gtDir: resolve(values.gt),
+    predDir: resolve(values.pred),
+    format,
+    allowMissing: values['allow-missing'] ?? false,
+    onProgress: (done, total) => progress('evaluating', done, total),
+  });
+  if (values.json) return console.log(JSON.stringify(result.metrics));
+  console.log(`${result.images} images evaluated${result.missing.length ? `, ${result.missing.length} without prediction` : ''}`);
+  console.log(formatMetricsTable(result.metrics));
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'demo-data': demoData,
   init,
   import: importCommand,
   datasets,
+  'eval-files': evalFiles,
   serve,
 };
 

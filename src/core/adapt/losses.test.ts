@@ -1,0 +1,85 @@
+import * as tf from '../model/tf';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { berHu, crossEntropy, depthDiscrepancyWeight, difficultyMap, stopGradient, validDepthMask, weightedCrossEntropy } from './losses';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const close = (a: number, b: number, eps = 1e-5) => expect(Math.abs(a - b)).toBeLessThan(eps);
+
+/** logits [1, 1, n, 19] with one chosen class score per pixel, the rest 0. */
+function logits(pixels: { cls: number; score: number }[]): tf.Tensor4D {
+  const data = new Float32Array(pixels.length * 19);
+  pixels.forEach((p, i) => (data[i * 19 + p.cls] = p.score));
+  return tf.tensor4d(data, [1, 1, pixels.length, 19]);
+}
+
+describe('cross-entropy', () => {
+  it('averages over valid pixels and skips the ignore label', async () => {
+    const l = logits([{ cls: 0, score: 2 }, { cls: 1, score: 0 }, { cls: 2, score: 5 }]);
+    const labels = tf.tensor3d([0, 1, 255], [1, 1, 3], 'int32');
+    // Pixel 0: logsumexp = log(e^2 + 18), CE = that − 2. Pixel 1: all zero → log 19. Pixel 2 ignored.
+    const expected = (Math.log(Math.exp(2) + 18) - 2 + Math.log(19)) / 2;
+    close((await crossEntropy(l, labels).data())[0]!, expected);
+  });
+
+  it('weights per pixel and averages over all pixels', async () => {
+    const l = logits([{ cls: 0, score: 0 }, { cls: 0, score: 0 }]);
+    const labels = tf.tensor3d([3, 255], [1, 1, 2], 'int32');
+    const w = tf.tensor3d([0.5, 1], [1, 1, 2]);
+    close((await weightedCrossEntropy(l, labels, w).data())[0]!, (0.5 * Math.log(19)) / 2);
+  });
+});
+
+describe('BerHu', () => {
+  it('is L1 below c = 0.2·max(e) and (e² + c²)/2c above, over valid pixels only', async () => {
+    const pred = tf.tensor1d([1.5, 2.0, 3.0, 10.0, 7]);
+    const gt = tf.tensor1d([1.5, 2.5, 8.0, 1.0, 5]);
+    // e = [0, 0.5, 5, 9 (gt 1.0 = invalid → masked), 2] → valid e = [0, 0.5, 5, 2], c = 0.2·5 = 1.
+    const c = 1;
+    const expected = (0 + 0.5 + (25 + c * c) / (2 * c) + (4 + c * c) / (2 * c)) / 4;
+    close((await berHu(pred, gt).data())[0]!, expected);
+  });
+
+  it('is 0 when no pixel is valid and treats c as a constant in the gradient', async () => {
+    expect((await berHu(tf.tensor1d([3, 4]), tf.tensor1d([1, 1])).data())[0]).toBe(0);
+    const gt = tf.tensor1d([0, 0]);
+    const grad = tf.grad((p: tf.Tensor) => berHu(p, gt))(tf.tensor1d([1, 5]));
+    // e = [1, 5], c = 1: d/dp of e is 1 (e ≤ c, p=1) and e/c = 5 (quadratic part) for p=5, each / 2 pixels.
+    expect(Array.from(await grad.data())).toEqual([0.5, 2.5]);
+  });
+});
+
+describe('stopGradient', () => {
+  it('passes the value and blocks the gradient', async () => {
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, stopGradient(x))))(tf.tensor1d([2, 3]));
+    expect(Array.from(await g.data())).toEqual([2, 3]);
+  });
+});
+
+describe('depth weighting', () => {
+  it('marks 1.0 as invalid depth', async () => {
+    expect(Array.from(await validDepthMask(tf.tensor1d([1, 1.00001, 2, 0.5])).data())).toEqual([0, 0, 1, 1]);
+  });
+
+  it('downweights pixels where the source and target depth heads disagree, normalised per image', async () => {
+    // Per image of 2 pixels: d = 4; Δ = 0 → s = 1.001 → clip 1; Δ = 2 → s = 0.501; invalid d (1.0) → 1.
+    const src = tf.tensor3d([4, 6, 5, 5], [2, 1, 2]);
+    const tgt = tf.tensor3d([4, 4, 1, 9], [2, 1, 2]);
+    const d = tf.tensor3d([4, 4, 1, 4], [2, 1, 2]);
+    const w = Array.from(await depthDiscrepancyWeight(src, tgt, d).data());
+    const a = [1, 0.501];
+    const meanA = (a[0]! + a[1]!) / 2;
+    // Image 2: pixel 0 invalid → 1; pixel 1 Δ = 4 → s = 0.001.
+    const b = [1, 0.001];
+    const meanB = (b[0]! + b[1]!) / 2;
+    [a[0]! / meanA, a[1]! / meanA, b[0]! / meanB, b[1]! / meanB].forEach((v, i) => close(w[i]!, v, 1e-5));
+  });
+
+  it('turns the same discrepancy into a difficulty in [0, 1]', async () => {
+    const diff = Array.from(await difficultyMap(tf.tensor3d([4, 6, 0], [1, 1, 3]), tf.tensor3d([4, 4, 9], [1, 1, 3]), tf.tensor3d([4, 4, 3], [1, 1, 3])).data());
+    [0, 0.5, 1].forEach((v, i) => close(diff[i]!, v));
+  });
+});

@@ -1,0 +1,72 @@
+// Loss terms of CORDA.md §3 as tfjs functions (differentiable where a gradient is meant to flow).
+import * as tf from '../model/tf';
+import { IGNORE, NUM_CLASSES } from '../../shared/labels';
+
+/** Identity whose gradient is zero: the value takes part in the loss but is treated as a constant. */
+export const stopGradient = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: (inputs[0] as tf.Tensor).clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as <T extends tf.Tensor>(x: T) => T;
+
+/** Per-pixel cross-entropy [B, H, W] and the valid mask (label ≠ 255) for logits [B, H, W, C]. */
+export function pixelCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D): { ce: tf.Tensor3D; valid: tf.Tensor3D } {
+  const valid = tf.cast(tf.notEqual(labels, IGNORE), 'float32') as tf.Tensor3D;
+  const safeLabels = tf.where(tf.equal(labels, IGNORE), tf.zerosLike(labels), labels) as tf.Tensor3D;
+  const oneHot = tf.oneHot(tf.cast(safeLabels, 'int32'), NUM_CLASSES);
+  const logProbs = tf.logSoftmax(logits);
+  const ce = tf.neg(tf.sum(tf.mul(oneHot, logProbs), -1)) as tf.Tensor3D;
+  return { ce: tf.mul(ce, valid) as tf.Tensor3D, valid };
+}
+
+/** Cross-entropy averaged over valid pixels (source supervision; ignore label 255). */
+export function crossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
+  const { ce, valid } = pixelCrossEntropy(logits, labels);
+  return tf.div(tf.sum(ce), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+}
+
+/** Per-pixel CE times a weight map, averaged over all pixels (the mixed loss, DACS/CorDA). */
+export function weightedCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D, weights: tf.Tensor3D): tf.Scalar {
+  const { ce } = pixelCrossEntropy(logits, labels);
+  return tf.mean(tf.mul(ce, weights)) as tf.Scalar;
+}
+
+/** Pixels whose depth target is valid: 1.0 codes "invalid / too far" (CORDA.md §2), compared with a tolerance. */
+export function validDepthMask(target: tf.Tensor): tf.Tensor {
+  return tf.cast(tf.greater(tf.abs(tf.sub(target, 1)), 1e-4), 'float32');
+}
+
+/**
+ * Reverse Huber: on valid pixels e = |pred − gt|, c = 0.2·max(e) over the batch (no gradient through c);
+ * e where e ≤ c, else (e² + c²) / 2c; averaged over valid pixels. 0 when no pixel is valid.
+ */
+export function berHu(pred: tf.Tensor, target: tf.Tensor, valid: tf.Tensor = validDepthMask(target)): tf.Scalar {
+  const e = tf.mul(tf.abs(tf.sub(pred, target)), valid);
+  const c = tf.maximum(stopGradient(tf.mul(tf.max(e), 0.2)), 1e-6);
+  // e + relu(e − c)² / 2c equals e for e ≤ c and (e² + c²) / 2c above, without a comparison on the tape.
+  const loss = tf.mul(tf.add(e, tf.div(tf.square(tf.relu(tf.sub(e, c))), tf.mul(c, 2))), valid);
+  return tf.div(tf.sum(loss), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+}
+
+/**
+ * Depth-discrepancy weight (CORDA.md §4) per image: s = ReLU(1 − |D_src − D_tgt| / d) + 0.001,
+ * w_d = clip(s + [d invalid], 0, 1), normalised by its per-image mean. Input and output [B, H, W].
+ */
+export function depthDiscrepancyWeight(depthSrc: tf.Tensor3D, depthTgt: tf.Tensor3D, depthTarget: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const delta = tf.abs(tf.sub(depthSrc, depthTgt));
+    const s = tf.add(tf.relu(tf.sub(1, tf.div(delta, tf.maximum(depthTarget, 1e-6)))), 0.001);
+    const invalid = tf.sub(1, validDepthMask(depthTarget));
+    const wd = tf.clipByValue(tf.add(s, invalid), 0, 1);
+    const perImageMean = tf.mean(wd, [1, 2], true);
+    return tf.div(wd, tf.maximum(perImageMean, 1e-6)) as tf.Tensor3D;
+  });
+}
+
+/** Per-pixel difficulty for the workbench: 1 − clip(s, 0, 1) with s from the same discrepancy (CORDA.md §4). */
+export function difficultyMap(depthSrc: tf.Tensor3D, depthTgt: tf.Tensor3D, depthTarget: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const delta = tf.abs(tf.sub(depthSrc, depthTgt));
+    const s = tf.relu(tf.sub(1, tf.div(delta, tf.maximum(depthTarget, 1e-6))));
+    return tf.sub(1, tf.clipByValue(s, 0, 1)) as tf.Tensor3D;
+  });
+}
