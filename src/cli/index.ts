@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
+import { adaptCommand, evalCommand, predictCommand, type CommandHelpers } from './engineCommands';
 import { createService } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
 import { startWebServer } from '../server/webServer';
@@ -17,6 +18,11 @@ usage:
   corda init DIR
   corda import FOLDER --project DIR [--role source|target] [--json]
   corda datasets --project DIR [--json]
+  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
+              [--iters N] [--seed S] [--crop WxH] [--batch B] [--backend NAME] [--from ROUND] [--json]
+  corda adapt --project DIR --resume ROUND [--json]
+  corda eval --project DIR --round ID --json
+  corda predict --project DIR --round ID --image PNG --out PNG
   corda eval-files --gt DIR --pred DIR [--format labelIds|trainIds] [--allow-missing] [--json]
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
 `;
@@ -167,7 +173,16 @@ async function evalFiles(args: string[]) {
   console.log(formatMetricsTable(result.metrics));
 }
 
+const helpers: CommandHelpers = {
+  parse: (args, options) => parse(args, options) as ReturnType<CommandHelpers['parse']>,
+  usage: (message) => new UsageError(message),
+  requireProject,
+};
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  adapt: (args) => adaptCommand(args, helpers),
+  eval: (args) => evalCommand(args, helpers),
+  predict: (args) => predictCommand(args, helpers),
   'demo-data': demoData,
   init,
   import: importCommand,

@@ -41,6 +41,12 @@ export class Sgd {
     });
   }
 
+  /** Replaces the momentum buffers (resume from a checkpoint). */
+  load(buffers: Map<string, tf.Variable>): void {
+    this.dispose();
+    for (const [name, v] of buffers) this.velocity.set(name, v);
+  }
+
   /** Momentum buffers, for checkpoints. */
   state(): Map<string, tf.Variable> {
     return this.velocity;

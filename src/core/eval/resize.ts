@@ -2,7 +2,7 @@
 // (floor(x * w / W), floor(y * h / H)), the usual nearest sampling of PIL / OpenCV INTER_NEAREST.
 
 /** Resizes a w x h label map to W x H by nearest neighbour; returns `src` itself when the size is unchanged. */
-export function resizeNearest<T extends Uint8Array | Uint16Array>(src: T, w: number, h: number, W: number, H: number): T {
+export function resizeNearest<T extends Uint8Array | Uint16Array | Float32Array>(src: T, w: number, h: number, W: number, H: number): T {
   if (src.length !== w * h) throw new Error(`label map has ${src.length} pixels, expected ${w}x${h}`);
   if (W <= 0 || H <= 0 || !Number.isInteger(W) || !Number.isInteger(H)) throw new Error(`invalid target size ${W}x${H}`);
   if (w === W && h === H) return src;

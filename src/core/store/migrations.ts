@@ -57,6 +57,50 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE images ADD COLUMN rgb_stamp TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 3,
+    description: 'adaptation rounds, checkpoints and per-image layers',
+    sql: `
+      CREATE TABLE rounds (
+        id INTEGER PRIMARY KEY,
+        parent_id INTEGER REFERENCES rounds(id),
+        source_dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+        target_dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+        method TEXT NOT NULL CHECK (method IN ('source-only', 'dacs', 'corda')),
+        preset TEXT NOT NULL,
+        config TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'predicting', 'done', 'failed', 'cancelled', 'interrupted')),
+        backend TEXT,
+        iteration INTEGER NOT NULL DEFAULT 0,
+        timings TEXT,
+        metrics TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+      );
+      CREATE TABLE checkpoints (
+        id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX checkpoints_by_round ON checkpoints(round_id, iteration);
+      CREATE TABLE round_layers (
+        round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        prediction BLOB NOT NULL,
+        confidence BLOB NOT NULL,
+        difficulty BLOB,
+        depth_src BLOB,
+        depth_tgt BLOB,
+        difficulty_score REAL NOT NULL,
+        PRIMARY KEY (round_id, image_id)
+      );
+      CREATE INDEX round_layers_by_score ON round_layers(round_id, difficulty_score DESC);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

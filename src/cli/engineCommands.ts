@@ -1,0 +1,173 @@
+// `corda adapt`, `corda eval`, `corda predict`: the engine from a terminal.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { encode } from 'fast-png';
+import sharp from 'sharp';
+import { UserError } from '../shared/api';
+import { defaultConfig, type RoundConfig } from '../core/adapt/config';
+import { workingSize } from '../core/adapt/data';
+import { predictSample } from '../core/adapt/predict';
+import { finalCheckpoint, resumeRound, startRound, type RoundProgress } from '../core/adapt/round';
+import { initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
+import { readCheckpoint } from '../core/model/checkpoint';
+import { CordaNetwork, PRESETS, type Method, type PresetName } from '../core/model/network';
+import { openProjectDb } from '../core/store/db';
+import { listDatasets } from '../core/store/datasetsRepo';
+import { getRound } from '../core/store/roundsRepo';
+import { resizeNearest } from '../core/eval/resize';
+import * as tf from '../core/model/tf';
+
+export interface CommandHelpers {
+  parse: (args: string[], options: Record<string, { type: 'string' | 'boolean' }>) => { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  usage: (message: string) => Error;
+  requireProject: (value: string | undefined) => string;
+}
+
+const METHODS: Method[] = ['source-only', 'dacs', 'corda'];
+
+async function backend(value: string | undefined, quiet: boolean): Promise<BackendInfo> {
+  if (value !== undefined && !isBackendName(value)) throw new UserError(`Unknown backend "${value}": choose tensorflow-gpu, tensorflow, wasm or cpu.`);
+  const info = await initBackend(value, quiet ? undefined : (line) => process.stderr.write(`${line}\n`));
+  return info;
+}
+
+function roundId(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(n) || n < 1) throw new UserError(`${flag} needs a round id (a positive whole number), got "${String(value ?? '')}".`);
+  return n;
+}
+
+function progressPrinter(json: boolean) {
+  return (p: RoundProgress) => {
+    if (p.phase === 'predicting') {
+      process.stderr.write(`predicting ${p.done}/${p.total}\n`);
+      return;
+    }
+    const l = p.losses!;
+    const eta = p.etaSeconds !== undefined ? `${Math.round(p.etaSeconds)} s left` : '';
+    const line = `iter ${p.iteration}/${p.iters}  loss ${l.total.toFixed(3)} (src ce ${l.sourceCe.toFixed(3)}, src depth ${l.sourceDepth.toFixed(3)}, mix ce ${l.mixedCe.toFixed(3)}, mix depth ${l.mixedDepth.toFixed(3)}, q ${l.confidentShare.toFixed(2)})  ${p.imagesPerSecond?.toFixed(1)} img/s  ${eta}`;
+    process.stderr.write(`${line}\n`);
+    void json;
+  };
+}
+
+export async function adaptCommand(args: string[], h: CommandHelpers): Promise<void> {
+  const { values } = h.parse(args, {
+    project: { type: 'string' }, source: { type: 'string' }, target: { type: 'string' }, method: { type: 'string' },
+    preset: { type: 'string' }, iters: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
+    crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
+    resume: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const projectDir = h.requireProject(values.project as string | undefined);
+  const json = Boolean(values.json);
+  const db = openProjectDb(projectDir);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new UserError('Cancelled; resume with `corda adapt --resume`.'));
+  process.once('SIGINT', onSignal);
+  try {
+    let result;
+    const info = await backend(values.backend as string | undefined, json);
+    const ctx = { db, projectDir, backend: info, signal: controller.signal, onProgress: progressPrinter(json) };
+    if (values.resume !== undefined) {
+      result = await resumeRound(ctx, roundId(values.resume, '--resume'));
+    } else {
+      const method = (values.method ?? 'corda') as Method;
+      if (!METHODS.includes(method)) throw h.usage(`--method must be one of ${METHODS.join(', ')}, got "${method}".`);
+      const preset = (values.preset ?? 'tiny') as PresetName;
+      if (!(preset in PRESETS)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
+      const overrides: Partial<RoundConfig> = {};
+      const int = (v: unknown, flag: string, min: number) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number of at least ${min}, got "${String(v)}".`);
+        return n;
+      };
+      if (values.iters !== undefined) overrides.iters = int(values.iters, '--iters', 1);
+      if (values.seed !== undefined) overrides.seed = int(values.seed, '--seed', 0);
+      if (values.batch !== undefined) overrides.batchSize = int(values.batch, '--batch', 1);
+      if (values['checkpoint-every'] !== undefined) overrides.checkpointEvery = int(values['checkpoint-every'], '--checkpoint-every', 1);
+      if (values.crop !== undefined) {
+        const m = String(values.crop).match(/^(\d+)x(\d+)$/);
+        if (!m) throw h.usage(`--crop must look like 256x128, got "${String(values.crop)}".`);
+        overrides.crop = { width: Number(m[1]), height: Number(m[2]) };
+      }
+      const datasets = listDatasets(db);
+      const pick = (flag: string, value: unknown, role: 'source' | 'target') => {
+        if (value !== undefined) return int(value, flag, 1);
+        const candidates = datasets.filter((d) => d.role === role);
+        if (candidates.length !== 1) throw new UserError(`${flag} is needed: the project has ${candidates.length} ${role} datasets (see \`corda datasets\`).`);
+        return candidates[0]!.id;
+      };
+      result = await startRound(ctx, {
+        sourceDatasetId: pick('--source', values.source, 'source'),
+        targetDatasetId: pick('--target', values.target, 'target'),
+        config: defaultConfig(method, preset, overrides),
+        parentRoundId: values.from !== undefined ? roundId(values.from, '--from') : null,
+      });
+    }
+    const { mIoU, mIoU16, mIoU13, perClass } = result.metrics;
+    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass } };
+    if (json) console.log(JSON.stringify(summary));
+    else console.log(`Round ${result.roundId} done on ${result.backend.name}: mIoU ${mIoU === null ? 'n/a' : (mIoU * 100).toFixed(1)} (${result.metrics.evaluatedImages} images with ground truth), ${result.timings.msPerStep.toFixed(0)} ms/step.`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    db.close();
+  }
+}
+
+export async function evalCommand(args: string[], h: CommandHelpers): Promise<void> {
+  const { values } = h.parse(args, { project: { type: 'string' }, round: { type: 'string' }, json: { type: 'boolean' } });
+  const db = openProjectDb(h.requireProject(values.project as string | undefined));
+  try {
+    const id = roundId(values.round, '--round');
+    const round = getRound(db, id);
+    if (!round) throw new UserError(`There is no round ${id} in this project.`);
+    if (round.status !== 'done' || !round.metrics) throw new UserError(`Round ${id} has not been evaluated yet (status: ${round.status}).`);
+    const { mIoU, mIoU16, mIoU13, perClass } = round.metrics as Record<string, unknown>;
+    console.log(JSON.stringify({ mIoU, mIoU16, mIoU13, perClass }));
+  } finally {
+    db.close();
+  }
+}
+
+export async function predictCommand(args: string[], h: CommandHelpers): Promise<void> {
+  const { values } = h.parse(args, {
+    project: { type: 'string' }, round: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
+  });
+  if (!values.image || !values.out) throw h.usage('predict needs --image PNG and --out PNG.');
+  const db = openProjectDb(h.requireProject(values.project as string | undefined));
+  try {
+    const id = roundId(values.round, '--round');
+    const round = getRound(db, id);
+    if (!round) throw new UserError(`There is no round ${id} in this project.`);
+    const checkpoint = finalCheckpoint(db, id);
+    await backend(values.backend as string | undefined, true);
+    const config = defaultConfig(round.method as Method, round.preset as PresetName, round.config as Partial<RoundConfig>);
+    const input = resolve(String(values.image));
+    let meta;
+    try {
+      meta = await sharp(readFileSync(input)).metadata();
+    } catch {
+      throw new UserError(`${input} is not an image the workbench can read (PNG or JPEG expected).`);
+    }
+    const size = workingSize({ width: meta.width!, height: meta.height! }, config.targetWidth);
+    const rgb = await sharp(input).removeAlpha().resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer();
+    const net = new CordaNetwork(PRESETS[config.preset], config.method, config.seed).build();
+    const saved = readCheckpoint(checkpoint.path).tensors;
+    for (const [name, v] of net.params.vars) {
+      const t = saved.get(`student/${name}`);
+      if (t) tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+    }
+    const prediction = await predictSample(net, { ...size, rgb: new Uint8Array(rgb), labels: null, depth: null });
+    net.dispose();
+    const labels = resizeNearest(prediction.labels, size.width, size.height, meta.width!, meta.height!);
+    const out = resolve(String(values.out));
+    mkdirSync(dirname(out), { recursive: true });
+    const tmp = `${out}.tmp-${process.pid}`;
+    writeFileSync(tmp, encode({ width: meta.width!, height: meta.height!, channels: 1, depth: 8, data: labels }));
+    renameSync(tmp, out);
+    console.log(`Wrote ${out} (trainIds, ${meta.width}x${meta.height}).`);
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,135 @@
+// After a round: predict every target image and store its layers (label map, confidence, difficulty, both
+// depth heads) with a per-image difficulty score; evaluate against ground truth at ground-truth resolution
+// (logits upsampled bilinearly), 19/16/13-class mIoU. Tensors are read asynchronously only.
+import { encode } from 'fast-png';
+import { containedPath } from '../datasets/assets';
+import { readTrainIds } from '../datasets/labelsIO';
+import { accumulate, computeMetrics, createConfusion, type Metrics } from '../eval';
+import * as tf from '../model/tf';
+import type { CordaNetwork } from '../model/network';
+import type { Db } from '../store/db';
+import type { StoredImage } from '../store/datasetsRepo';
+import { saveLayers, type LayerWrite } from '../store/roundsRepo';
+import { difficultyMap } from './losses';
+import type { RoundConfig } from './config';
+import { loadSample, type Sample } from './data';
+
+export interface RoundMetrics extends Metrics {
+  /** Images with ground truth that were evaluated. */
+  evaluatedImages: number;
+}
+
+export interface Prediction {
+  width: number;
+  height: number;
+  labels: Uint8Array;
+  confidence: Float32Array;
+  difficulty: Float32Array;
+  depthSrc: Float32Array | null;
+  depthTgt: Float32Array | null;
+  /** Logits at the working size, kept only when asked for (evaluation); the caller disposes them. */
+  logits: tf.Tensor4D | null;
+}
+
+const OUTPUT_STRIDE_PAD = 16;
+
+/** Runs the network on one decoded image (padded to a multiple of the output stride, then cropped back). */
+export async function predictSample(net: CordaNetwork, sample: Sample, keepLogits = false): Promise<Prediction> {
+  const { width: w, height: h } = sample;
+  const padW = Math.ceil(w / OUTPUT_STRIDE_PAD) * OUTPUT_STRIDE_PAD;
+  const padH = Math.ceil(h / OUTPUT_STRIDE_PAD) * OUTPUT_STRIDE_PAD;
+  let out!: { logits: tf.Tensor4D | null; labels: tf.Tensor; confidence: tf.Tensor; difficulty: tf.Tensor; depthSrc: tf.Tensor | null; depthTgt: tf.Tensor | null };
+  tf.tidy(() => {
+    const x = tf.tensor4d(Float32Array.from(sample.rgb), [1, h, w, 3]);
+    const padded = tf.pad(x, [[0, 0], [0, padH - h], [0, padW - w], [0, 0]]) as tf.Tensor4D;
+    const o = net.forward(padded, { training: false });
+    const cut = (t: tf.Tensor4D) => tf.slice(t, [0, 0, 0, 0], [1, h, w, t.shape[3]]) as tf.Tensor4D;
+    const logits = cut(o.seg);
+    const probs = tf.softmax(logits);
+    const entropy = tf.div(tf.neg(tf.sum(tf.mul(probs, tf.log(tf.add(probs, 1e-8))), -1)), Math.log(probs.shape[3]));
+    const depthSrc = o.depthSrc ? tf.squeeze(cut(o.depthSrc), [3]) : null;
+    const depthTgt = o.depthTgt ? tf.squeeze(cut(o.depthTgt), [3]) : null;
+    let difficulty = entropy as tf.Tensor;
+    if (depthSrc && depthTgt && sample.depth) {
+      const depthDifficulty = difficultyMap(depthSrc as tf.Tensor3D, depthTgt as tf.Tensor3D, tf.tensor3d(sample.depth, [1, h, w]));
+      // Depth-head disagreement where depth is known, combined with the prediction's uncertainty.
+      difficulty = tf.div(tf.add(depthDifficulty, entropy), 2);
+    }
+    const keep = <T extends tf.Tensor | null>(t: T): T => (t ? tf.keep(t) : t);
+    out = {
+      logits: keepLogits ? keep(logits) : null,
+      labels: keep(tf.cast(tf.argMax(probs, -1), 'int32')),
+      confidence: keep(tf.max(probs, -1)),
+      difficulty: keep(difficulty),
+      depthSrc: keep(depthSrc),
+      depthTgt: keep(depthTgt),
+    };
+  });
+  try {
+    return {
+      width: w,
+      height: h,
+      labels: Uint8Array.from(await out.labels.data()),
+      confidence: (await out.confidence.data()) as Float32Array,
+      difficulty: (await out.difficulty.data()) as Float32Array,
+      depthSrc: out.depthSrc ? ((await out.depthSrc.data()) as Float32Array) : null,
+      depthTgt: out.depthTgt ? ((await out.depthTgt.data()) as Float32Array) : null,
+      logits: out.logits,
+    };
+  } finally {
+    tf.dispose([out.labels, out.confidence, out.difficulty, out.depthSrc, out.depthTgt].filter((t): t is tf.Tensor => t !== null));
+  }
+}
+
+const png8 = (data: Uint8Array, width: number, height: number) => Buffer.from(encode({ width, height, data, channels: 1, depth: 8 }));
+const unit8 = (values: Float32Array) => Uint8Array.from(values, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+/** Depth targets as 16-bit PNG: value × 100, clipped to 0..65535. */
+const depth16 = (values: Float32Array, width: number, height: number) =>
+  Buffer.from(encode({ width, height, channels: 1, depth: 16, data: Uint16Array.from(values, (v) => Math.round(Math.min(655.35, Math.max(0, v)) * 100)) }));
+
+export function encodeLayers(imageId: number, p: Prediction): LayerWrite {
+  const score = p.difficulty.reduce((a, b) => a + b, 0) / Math.max(1, p.difficulty.length);
+  return {
+    imageId,
+    prediction: png8(p.labels, p.width, p.height),
+    confidence: png8(unit8(p.confidence), p.width, p.height),
+    difficulty: png8(unit8(p.difficulty), p.width, p.height),
+    depthSrc: p.depthSrc && depth16(p.depthSrc, p.width, p.height),
+    depthTgt: p.depthTgt && depth16(p.depthTgt, p.width, p.height),
+    difficultyScore: score,
+  };
+}
+
+export async function predictAndEvaluate(
+  db: Db,
+  roundId: number,
+  net: CordaNetwork,
+  images: StoredImage[],
+  config: RoundConfig,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<RoundMetrics> {
+  const confusion = createConfusion();
+  let evaluated = 0;
+  let pending: LayerWrite[] = [];
+  for (let i = 0; i < images.length; i++) {
+    options.signal?.throwIfAborted();
+    const image = images[i]!;
+    const sample = await loadSample(image, config.targetWidth, { labels: false, depth: net.withDepth });
+    const prediction = await predictSample(net, sample, image.labelPath !== null);
+    pending.push(encodeLayers(image.id, prediction));
+    if (prediction.logits) {
+      const gt = await readTrainIds(containedPath(image.root, image.labelPath!), image.kind);
+      const labels = tf.tidy(() => tf.cast(tf.argMax(tf.image.resizeBilinear(prediction.logits!, [gt.height, gt.width], false, false), -1), 'int32'));
+      accumulate(confusion, gt.data, await labels.data());
+      tf.dispose([labels, prediction.logits]);
+      evaluated++;
+    }
+    if (pending.length >= 16) {
+      saveLayers(db, roundId, pending);
+      pending = [];
+    }
+    options.onProgress?.(i + 1, images.length);
+  }
+  saveLayers(db, roundId, pending);
+  return { ...computeMetrics(confusion), evaluatedImages: evaluated };
+}

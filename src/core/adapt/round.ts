@@ -1,0 +1,215 @@
+// An adaptation round end to end: validate, train (with progress, cancel and atomic checkpoints), then predict
+// every target image (label map, confidence, difficulty, both depth heads) and evaluate against ground truth.
+// `resumeRound` continues an interrupted round from its last checkpoint with the same random state.
+import { join } from 'node:path';
+import { UserError } from '../../shared/api';
+import type { BackendInfo } from '../model/backend';
+import { readCheckpoint, writeCheckpoint } from '../model/checkpoint';
+import type { Db } from '../store/db';
+import { getDataset, getImage, listImages, type StoredImage } from '../store/datasetsRepo';
+import * as rounds from '../store/roundsRepo';
+import { defaultConfig, SeededRandom, type RoundConfig } from './config';
+import { cropSample, SampleCache, workingSize } from './data';
+import { predictAndEvaluate, type RoundMetrics } from './predict';
+import { Trainer, type StepLosses } from './trainer';
+
+export interface RoundProgress {
+  phase: 'training' | 'predicting';
+  iteration: number;
+  iters: number;
+  losses?: StepLosses;
+  imagesPerSecond?: number;
+  etaSeconds?: number;
+  done?: number;
+  total?: number;
+}
+
+export interface RoundRequest {
+  sourceDatasetId: number;
+  targetDatasetId: number;
+  config: RoundConfig;
+  /** Start from this round's student weights (round N+1 from round N). */
+  parentRoundId?: number | null;
+}
+
+export interface RoundContext {
+  db: Db;
+  projectDir: string;
+  backend: BackendInfo;
+  signal?: AbortSignal;
+  onProgress?: (p: RoundProgress) => void;
+  /** How often (iterations) progress events carry losses. */
+  progressEvery?: number;
+}
+
+export interface RoundResult {
+  roundId: number;
+  backend: BackendInfo;
+  timings: { trainSeconds: number; predictSeconds: number; msPerStep: number };
+  metrics: RoundMetrics;
+}
+
+function images(db: Db, datasetId: number): StoredImage[] {
+  return listImages(db, { datasetId }).map((i) => getImage(db, i.id)!);
+}
+
+/** Checks the request against the datasets; one sentence per problem, nothing written. */
+export function checkRoundRequest(db: Db, req: RoundRequest): { source: StoredImage[]; target: StoredImage[] } {
+  const source = getDataset(db, req.sourceDatasetId);
+  const target = getDataset(db, req.targetDatasetId);
+  if (!source) throw new UserError(`There is no dataset ${req.sourceDatasetId} in this project (see \`corda datasets\`).`);
+  if (!target) throw new UserError(`There is no dataset ${req.targetDatasetId} in this project (see \`corda datasets\`).`);
+  if (req.parentRoundId != null && !rounds.getRound(db, req.parentRoundId)) throw new UserError(`There is no round ${req.parentRoundId} to start from.`);
+  const sourceImages = images(db, source.id).filter((i) => i.labelPath);
+  if (sourceImages.length === 0) throw new UserError(`The source dataset "${source.name}" has no images with labels to learn from.`);
+  const targetImages = images(db, target.id).filter((i) => i.split === 'train');
+  if (targetImages.length === 0) throw new UserError(`The target dataset "${target.name}" has no train images to adapt to.`);
+  if (req.config.method === 'corda') {
+    const noDepth = (list: StoredImage[]) => list.filter((i) => !i.depthPath).length;
+    if (noDepth(sourceImages) > 0) throw new UserError(`CorDA needs depth for every source image, but ${noDepth(sourceImages)} of "${source.name}" have none; add depth or run --method dacs.`);
+    if (noDepth(targetImages) > 0) throw new UserError(`CorDA needs depth for every target train image, but ${noDepth(targetImages)} of "${target.name}" have none; add depth or run --method dacs.`);
+  }
+  const { crop, sourceWidth, targetWidth } = req.config;
+  for (const [list, width, name] of [[sourceImages, sourceWidth, source.name], [targetImages, targetWidth, target.name]] as const) {
+    const size = workingSize(list[0]!, width);
+    if (crop.width > size.width || crop.height > size.height) {
+      throw new UserError(`The crop ${crop.width}x${crop.height} is larger than "${name}" at its working size ${size.width}x${size.height}; choose a smaller crop.`);
+    }
+  }
+  return { source: sourceImages, target: targetImages };
+}
+
+export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<RoundResult> {
+  const data = checkRoundRequest(ctx.db, req);
+  const source = getDataset(ctx.db, req.sourceDatasetId)!;
+  const target = getDataset(ctx.db, req.targetDatasetId)!;
+  const protocol = source.kind === 'synthia' ? 16 : 19;
+  const config = { ...req.config, protocol, sourceName: source.name, targetName: target.name };
+  const roundId = rounds.createRound(ctx.db, {
+    parentId: req.parentRoundId ?? null,
+    sourceDatasetId: source.id,
+    targetDatasetId: target.id,
+    method: req.config.method,
+    preset: req.config.preset,
+    config,
+    backend: ctx.backend,
+  });
+  return runRound(ctx, roundId, req.config, data, req.parentRoundId ?? null, null);
+}
+
+export async function resumeRound(ctx: RoundContext, roundId: number): Promise<RoundResult> {
+  const round = rounds.getRound(ctx.db, roundId);
+  if (!round) throw new UserError(`There is no round ${roundId} in this project.`);
+  if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
+  const config = defaultConfig(round.method as RoundConfig['method'], round.preset as RoundConfig['preset'], round.config as Partial<RoundConfig>);
+  const data = checkRoundRequest(ctx.db, { sourceDatasetId: round.sourceDatasetId, targetDatasetId: round.targetDatasetId, config });
+  rounds.updateRound(ctx.db, roundId, { status: 'running', error: null, backend: ctx.backend as unknown as Record<string, unknown> });
+  const checkpoint = rounds.latestCheckpoint(ctx.db, roundId);
+  return runRound(ctx, roundId, config, data, round.parentId, checkpoint ?? null);
+}
+
+export function checkpointDir(projectDir: string, roundId: number, iteration: number): string {
+  return join(projectDir, 'checkpoints', `round-${roundId}`, `iter-${String(iteration).padStart(7, '0')}`);
+}
+
+/** The final student weights of a finished round (what evaluation, prediction and export use). */
+export function finalCheckpoint(db: Db, roundId: number): { path: string } {
+  const round = rounds.getRound(db, roundId);
+  if (!round) throw new UserError(`There is no round ${roundId} in this project.`);
+  const latest = rounds.latestCheckpoint(db, roundId);
+  if (!latest || round.status !== 'done') throw new UserError(`Round ${roundId} has not finished (status: ${round.status}); resume it with \`corda adapt --resume ${roundId}\`.`);
+  return latest;
+}
+
+async function runRound(
+  ctx: RoundContext,
+  roundId: number,
+  config: RoundConfig,
+  data: { source: StoredImage[]; target: StoredImage[] },
+  parentRoundId: number | null,
+  checkpoint: { iteration: number; path: string } | null,
+): Promise<RoundResult> {
+  const trainer = new Trainer(config);
+  const random = new SeededRandom(config.seed * 7919 + 17);
+  let start = 0;
+  if (checkpoint) {
+    const saved = readCheckpoint(checkpoint.path);
+    trainer.restore(saved.tensors);
+    random.state = saved.meta.randomState as number;
+    start = checkpoint.iteration;
+  } else if (parentRoundId != null) {
+    trainer.restore(readCheckpoint(finalCheckpoint(ctx.db, parentRoundId).path).tensors, true);
+  }
+  const withDepth = config.method === 'corda';
+  const sourceCache = new SampleCache(data.source, config.sourceWidth, { labels: true, depth: withDepth });
+  const targetCache = new SampleCache(data.target, config.targetWidth, { labels: false, depth: withDepth });
+  const { width: cw, height: ch } = config.crop;
+
+  const drawCrops = async (cache: SampleCache) => {
+    const crops = [];
+    for (let b = 0; b < config.batchSize; b++) {
+      const sample = await cache.get(random.int(cache.size));
+      const x = random.int(sample.width - cw + 1);
+      const y = random.int(sample.height - ch + 1);
+      crops.push(cropSample(sample, x, y, cw, ch, random.next() < 0.5));
+    }
+    return crops;
+  };
+
+  const saveCheckpoint = async (iteration: number) => {
+    const dir = checkpointDir(ctx.projectDir, roundId, iteration);
+    const sha = writeCheckpoint(dir, await trainer.snapshot(), { iteration, randomState: random.state, config });
+    rounds.addCheckpoint(ctx.db, roundId, iteration, dir, sha);
+  };
+
+  const trainStart = performance.now();
+  let stepMs = 0;
+  try {
+    for (let iter = start; iter < config.iters; iter++) {
+      ctx.signal?.throwIfAborted();
+      const batch = { source: await drawCrops(sourceCache), target: config.method === 'source-only' ? [] : await drawCrops(targetCache) };
+      const t0 = performance.now();
+      const losses = await trainer.step(batch, iter, random);
+      stepMs += performance.now() - t0;
+      const done = iter + 1;
+      if (!Number.isFinite(losses.total)) throw new UserError(`Training diverged at iteration ${done} (loss ${losses.total}); lower the learning rate and start a new round.`);
+      if (done % config.checkpointEvery === 0 || done === config.iters) await saveCheckpoint(done);
+      if (done % (ctx.progressEvery ?? 5) === 0 || done === config.iters || done === start + 1) {
+        const seconds = (performance.now() - trainStart) / 1000;
+        const rate = (done - start) / seconds;
+        ctx.onProgress?.({
+          phase: 'training',
+          iteration: done,
+          iters: config.iters,
+          losses,
+          imagesPerSecond: (rate * config.batchSize * (config.method === 'source-only' ? 1 : 2)),
+          etaSeconds: (config.iters - done) / rate,
+        });
+      }
+    }
+    const trainSeconds = (performance.now() - trainStart) / 1000;
+    rounds.updateRound(ctx.db, roundId, { status: 'predicting', iteration: config.iters });
+    const predictStart = performance.now();
+    const targetAll = images(ctx.db, data.target[0]!.datasetId);
+    const metrics = await predictAndEvaluate(ctx.db, roundId, trainer.student, targetAll, config, {
+      signal: ctx.signal,
+      onProgress: (doneImages, total) => ctx.onProgress?.({ phase: 'predicting', iteration: config.iters, iters: config.iters, done: doneImages, total }),
+    });
+    const timings = {
+      trainSeconds,
+      predictSeconds: (performance.now() - predictStart) / 1000,
+      msPerStep: stepMs / Math.max(1, config.iters - start),
+    };
+    rounds.updateRound(ctx.db, roundId, { status: 'done', timings, metrics: metrics as unknown as Record<string, unknown>, finished: true });
+    return { roundId, backend: ctx.backend, timings, metrics };
+  } catch (error) {
+    const cancelled = ctx.signal?.aborted;
+    rounds.updateRound(ctx.db, roundId, {
+      status: cancelled ? 'cancelled' : 'failed',
+      error: cancelled ? 'Cancelled; resume it from its last checkpoint.' : (error as Error).message,
+    });
+    throw error;
+  } finally {
+    trainer.dispose();
+  }
+}

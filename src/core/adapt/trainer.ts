@@ -1,0 +1,218 @@
+// One adaptation step (CORDA.md §3–4) for source-only, DACS and CorDA, on any backend. Everything the step
+// allocates is released before it returns (the tensor count stays flat over a round); only loss values are
+// read back, asynchronously.
+import * as tf from '../model/tf';
+import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from '../model/network';
+import type { TensorEntry } from '../model/checkpoint';
+import { augmentBatch, drawAugment } from './augment';
+import { classMask, mix, pickHalf, presentClasses } from './classmix';
+import type { RoundConfig, SeededRandom } from './config';
+import type { Crop } from './data';
+import { berHu, crossEntropy, depthDiscrepancyWeight, stopGradient, weightedCrossEntropy } from './losses';
+import { Sgd, updateEma } from './optim';
+
+export interface Batch {
+  source: Crop[];
+  target: Crop[];
+}
+
+export interface StepLosses {
+  total: number;
+  sourceCe: number;
+  sourceDepth: number;
+  mixedCe: number;
+  mixedDepth: number;
+  /** Share of confident target pixels (DACS q). */
+  confidentShare: number;
+}
+
+const BN_MOMENTUM = 0.1;
+
+function stack(crops: Crop[], key: 'rgb', h: number, w: number): tf.Tensor4D;
+function stack(crops: Crop[], key: 'depth', h: number, w: number): tf.Tensor3D;
+function stack(crops: Crop[], key: 'rgb' | 'depth', h: number, w: number): tf.Tensor {
+  if (key === 'rgb') {
+    const data = new Float32Array(crops.length * h * w * 3);
+    crops.forEach((c, i) => data.set(c.rgb, i * h * w * 3));
+    return tf.tensor4d(data, [crops.length, h, w, 3]);
+  }
+  const data = new Float32Array(crops.length * h * w).fill(1);
+  crops.forEach((c, i) => c.depth && data.set(c.depth, i * h * w));
+  return tf.tensor3d(data, [crops.length, h, w]);
+}
+
+function labelTensor(crops: Crop[], h: number, w: number): tf.Tensor3D {
+  const data = new Int32Array(crops.length * h * w).fill(255);
+  crops.forEach((c, i) => c.labels && data.set(c.labels, i * h * w));
+  return tf.tensor3d(data, [crops.length, h, w], 'int32');
+}
+
+const squeeze = (t: tf.Tensor4D | null) => tf.squeeze(t!, [3]) as tf.Tensor3D;
+
+export class Trainer {
+  readonly student: CordaNetwork;
+  readonly teacher: CordaNetwork;
+  readonly sgd: Sgd;
+
+  constructor(readonly config: RoundConfig) {
+    this.student = new CordaNetwork(PRESETS[config.preset], config.method, config.seed).build();
+    this.teacher = new CordaNetwork(this.student.preset, config.method, config.seed).build();
+    this.sgd = new Sgd({
+      lr: config.lr,
+      momentum: config.momentum,
+      weightDecay: config.weightDecay,
+      headLrMultiplier: config.headLrMultiplier,
+      power: 0.9,
+      totalIters: config.iters,
+    });
+  }
+
+  /** One optimisation step at iteration `iter` (0-based); `random` draws ClassMix classes and augmentation. */
+  async step(batch: Batch, iter: number, random: SeededRandom): Promise<StepLosses> {
+    const { crop, method } = this.config;
+    const h = crop.height;
+    const w = crop.width;
+    const adapt = method !== 'source-only';
+    const withDepth = method === 'corda';
+
+    const keep: tf.Tensor[] = [];
+    const hold = <T extends tf.Tensor>(t: T): T => {
+      keep.push(t);
+      return t;
+    };
+    try {
+      const xs = hold(stack(batch.source, 'rgb', h, w));
+      const ys = hold(labelTensor(batch.source, h, w));
+      const ds = withDepth ? hold(stack(batch.source, 'depth', h, w)) : null;
+
+      let mixed: { x: tf.Tensor4D; y: tf.Tensor3D; d: tf.Tensor3D | null; m: tf.Tensor3D; weight: tf.Tensor3D; q: tf.Scalar } | null = null;
+      if (adapt) {
+        const xt = hold(stack(batch.target, 'rgb', h, w));
+        const dt = withDepth ? hold(stack(batch.target, 'depth', h, w)) : null;
+        const useInitialHead = iter < this.config.teacherInitialHeadFraction * this.config.iters;
+        const { pseudo, q } = tf.tidy(() => {
+          const out = this.teacher.forward(xt, { training: false });
+          const probs = tf.softmax(useInitialHead ? out.segInit : out.seg);
+          const confidence = tf.max(probs, -1);
+          return {
+            pseudo: tf.cast(tf.argMax(probs, -1), 'int32') as tf.Tensor3D,
+            q: tf.mean(tf.cast(tf.greaterEqual(confidence, this.config.confidenceThreshold), 'float32')) as tf.Scalar,
+          };
+        });
+        hold(pseudo);
+        hold(q);
+        const masks = new Float32Array(batch.source.length * h * w);
+        batch.source.forEach((c, i) => masks.set(classMask(c.labels!, pickHalf(presentClasses(c.labels!), () => random.next())), i * h * w));
+        const m = hold(tf.tensor3d(masks, [batch.source.length, h, w]));
+        const augment = batch.source.map(() => drawAugment(() => random.next()));
+        const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), augment)));
+        const y = hold(tf.tidy(() => tf.where(tf.greater(m, 0.5), ys, pseudo) as tf.Tensor3D));
+        const d = withDepth ? hold(mix(m, ds!, dt!)) : null;
+        const weight = hold(tf.tidy(() => tf.add(m, tf.mul(tf.sub(1, m), q)) as tf.Tensor3D));
+        mixed = { x, y, d, m, weight, q };
+      }
+
+      const bnUpdates: BatchNormUpdate[] = [];
+      const parts: Record<string, tf.Scalar> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const outS = this.student.forward(xs, { training: true, bnUpdates });
+        parts.sourceCe = tf.keep(tf.add(crossEntropy(outS.seg, ys), crossEntropy(outS.segInit, ys)) as tf.Scalar);
+        let total: tf.Scalar = parts.sourceCe;
+        if (withDepth) {
+          parts.sourceDepth = tf.keep(tf.add(berHu(squeeze(outS.depthSrc), ds!), berHu(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
+          total = tf.add(total, tf.mul(parts.sourceDepth, this.config.sourceDepthWeight));
+        }
+        if (mixed) {
+          const outM: NetworkOutputs = this.student.forward(mixed.x, { training: true, bnUpdates });
+          let weight = mixed.weight;
+          if (withDepth) {
+            const wd = depthDiscrepancyWeight(stopGradient(squeeze(outM.depthSrc)), stopGradient(squeeze(outM.depthTgt)), mixed.d!);
+            weight = tf.mul(weight, this.config.referenceWeightSlip ? tf.div(wd, tf.mean(wd)) : wd) as tf.Tensor3D;
+          }
+          parts.mixedCe = tf.keep(tf.add(weightedCrossEntropy(outM.seg, mixed.y, weight), weightedCrossEntropy(outM.segInit, mixed.y, weight)) as tf.Scalar);
+          total = tf.add(total, parts.mixedCe);
+          if (withDepth) {
+            const perPixel = (src: tf.Tensor4D | null, tgt: tf.Tensor4D | null) => mix(mixed!.m, squeeze(src), squeeze(tgt));
+            parts.mixedDepth = tf.keep(
+              tf.add(berHu(perPixel(outM.depthSrc, outM.depthTgt), mixed.d!), berHu(perPixel(outM.depthSrcInit, outM.depthTgtInit), mixed.d!)) as tf.Scalar,
+            );
+            total = tf.add(total, tf.mul(parts.mixedDepth, this.config.mixedDepthWeight));
+          }
+        }
+        for (const u of bnUpdates) {
+          tf.keep(u.batchMean);
+          tf.keep(u.batchVariance);
+        }
+        return total;
+      }, this.student.params.trainable());
+
+      const byName = new Map([...this.student.params.vars].map(([name, v]) => [v.name, name]));
+      const named: Record<string, tf.Tensor> = {};
+      for (const [varName, grad] of Object.entries(grads)) named[byName.get(varName)!] = grad;
+      this.sgd.step(this.student.params, named, iter);
+      tf.tidy(() => {
+        for (const u of bnUpdates) {
+          u.mean.assign(tf.add(tf.mul(u.mean, 1 - BN_MOMENTUM), tf.mul(u.batchMean, BN_MOMENTUM)));
+          u.variance.assign(tf.add(tf.mul(u.variance, 1 - BN_MOMENTUM), tf.mul(u.batchVariance, BN_MOMENTUM)));
+        }
+      });
+      for (const u of bnUpdates) tf.dispose([u.batchMean, u.batchVariance]);
+      tf.dispose(Object.values(grads));
+      if (adapt) updateEma(this.teacher.params, this.student.params, iter);
+
+      const read = async (t: tf.Tensor | undefined) => (t ? (await t.data())[0]! : 0);
+      const losses: StepLosses = {
+        total: await read(value),
+        sourceCe: await read(parts.sourceCe),
+        sourceDepth: await read(parts.sourceDepth),
+        mixedCe: await read(parts.mixedCe),
+        mixedDepth: await read(parts.mixedDepth),
+        confidentShare: await read(mixed?.q),
+      };
+      tf.dispose([value, ...Object.values(parts)]);
+      return losses;
+    } finally {
+      tf.dispose(keep);
+    }
+  }
+
+  /** Student, teacher and momentum buffers by stable name, for a checkpoint. */
+  async snapshot(): Promise<TensorEntry[]> {
+    const entries: TensorEntry[] = [];
+    const add = async (prefix: string, vars: Map<string, tf.Variable>) => {
+      for (const [name, v] of vars) entries.push({ name: `${prefix}${name}`, shape: v.shape, data: (await v.data()) as Float32Array });
+    };
+    await add('student/', this.student.params.vars);
+    await add('teacher/', this.teacher.params.vars);
+    await add('momentum/', this.sgd.state());
+    return entries;
+  }
+
+  /** Restores what snapshot() saved; `studentOnly` starts a new round from another round's weights. */
+  restore(tensors: Map<string, TensorEntry>, studentOnly = false): void {
+    const assign = (prefix: string, vars: Map<string, tf.Variable>) => {
+      for (const [name, v] of vars) {
+        const t = tensors.get(`${prefix}${name}`);
+        if (t && t.shape.join() === v.shape.join()) tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+      }
+    };
+    assign('student/', this.student.params.vars);
+    if (studentOnly) {
+      // The teacher starts as a copy of the student it will follow.
+      assign('student/', this.teacher.params.vars);
+      return;
+    }
+    assign('teacher/', this.teacher.params.vars);
+    const momentum = new Map<string, tf.Variable>();
+    for (const [key, t] of tensors) {
+      if (key.startsWith('momentum/')) momentum.set(key.slice('momentum/'.length), tf.variable(tf.tensor(t.data, t.shape), false));
+    }
+    this.sgd.load(momentum);
+  }
+
+  dispose(): void {
+    this.student.dispose();
+    this.teacher.dispose();
+    this.sgd.dispose();
+  }
+}
