@@ -1,43 +1,87 @@
-// `npm run bench`: measured figures, printed with the machine they were measured on. Not a test: nothing here
-// passes or fails on speed. Runs the built CLI (npm run build first).
-//   import: generates N target images in the Cityscapes layout (default 3000 at 256x128) and times the import
-//           (a header-only scan + one transaction), then a second import of the same folder (no duplicates).
+// `npm run bench [-- --only import|engine] [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--backend B]`
+// Measured figures, printed with the machine and backend they were measured on. Not a test: nothing here passes
+// or fails on speed. Runs the built CLI (npm run build first).
+//   import: generates N target images (BENCH_IMAGES, default 3000, 256x128) and times `corda import` (a
+//           header-only scan + one transaction), then a re-import of the same folder.
+//   engine: training ms/step (CorDA step, batch 2), images/s, inference ms/image and peak memory per preset and
+//           size; and, where Debian's system python3 has torch (apt-get install python3-torch), the same network
+//           and step in PyTorch CPU with the same number of threads, and the ratio.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'out', 'main', 'cli.js');
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' } },
+});
 if (!existsSync(cli)) {
   console.error('bench: the CLI is not built. Run `npm run build` first.');
   process.exit(1);
 }
-const images = Number(process.env.BENCH_IMAGES ?? 3000);
 
 function corda(...args) {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
   if (result.status !== 0) {
-    console.error(`bench: corda ${args[0]} failed: ${result.stderr.trim()}`);
+    console.error(`bench: corda ${args[0]} failed.`);
     process.exit(1);
   }
   return { seconds: (performance.now() - started) / 1000, out: result.stdout };
 }
 
-const work = mkdtempSync(join(tmpdir(), 'corda-bench-'));
-try {
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`);
-  const gen = corda('demo-data', join(work, 'demo'), '--images', String(images), '--size', '256x128', '--seed', '1');
-  console.log(`demo-data: ${images} source + ${images} target images at 256x128 in ${gen.seconds.toFixed(1)} s`);
-  const project = join(work, 'project');
-  const first = corda('import', join(work, 'demo', 'cityscapes'), '--project', project, '--json');
-  const counts = JSON.parse(first.out).counts;
-  const total = counts.train + counts.val + counts.test;
-  console.log(`import (Cityscapes layout, ${total} images, new project): ${first.seconds.toFixed(2)} s wall incl. process start, ${(total / first.seconds).toFixed(0)} images/s`);
-  const again = corda('import', join(work, 'demo', 'cityscapes'), '--project', project, '--json');
-  console.log(`re-import of the same folder: ${again.seconds.toFixed(2)} s`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`);
+
+if (!values.only || values.only === 'import') {
+  const images = Number(process.env.BENCH_IMAGES ?? 3000);
+  const work = mkdtempSync(join(tmpdir(), 'corda-bench-'));
+  try {
+    const gen = corda('demo-data', join(work, 'demo'), '--images', String(images), '--size', '256x128', '--seed', '1');
+    console.log(`demo-data: ${images} source + ${images} target images at 256x128 in ${gen.seconds.toFixed(1)} s`);
+    const project = join(work, 'project');
+    const first = corda('import', join(work, 'demo', 'cityscapes'), '--project', project, '--json');
+    const counts = JSON.parse(first.out).counts;
+    const total = counts.train + counts.val + counts.test;
+    console.log(`import (Cityscapes layout, ${total} images, new project): ${first.seconds.toFixed(2)} s incl. process start, ${(total / first.seconds).toFixed(0)} images/s`);
+    const again = corda('import', join(work, 'demo', 'cityscapes'), '--project', project, '--json');
+    console.log(`re-import of the same folder: ${again.seconds.toFixed(2)} s`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (!values.only || values.only === 'engine') {
+  const presets = values.presets ?? 'tiny,small,paper';
+  const sizes = values.sizes ?? '256x128,512x256';
+  const steps = values.steps ?? '5';
+  const args = ['bench-engine', '--presets', presets, '--sizes', sizes, '--steps', steps, '--json'];
+  if (values.backend) args.push('--backend', values.backend);
+  const engine = JSON.parse(corda(...args).out);
+  console.log(`engine: backend ${engine.backend}; CorDA step (source + teacher + mixed passes), batch 2`);
+
+  let torch = null;
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status === 0) {
+    const run = spawnSync('/usr/bin/python3', [join(root, 'scripts', 'bench_torch.py'), presets, sizes, steps, String(cpus().length)], { encoding: 'utf8' });
+    if (run.status === 0) torch = JSON.parse(run.stdout.trim().split('\n').pop());
+    else console.log(`pytorch: the comparison failed: ${run.stderr.trim().split('\n').pop()}`);
+  } else {
+    console.log('pytorch: not measured (Debian system python3 has no torch; apt-get install python3-torch to compare)');
+  }
+  const header = ['preset', 'size', 'train ms/step', 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
+  if (torch) header.push(`torch ${torch.torch} ms/step`, 'ratio', 'torch infer ms');
+  const rows = engine.rows.map((r) => {
+    const row = [r.preset, r.size, r.trainMsPerStep.toFixed(0), r.imagesPerSecond.toFixed(1), r.inferMsPerImage.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakRssMiB.toFixed(0)];
+    const t = torch?.rows.find((x) => x.preset === r.preset && x.size === r.size);
+    if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(r.trainMsPerStep / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-');
+    return row;
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
 }

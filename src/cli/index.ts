@@ -5,6 +5,8 @@ import { UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { adaptCommand, evalCommand, predictCommand, type CommandHelpers } from './engineCommands';
+import { benchEngine, parsePresets, parseSizes } from './benchEngine';
+import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
 import { startWebServer } from '../server/webServer';
@@ -23,6 +25,7 @@ usage:
   corda adapt --project DIR --resume ROUND [--json]
   corda eval --project DIR --round ID --json
   corda predict --project DIR --round ID --image PNG --out PNG
+  corda bench-engine [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--method M] [--backend B] [--json]
   corda eval-files --gt DIR --pred DIR [--format labelIds|trainIds] [--allow-missing] [--json]
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
 `;
@@ -153,6 +156,23 @@ async function serve(args: string[]) {
   process.on('SIGTERM', stop);
 }
 
+async function benchEngineCommand(args: string[]) {
+  const { values } = parse(args, {
+    presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const method = (values.method ?? 'corda') as Method;
+  if (!['source-only', 'dacs', 'corda'].includes(method)) throw new UsageError(`--method must be source-only, dacs or corda, got "${method}".`);
+  const result = await benchEngine({
+    presets: parsePresets(values.presets),
+    sizes: parseSizes(values.sizes),
+    steps: intOption(values.steps, 'steps', 5, 1),
+    method,
+    backend: values.backend,
+    log: (line) => (values.json ? process.stderr : process.stdout).write(`${line}\n`),
+  });
+  if (values.json) console.log(JSON.stringify(result));
+}
+
 async function evalFiles(args: string[]) {
   const { values } = parse(args, {
     gt: { type: 'string' }, pred: { type: 'string' }, format: { type: 'string' }, 'allow-missing': { type: 'boolean' }, json: { type: 'boolean' },
@@ -188,6 +208,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   import: importCommand,
   datasets,
   'eval-files': evalFiles,
+  'bench-engine': benchEngineCommand,
   serve,
 };
 

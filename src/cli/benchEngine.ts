@@ -1,0 +1,101 @@
+// `corda bench-engine`: training and inference speed of each preset on synthetic crops, with the backend and
+// peak memory. A measurement, never a test; `npm run bench` runs it next to the same network in PyTorch.
+import { cpus } from 'node:os';
+import { defaultConfig, SeededRandom } from '../core/adapt/config';
+import type { Crop } from '../core/adapt/data';
+import { predictSample } from '../core/adapt/predict';
+import { Trainer } from '../core/adapt/trainer';
+import { describeBackend, initBackend, isBackendName } from '../core/model/backend';
+import { PRESETS, type Method, type PresetName } from '../core/model/network';
+import * as tf from '../core/model/tf';
+import { UserError } from '../shared/api';
+
+export interface BenchRow {
+  preset: PresetName;
+  method: Method;
+  size: string;
+  batch: number;
+  trainMsPerStep: number;
+  imagesPerSecond: number;
+  inferMsPerImage: number;
+  peakTensorMiB: number;
+  peakRssMiB: number;
+}
+
+function syntheticCrop(w: number, h: number, seed: number): Crop {
+  const random = new SeededRandom(seed);
+  const rgb = new Float32Array(w * h * 3).map(() => random.next() * 255);
+  const labels = new Uint8Array(w * h).map((_, i) => (i % w < w / 2 ? 0 : 13));
+  const depth = new Float32Array(w * h).map(() => 2 + random.next() * 50);
+  return { rgb, labels, depth };
+}
+
+export async function benchEngine(options: { presets: PresetName[]; sizes: [number, number][]; steps: number; method: Method; backend?: string; log: (line: string) => void }): Promise<{ backend: string; machine: string; rows: BenchRow[] }> {
+  if (options.backend !== undefined && !isBackendName(options.backend)) throw new UserError(`Unknown backend "${options.backend}".`);
+  const info = await initBackend(options.backend);
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
+  const rows: BenchRow[] = [];
+  for (const preset of options.presets) {
+    for (const [w, h] of options.sizes) {
+      const config = defaultConfig(options.method, preset, { crop: { width: w, height: h }, iters: options.steps + 2, batchSize: 2, seed: 1 });
+      const trainer = new Trainer(config);
+      const batch = { source: [syntheticCrop(w, h, 1), syntheticCrop(w, h, 2)], target: [syntheticCrop(w, h, 3), syntheticCrop(w, h, 4)] };
+      const random = new SeededRandom(5);
+      let peakBytes = 0;
+      let peakRss = 0;
+      const sampleMemory = () => {
+        peakBytes = Math.max(peakBytes, tf.memory().numBytes);
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      };
+      // Two warm-up steps (kernel setup, first allocations), then the timed ones.
+      for (let i = 0; i < 2; i++) await trainer.step(batch, i, random);
+      const t0 = performance.now();
+      for (let i = 0; i < options.steps; i++) {
+        await trainer.step(batch, i + 2, random);
+        sampleMemory();
+      }
+      const trainMs = (performance.now() - t0) / options.steps;
+      const sample = { width: w, height: h, rgb: Uint8Array.from(batch.target[0]!.rgb), labels: null, depth: null };
+      await predictSample(trainer.student, sample);
+      const t1 = performance.now();
+      const inferRuns = Math.max(2, Math.min(10, options.steps));
+      for (let i = 0; i < inferRuns; i++) {
+        await predictSample(trainer.student, sample);
+        sampleMemory();
+      }
+      const inferMs = (performance.now() - t1) / inferRuns;
+      trainer.dispose();
+      const imagesPerStep = config.batchSize * (options.method === 'source-only' ? 1 : 2);
+      const row: BenchRow = {
+        preset,
+        method: options.method,
+        size: `${w}x${h}`,
+        batch: config.batchSize,
+        trainMsPerStep: trainMs,
+        imagesPerSecond: (imagesPerStep * 1000) / trainMs,
+        inferMsPerImage: inferMs,
+        peakTensorMiB: peakBytes / 2 ** 20,
+        peakRssMiB: peakRss / 2 ** 20,
+      };
+      rows.push(row);
+      options.log(
+        `${preset.padEnd(6)} ${row.size.padEnd(8)} train ${trainMs.toFixed(0).padStart(6)} ms/step  ${row.imagesPerSecond.toFixed(1).padStart(6)} img/s  infer ${inferMs.toFixed(0).padStart(5)} ms/img  tensors ${row.peakTensorMiB.toFixed(0)} MiB  rss ${row.peakRssMiB.toFixed(0)} MiB`,
+      );
+    }
+  }
+  return { backend: describeBackend(info), machine, rows };
+}
+
+export function parsePresets(value: string | undefined): PresetName[] {
+  const names = (value ?? 'tiny,small,paper').split(',');
+  for (const n of names) if (!(n in PRESETS)) throw new UserError(`Unknown preset "${n}": choose from ${Object.keys(PRESETS).join(', ')}.`);
+  return names as PresetName[];
+}
+
+export function parseSizes(value: string | undefined): [number, number][] {
+  return (value ?? '256x128,512x256').split(',').map((s) => {
+    const m = s.match(/^(\d+)x(\d+)$/);
+    if (!m || Number(m[1]) % 16 || Number(m[2]) % 16) throw new UserError(`Sizes look like 256x128 (multiples of 16), got "${s}".`);
+    return [Number(m[1]), Number(m[2])];
+  });
+}
