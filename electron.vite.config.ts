@@ -13,6 +13,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/cli/run.ts'),
+          roundWorker: resolve(__dirname, 'src/core/jobs/roundWorker.ts'),
         },
       },
     },

@@ -55,6 +55,11 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
         sampleMemory();
       }
       const trainMs = (performance.now() - t0) / options.steps;
+      // Peak tensor memory within one step (tf.profile tracks allocations while the step runs).
+      const profile = await tf.profile(async () => {
+        await trainer.step(batch, options.steps + 2, random);
+      });
+      peakBytes = Math.max(peakBytes, profile.peakBytes);
       const sample = { width: w, height: h, rgb: Uint8Array.from(batch.target[0]!.rgb), labels: null, depth: null };
       await predictSample(trainer.student, sample);
       const t1 = performance.now();

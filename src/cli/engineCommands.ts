@@ -105,8 +105,8 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
         parentRoundId: values.from !== undefined ? roundId(values.from, '--from') : null,
       });
     }
-    const { mIoU, mIoU16, mIoU13, perClass } = result.metrics;
-    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass } };
+    const { mIoU, mIoU16, mIoU13, perClass, val } = result.metrics;
+    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass, val } };
     if (json) console.log(JSON.stringify(summary));
     else console.log(`Round ${result.roundId} done on ${result.backend.name}: mIoU ${mIoU === null ? 'n/a' : (mIoU * 100).toFixed(1)} (${result.metrics.evaluatedImages} images with ground truth), ${result.timings.msPerStep.toFixed(0)} ms/step.`);
   } finally {
@@ -123,8 +123,8 @@ export async function evalCommand(args: string[], h: CommandHelpers): Promise<vo
     const round = getRound(db, id);
     if (!round) throw new UserError(`There is no round ${id} in this project.`);
     if (round.status !== 'done' || !round.metrics) throw new UserError(`Round ${id} has not been evaluated yet (status: ${round.status}).`);
-    const { mIoU, mIoU16, mIoU13, perClass } = round.metrics as Record<string, unknown>;
-    console.log(JSON.stringify({ mIoU, mIoU16, mIoU13, perClass }));
+    const { mIoU, mIoU16, mIoU13, perClass, val } = round.metrics as Record<string, unknown>;
+    console.log(JSON.stringify({ mIoU, mIoU16, mIoU13, perClass, val }));
   } finally {
     db.close();
   }

@@ -18,6 +18,12 @@ import { importDataset } from './datasets/importDataset';
 import { openProjectDb, schemaVersion, type Db } from './store/db';
 import * as repo from './store/datasetsRepo';
 import { JobRunner } from './jobs/jobs';
+import { RoundJobs } from './jobs/roundJobs';
+import { listRounds, type RoundRow } from './store/roundsRepo';
+import { defaultConfig } from './adapt/config';
+import { checkRoundRequest, type RoundProgress } from './adapt/round';
+import type { RoundWorkerInput } from './jobs/roundWorker';
+import type { RoundSummary } from '../shared/api';
 import { APP_VERSION } from './version';
 
 export type Transport = 'electron' | 'web' | 'cli';
@@ -57,6 +63,51 @@ export function createService(options: ServiceOptions): Service {
     finished: (f) => emit('jobFinished', f),
   });
   const assets = new AssetCache(join(projectDir, 'cache'));
+  const roundJobs = new RoundJobs();
+
+  const summarise = (r: RoundRow): RoundSummary => {
+    const metrics = r.metrics as { mIoU?: number | null; val?: { mIoU: number | null } | null } | null;
+    return {
+      id: r.id,
+      parentId: r.parentId,
+      sourceDatasetId: r.sourceDatasetId,
+      targetDatasetId: r.targetDatasetId,
+      method: r.method as RoundSummary['method'],
+      preset: r.preset,
+      status: r.status,
+      iteration: r.iteration,
+      iters: Number(r.config.iters ?? 0),
+      backend: r.backend ? String((r.backend as { name?: string }).name ?? '') : null,
+      mIoU: metrics?.mIoU ?? null,
+      valMIoU: metrics?.val?.mIoU ?? null,
+      msPerStep: r.timings?.msPerStep ?? null,
+      error: r.error,
+      createdAt: r.createdAt,
+      finishedAt: r.finishedAt,
+    };
+  };
+
+  /** Runs a round in the training worker as a job; progress arrives as roundProgress events. */
+  const launchRound = (input: Omit<RoundWorkerInput, 'projectDir'>): string => {
+    if (roundJobs.busy) throw new UserError('A round is already running in this project; wait for it or cancel it first.');
+    return jobs.start('round', async (ctx) => {
+      let roundId: number | null = input.resumeRoundId ?? null;
+      const relay = (p: RoundProgress) =>
+        emit('roundProgress', {
+          jobId: ctx.jobId,
+          roundId,
+          phase: p.phase,
+          iteration: p.iteration,
+          iters: p.iters,
+          losses: p.losses ? { ...p.losses } : null,
+          imagesPerSecond: p.imagesPerSecond ?? null,
+          etaSeconds: p.etaSeconds ?? null,
+          done: p.done ?? null,
+          total: p.total ?? null,
+        });
+      await roundJobs.run({ ...input, projectDir }, { onStarted: (id) => (roundId = id), onProgress: relay }, ctx.signal);
+    });
+  };
 
   const requireImage = (imageId: number) => {
     const image = repo.getImage(db, imageId);
@@ -125,6 +176,19 @@ export function createService(options: ServiceOptions): Service {
     },
     cancelJob: async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     pickFolder: async () => ({ path: options.pickFolder ? await options.pickFolder() : null }),
+    listRounds: async () => listRounds(db).map(summarise),
+    startRound: async ({ sourceDatasetId, targetDatasetId, method, preset, iters, seed, parentRoundId, backend }) => {
+      const config = defaultConfig(method, preset, { ...(iters !== undefined && { iters }), ...(seed !== undefined && { seed }) });
+      const request = { sourceDatasetId, targetDatasetId, config, parentRoundId: parentRoundId ?? null };
+      checkRoundRequest(db, request);
+      return { jobId: launchRound({ request, backend }) };
+    },
+    resumeRound: async ({ roundId }) => {
+      const round = listRounds(db).find((r) => r.id === roundId);
+      if (!round) throw new UserError(`There is no round ${roundId} in this project.`);
+      if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
+      return { jobId: launchRound({ resumeRoundId: roundId }) };
+    },
   };
 
   return {
@@ -142,6 +206,7 @@ export function createService(options: ServiceOptions): Service {
     },
     close() {
       jobs.cancelAll();
+      void roundJobs.stop();
       listeners.clear();
       db.close();
     },

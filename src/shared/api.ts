@@ -92,6 +92,43 @@ export const ImageFilter = z
   .strict();
 export type ImageFilter = z.infer<typeof ImageFilter>;
 
+export const Method = z.enum(['source-only', 'dacs', 'corda']);
+export const PresetName = z.enum(['tiny', 'small', 'paper']);
+export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+
+export const RoundSummary = z.object({
+  id: Id,
+  parentId: Id.nullable(),
+  sourceDatasetId: Id,
+  targetDatasetId: Id,
+  method: Method,
+  preset: z.string(),
+  status: z.enum(['running', 'predicting', 'done', 'failed', 'cancelled', 'interrupted']),
+  iteration: z.number().int(),
+  iters: z.number().int(),
+  backend: z.string().nullable(),
+  mIoU: z.number().nullable(),
+  valMIoU: z.number().nullable(),
+  msPerStep: z.number().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type RoundSummary = z.infer<typeof RoundSummary>;
+
+export const StartRoundInput = z
+  .object({
+    sourceDatasetId: Id,
+    targetDatasetId: Id,
+    method: Method.default('corda'),
+    preset: PresetName.default('tiny'),
+    iters: z.number().int().min(1).max(10_000_000).optional(),
+    seed: z.number().int().min(0).max(2 ** 31).optional(),
+    parentRoundId: Id.optional(),
+    backend: BackendName.optional(),
+  })
+  .strict();
+
 function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output };
 }
@@ -110,6 +147,9 @@ export const methods = {
   generateThumbnails: method(z.object({ datasetId: Id }).strict(), JobRef),
   cancelJob: method(JobRef.strict(), z.object({ cancelled: z.boolean() })),
   pickFolder: method(Empty, z.object({ path: z.string().nullable() })),
+  listRounds: method(Empty, z.array(RoundSummary)),
+  startRound: method(StartRoundInput, JobRef),
+  resumeRound: method(z.object({ roundId: Id }).strict(), JobRef),
 } as const;
 
 export type Methods = typeof methods;
@@ -123,7 +163,7 @@ void methodNamesMatch;
 export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
 export type MethodOutput<M extends MethodName> = z.infer<Methods[M]['output']>;
 
-export const JobKind = z.enum(['import', 'thumbnails']);
+export const JobKind = z.enum(['import', 'thumbnails', 'round']);
 export const JobProgress = z.object({
   jobId: z.string(),
   kind: JobKind,
@@ -144,8 +184,23 @@ export const JobFinished = z.object({
 });
 export type JobFinished = z.infer<typeof JobFinished>;
 
+export const RoundProgressEvent = z.object({
+  jobId: z.string(),
+  roundId: Id.nullable(),
+  phase: z.enum(['training', 'predicting']),
+  iteration: z.number().int(),
+  iters: z.number().int(),
+  losses: z.record(z.string(), z.number()).nullable(),
+  imagesPerSecond: z.number().nullable(),
+  etaSeconds: z.number().nullable(),
+  done: z.number().int().nullable(),
+  total: z.number().int().nullable(),
+});
+export type RoundProgressEvent = z.infer<typeof RoundProgressEvent>;
+
 /** Every event: name → payload schema. */
 export const events = {
+  roundProgress: RoundProgressEvent,
   jobProgress: JobProgress,
   jobFinished: JobFinished,
   datasetsChanged: z.object({ datasetId: Id.optional() }),

@@ -11,6 +11,9 @@ export const METHOD_NAMES = [
   'generateThumbnails',
   'cancelJob',
   'pickFolder',
+  'listRounds',
+  'startRound',
+  'resumeRound',
 ] as const;
 
 /** IPC channel names in Electron: a fixed prefix, one per method, one for events. */

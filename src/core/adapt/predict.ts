@@ -15,8 +15,10 @@ import type { RoundConfig } from './config';
 import { loadSample, type Sample } from './data';
 
 export interface RoundMetrics extends Metrics {
-  /** Images with ground truth that were evaluated. */
+  /** Images with ground truth that were evaluated (every split). */
   evaluatedImages: number;
+  /** The same on the val split alone (the number papers report), or null without val ground truth. */
+  val: (Metrics & { evaluatedImages: number }) | null;
 }
 
 export interface Prediction {
@@ -109,7 +111,9 @@ export async function predictAndEvaluate(
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<RoundMetrics> {
   const confusion = createConfusion();
+  const valConfusion = createConfusion();
   let evaluated = 0;
+  let evaluatedVal = 0;
   let pending: LayerWrite[] = [];
   for (let i = 0; i < images.length; i++) {
     options.signal?.throwIfAborted();
@@ -120,7 +124,12 @@ export async function predictAndEvaluate(
     if (prediction.logits) {
       const gt = await readTrainIds(containedPath(image.root, image.labelPath!), image.kind);
       const labels = tf.tidy(() => tf.cast(tf.argMax(tf.image.resizeBilinear(prediction.logits!, [gt.height, gt.width], false, false), -1), 'int32'));
-      accumulate(confusion, gt.data, await labels.data());
+      const predicted = await labels.data();
+      accumulate(confusion, gt.data, predicted);
+      if (image.split === 'val') {
+        accumulate(valConfusion, gt.data, predicted);
+        evaluatedVal++;
+      }
       tf.dispose([labels, prediction.logits]);
       evaluated++;
     }
@@ -131,5 +140,9 @@ export async function predictAndEvaluate(
     options.onProgress?.(i + 1, images.length);
   }
   saveLayers(db, roundId, pending);
-  return { ...computeMetrics(confusion), evaluatedImages: evaluated };
+  return {
+    ...computeMetrics(confusion),
+    evaluatedImages: evaluated,
+    val: evaluatedVal > 0 ? { ...computeMetrics(valConfusion), evaluatedImages: evaluatedVal } : null,
+  };
 }

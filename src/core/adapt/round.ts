@@ -40,6 +40,8 @@ export interface RoundContext {
   onProgress?: (p: RoundProgress) => void;
   /** How often (iterations) progress events carry losses. */
   progressEvery?: number;
+  /** Told the new round's id as soon as its row exists. */
+  onStarted?: (roundId: number) => void;
 }
 
 export interface RoundResult {
@@ -94,6 +96,7 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
     config,
     backend: ctx.backend,
   });
+  ctx.onStarted?.(roundId);
   return runRound(ctx, roundId, req.config, data, req.parentRoundId ?? null, null);
 }
 

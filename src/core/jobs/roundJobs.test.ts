@@ -1,0 +1,54 @@
+// A round started through the service runs in a worker_thread, reports progress as events and ends as a row.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventMessage } from '../../shared/api';
+import { generateDemoData } from '../datasets/demo/generate';
+import { createService, type Service } from '../service';
+
+let work: string;
+let service: Service;
+let source: number;
+let target: number;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'corda-roundjobs-'));
+  const demo = await generateDemoData(join(work, 'demo'), { images: 5, width: 128, height: 64, seed: 4 });
+  service = createService({ projectDir: join(work, 'project'), transport: 'cli', create: true });
+  source = (await service.call('importDataset', { folder: demo.gta5 })).datasetId;
+  target = (await service.call('importDataset', { folder: demo.cityscapes })).datasetId;
+});
+afterAll(() => {
+  service.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('rounds through the service', () => {
+  it('runs in the training worker, streams progress and records the round', async () => {
+    const seen: EventMessage[] = [];
+    const finished = new Promise<EventMessage>((resolve) =>
+      service.onEvent((m) => {
+        seen.push(m);
+        if (m.event === 'jobFinished' && m.payload.kind === 'round') resolve(m);
+      }),
+    );
+    const { jobId } = await service.call('startRound', { sourceDatasetId: source, targetDatasetId: target, method: 'dacs', iters: 3, seed: 2 });
+    await expect(service.call('startRound', { sourceDatasetId: source, targetDatasetId: target, iters: 3 })).rejects.toThrow(/already running/);
+    const end = await finished;
+    expect(end.payload).toMatchObject({ jobId, status: 'done' });
+    const progress = seen.filter((m) => m.event === 'roundProgress');
+    expect(progress.some((m) => m.event === 'roundProgress' && m.payload.phase === 'training' && m.payload.iteration === 3 && m.payload.roundId === 1)).toBe(true);
+    expect(progress.some((m) => m.event === 'roundProgress' && m.payload.phase === 'predicting')).toBe(true);
+    const [round] = await service.call('listRounds', {});
+    expect(round).toMatchObject({ id: 1, method: 'dacs', status: 'done', iteration: 3, iters: 3, backend: 'wasm' });
+    expect(round!.mIoU).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refuses CorDA on a target without depth, naming the missing depth', async () => {
+    const noDepth = await generateDemoData(join(work, 'nodepth'), { images: 3, width: 64, height: 32, seed: 5 });
+    rmSync(join(noDepth.cityscapes, 'disparity'), { recursive: true });
+    const bare = (await service.call('importDataset', { folder: noDepth.cityscapes })).datasetId;
+    await expect(service.call('startRound', { sourceDatasetId: source, targetDatasetId: bare, method: 'corda' })).rejects.toThrow(/CorDA needs depth .* have none; add depth or run --method dacs/);
+  });
+});

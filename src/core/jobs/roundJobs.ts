@@ -1,0 +1,62 @@
+// Starts adaptation rounds in a worker_thread (roundWorker.ts) and relays their progress. One training job at
+// a time per project.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../../shared/api';
+import type { RoundProgress, RoundResult } from '../adapt/round';
+import type { RoundWorkerInput, RoundWorkerMessage } from './roundWorker';
+
+/** The worker script: bundled beside the app (out/main/roundWorker.js) or the TypeScript source through tsx. */
+function workerEntry(): { file: string; execArgv: string[] } {
+  for (const dir of [__dirname, join(__dirname, '..')]) {
+    const bundled = join(dir, 'roundWorker.js');
+    if (existsSync(bundled)) return { file: bundled, execArgv: [] };
+  }
+  return { file: join(__dirname, 'roundWorker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
+}
+
+export interface RoundJobCallbacks {
+  onStarted(roundId: number): void;
+  onProgress(progress: RoundProgress): void;
+}
+
+export class RoundJobs {
+  private active: { worker: Worker; cancel: () => void } | null = null;
+
+  get busy(): boolean {
+    return this.active !== null;
+  }
+
+  run(input: RoundWorkerInput, callbacks: RoundJobCallbacks, signal: AbortSignal): Promise<RoundResult> {
+    if (this.active) throw new UserError('A round is already running in this project; wait for it or cancel it first.');
+    const entry = workerEntry();
+    const worker = new Worker(entry.file, { workerData: input, execArgv: entry.execArgv });
+    const cancel = () => worker.postMessage({ type: 'cancel' });
+    this.active = { worker, cancel };
+    signal.addEventListener('abort', cancel, { once: true });
+    return new Promise<RoundResult>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.active = null;
+        signal.removeEventListener('abort', cancel);
+        fn();
+      };
+      worker.on('message', (message: RoundWorkerMessage) => {
+        if (message.type === 'progress') callbacks.onProgress(message.progress);
+        else if (message.type === 'started') callbacks.onStarted(message.roundId);
+        else if (message.type === 'done') finish(() => resolve(message.result));
+        else finish(() => reject(message.userError ? new UserError(message.message) : new Error(message.message)));
+      });
+      worker.on('error', (error) => finish(() => reject(error)));
+      worker.on('exit', (code) => finish(() => reject(new Error(`The training worker stopped unexpectedly (exit code ${code}).`))));
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.active) await this.active.worker.terminate();
+    this.active = null;
+  }
+}

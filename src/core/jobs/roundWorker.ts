@@ -1,0 +1,45 @@
+// Runs one adaptation round in a worker_thread so that training never blocks the app's event loop. The worker
+// opens its own database connection and backend; it talks to the parent only through messages.
+import { parentPort, workerData } from 'node:worker_threads';
+import { UserError } from '../../shared/api';
+import { resumeRound, startRound, type RoundProgress, type RoundRequest, type RoundResult } from '../adapt/round';
+import { initBackend, type BackendName } from '../model/backend';
+import { openProjectDb } from '../store/db';
+
+export interface RoundWorkerInput {
+  projectDir: string;
+  backend?: BackendName;
+  request?: RoundRequest;
+  resumeRoundId?: number;
+}
+
+export type RoundWorkerMessage =
+  | { type: 'progress'; progress: RoundProgress }
+  | { type: 'started'; roundId: number }
+  | { type: 'done'; result: RoundResult }
+  | { type: 'error'; message: string; userError: boolean };
+
+export type RoundWorkerCommand = { type: 'cancel' };
+
+async function main(): Promise<void> {
+  const input = workerData as RoundWorkerInput;
+  const post = (message: RoundWorkerMessage) => parentPort!.postMessage(message);
+  const controller = new AbortController();
+  parentPort!.on('message', (command: RoundWorkerCommand) => {
+    if (command.type === 'cancel') controller.abort(new UserError('Cancelled; the round can be resumed from its last checkpoint.'));
+  });
+  const db = openProjectDb(input.projectDir);
+  try {
+    const backend = await initBackend(input.backend);
+    const ctx = { db, projectDir: input.projectDir, backend, signal: controller.signal, onProgress: (progress: RoundProgress) => post({ type: 'progress', progress }) };
+    const result =
+      input.resumeRoundId !== undefined ? await resumeRound(ctx, input.resumeRoundId) : await startRound({ ...ctx, onStarted: (roundId) => post({ type: 'started', roundId }) }, input.request!);
+    post({ type: 'done', result });
+  } catch (error) {
+    post({ type: 'error', message: (error as Error).message, userError: error instanceof UserError });
+  } finally {
+    db.close();
+  }
+}
+
+if (parentPort) void main();
