@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'out', 'main', 'cli.js');
+const cli = process.env.CORDA_CLI ?? join(root, 'out', 'main', 'cli.js');
 const { values } = parseArgs({
   options: { only: { type: 'string' }, presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' } },
 });

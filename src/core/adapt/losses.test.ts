@@ -83,3 +83,24 @@ describe('depth weighting', () => {
     [0, 0.5, 1].forEach((v, i) => close(diff[i]!, v));
   });
 });
+
+describe('cross-entropy gradient', () => {
+  it('matches the gradient of the textbook log-softmax formulation', async () => {
+    const logits = tf.randomNormal([2, 3, 4, 19], 0, 3, 'float32', 7) as tf.Tensor4D;
+    const labels = tf.tensor3d(Array.from({ length: 24 }, (_, i) => (i % 5 === 0 ? 255 : i % 19)), [2, 3, 4], 'int32');
+    const weights = tf.randomUniform([2, 3, 4], 0, 2, 'float32', 3) as tf.Tensor3D;
+    const reference = (l: tf.Tensor) => {
+      const valid = tf.cast(tf.notEqual(labels, 255), 'float32');
+      const oneHot = tf.oneHot(tf.cast(tf.where(tf.equal(labels, 255), tf.zerosLike(labels), labels), 'int32'), 19);
+      const ce = tf.mul(tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(l)), -1)), valid);
+      return tf.mean(tf.mul(ce, weights)) as tf.Scalar;
+    };
+    const ours = (l: tf.Tensor) => weightedCrossEntropy(l as tf.Tensor4D, labels, weights);
+    close((await ours(logits).data())[0]!, (await reference(logits).data())[0]!, 1e-5);
+    const a = await tf.grad(ours)(logits).data();
+    const b = await tf.grad(reference)(logits).data();
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThan(1e-6);
+  });
+});
