@@ -1,4 +1,4 @@
-// The Library: datasets in the sidebar, a filtered thumbnail grid, and the image view.
+// The Library: datasets and adaptation rounds in the sidebar, a filtered thumbnail grid, and the image view.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo, CordaApi, Dataset, ImageSummary, ImportResult, JobFinished } from '../../shared/api';
 import { ApiContext, errorMessage } from './ApiContext';
@@ -7,6 +7,7 @@ import { DatasetList } from './library/DatasetList';
 import { Filters, type ImageFilters } from './library/Filters';
 import { ImportPanel } from './library/ImportPanel';
 import { ThumbnailGrid } from './library/ThumbnailGrid';
+import { RoundsPanel } from './rounds/RoundsPanel';
 import { useJobs } from './useJobs';
 import { ImageView } from './viewer/ImageView';
 
@@ -147,7 +148,7 @@ export function App({ api }: { api: CordaApi }) {
           </div>
         )}
         <div className="app-body">
-          <nav className="sidebar" aria-label="Datasets">
+          <nav className="sidebar" aria-label="Datasets and rounds">
             <h2 className="sidebar__title">Datasets</h2>
             <DatasetList datasets={datasets} selectedId={selectedDatasetId} onSelect={selectDataset} />
             <ImportPanel
@@ -155,6 +156,7 @@ export function App({ api }: { api: CordaApi }) {
               importJobs={jobs.filter((job) => job.kind === 'import')}
               onImported={onImported}
             />
+            <RoundsPanel datasets={datasets} />
           </nav>
           <main className="library">
             <div className="toolbar library__toolbar">

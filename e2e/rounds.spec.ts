@@ -1,0 +1,79 @@
+// The Rounds panel in web mode: run a short DACS round from the sidebar, watch its progress, and see the
+// finished row with its backend and mIoU; then cancel a longer round and resume it. Runs after library.spec.ts (files run in order, one worker), which
+// imports the GTA5 demo as source; run on its own, it imports that itself.
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+function fromSetup(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the specs through playwright.config.ts, whose global setup sets it.`);
+  return value;
+}
+
+test('run, cancel and resume rounds from the sidebar', async ({ page }) => {
+  test.setTimeout(150_000);
+  const appUrl = fromSetup('CORDA_E2E_URL');
+  const demoDir = fromSetup('CORDA_E2E_DEMO_DIR');
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+
+  await page.goto(appUrl);
+  const panel = page.getByTestId('rounds-panel');
+  await expect(panel).toBeVisible();
+  const datasets = page.getByTestId('dataset-item');
+  await expect(datasets.first()).toBeVisible();
+
+  // A round needs a source dataset: import the GTA5 demo when the library spec has not.
+  if ((await page.locator('[data-testid="dataset-item"][data-role="source"]').count()) === 0) {
+    await page.getByTestId('open-folder').click();
+    await page.getByTestId('folder-path').fill(join(demoDir, 'gta5'));
+    await page.getByTestId('import-submit').click();
+    await expect(page.getByTestId('import-summary')).toBeVisible({ timeout: 60_000 });
+  }
+  await expect(page.locator('[data-testid="dataset-item"][data-role="source"]')).toHaveCount(1);
+
+  // Defaults, then a two-iteration DACS round.
+  await expect(page.getByTestId('round-method')).toHaveValue('corda');
+  await expect(page.getByTestId('round-iters')).toHaveValue('50');
+  const rows = page.getByTestId('round-row');
+  await expect(panel.getByText('Loading rounds…')).toHaveCount(0);
+  const before = await rows.count();
+  await page.getByTestId('round-method').selectOption('dacs');
+  await page.getByTestId('round-iters').fill('2');
+  await page.getByTestId('round-start').click();
+  await expect(page.getByTestId('round-progress')).toBeVisible();
+  await expect(page.getByTestId('round-cancel')).toBeVisible();
+
+  // The round finishes: a new done row, its backend named and an mIoU in percent; the live line goes away.
+  const done = page.locator('[data-testid="round-row"][data-status="done"]');
+  await expect(done.first()).toBeVisible({ timeout: 90_000 });
+  await expect(rows).toHaveCount(before + 1);
+  await expect(page.getByTestId('round-progress')).toBeHidden();
+  const row = done.first();
+  await expect(row).toContainText('dacs');
+  await expect(row).toContainText('2 / 2');
+  await expect(row.getByTestId('round-backend')).toHaveText(/^(?!—)\S+/);
+  await expect(row.getByTestId('round-miou')).toHaveText(/^\d+\.\d%$/);
+  await expect(page.getByTestId('round-error')).toHaveCount(0);
+
+  await page.screenshot({ path: 'artifacts/e2e-rounds.png', fullPage: true });
+
+  // A longer round, cancelled once it trains: its row offers Resume, which runs it again until cancelled.
+  await page.getByTestId('round-iters').fill('500');
+  await page.getByTestId('round-start').click();
+  const live = page.getByTestId('round-live');
+  await expect(live).toContainText('img/s', { timeout: 60_000 });
+  await page.getByTestId('round-cancel').click();
+  const cancelled = page.locator('[data-testid="round-row"][data-status="cancelled"]');
+  await expect(cancelled).toHaveCount(1, { timeout: 30_000 });
+  await expect(page.getByTestId('round-progress')).toBeHidden();
+  await cancelled.getByTestId('round-resume').click();
+  await expect(page.getByTestId('round-progress')).toBeVisible();
+  await expect(live).toContainText('img/s', { timeout: 60_000 });
+  await expect(page.locator('[data-testid="round-row"][data-status="running"]')).toHaveCount(1);
+  await page.getByTestId('round-cancel').click();
+  await expect(cancelled).toHaveCount(1, { timeout: 30_000 });
+  await expect(page.getByTestId('round-progress')).toBeHidden();
+  await expect(rows).toHaveCount(before + 2);
+  expect(pageErrors).toEqual([]);
+});

@@ -1,0 +1,292 @@
+// A compact view of the project's adaptation rounds: the list, a live line for the running round, and
+// controls to start, cancel and resume. The full rounds view is separate.
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import type { Dataset, JobFinished, JobProgress, RoundProgressEvent, RoundSummary } from '../../../shared/api';
+import { errorMessage, useApi } from '../ApiContext';
+import { ProgressBar } from '../components/ProgressBar';
+
+type MethodChoice = RoundSummary['method'];
+
+const METHODS: MethodChoice[] = ['corda', 'dacs', 'source-only'];
+
+const RESUMABLE: ReadonlySet<RoundSummary['status']> = new Set(['cancelled', 'failed', 'interrupted']);
+const IN_PROGRESS: ReadonlySet<RoundSummary['status']> = new Set(['running', 'predicting']);
+
+/** The round job this window knows to be running: from its own start/resume, or from progress events. */
+interface ActiveJob {
+  jobId: string;
+  /** Latest progress; null until the worker reports (it loads data and the backend first). */
+  progress: RoundProgressEvent | null;
+  cancelling: boolean;
+}
+
+export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
+  const api = useApi();
+  const [rounds, setRounds] = useState<RoundSummary[] | null>(null);
+  const [active, setActive] = useState<ActiveJob | null>(null);
+  const [requesting, setRequesting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [method, setMethod] = useState<MethodChoice>('corda');
+  const [iters, setIters] = useState('50');
+  /** Jobs that finished, so a start/resume answer arriving after its own jobFinished does not revive it. */
+  const finishedJobs = useRef(new Set<string>());
+  /** The last (job, round, phase) progress was seen for: a change means the list's rows are stale. */
+  const seenPhase = useRef<string | null>(null);
+
+  const reload = useCallback(() => {
+    api.listRounds({}).then(setRounds, (reason: unknown) => setError(errorMessage(reason)));
+  }, [api]);
+
+  useEffect(() => {
+    reload();
+    return api.onEvent((message) => {
+      if (message.event === 'roundProgress') {
+        const progress = message.payload as RoundProgressEvent;
+        if (finishedJobs.current.has(progress.jobId)) return;
+        setActive((current) =>
+          current?.jobId === progress.jobId ? { ...current, progress } : { jobId: progress.jobId, progress, cancelling: false },
+        );
+        const phaseKey = `${progress.jobId}:${progress.roundId}:${progress.phase}`;
+        if (progress.roundId !== null && seenPhase.current !== phaseKey) {
+          seenPhase.current = phaseKey;
+          reload();
+        }
+      } else if (message.event === 'jobFinished') {
+        const finished = message.payload as JobFinished;
+        if (finished.kind !== 'round') return;
+        finishedJobs.current.add(finished.jobId);
+        setActive((current) => (current?.jobId === finished.jobId ? null : current));
+        if (finished.status === 'failed') setError(finished.error ?? 'The round failed, and the error carried no message.');
+        reload();
+      }
+    });
+  }, [api, reload]);
+
+  const source = datasets?.find((dataset) => dataset.role === 'source') ?? null;
+  const target = datasets?.find((dataset) => dataset.role === 'target') ?? null;
+  const itersValue = Number(iters);
+  const itersValid = Number.isInteger(itersValue) && itersValue >= 1;
+  const busy = active !== null || requesting;
+
+  async function launch(request: () => Promise<{ jobId: string }>) {
+    setError(null);
+    setRequesting(true);
+    try {
+      const { jobId } = await request();
+      if (!finishedJobs.current.has(jobId)) {
+        setActive((current) => (current?.jobId === jobId ? current : { jobId, progress: null, cancelling: false }));
+      }
+    } catch (reason) {
+      setError(errorMessage(reason));
+    } finally {
+      setRequesting(false);
+    }
+  }
+
+  function start(event: FormEvent) {
+    event.preventDefault();
+    if (!source || !target || !itersValid) return;
+    void launch(() =>
+      api.startRound({ sourceDatasetId: source.id, targetDatasetId: target.id, method, iters: itersValue }),
+    );
+  }
+
+  function resume(roundId: number) {
+    void launch(() => api.resumeRound({ roundId }));
+  }
+
+  async function cancel() {
+    if (!active) return;
+    const { jobId } = active;
+    setActive((current) => (current?.jobId === jobId ? { ...current, cancelling: true } : current));
+    try {
+      await api.cancelJob({ jobId });
+    } catch (reason) {
+      setError(errorMessage(reason));
+      setActive((current) => (current?.jobId === jobId ? { ...current, cancelling: false } : current));
+    }
+  }
+
+  const missing = !source ? 'a source' : !target ? 'a target' : null;
+  const newestFirst = rounds ? [...rounds].reverse() : null;
+
+  return (
+    <details className="rounds-panel" data-testid="rounds-panel" open>
+      <summary className="sidebar__title rounds-panel__title">
+        Rounds{rounds && rounds.length > 0 ? ` (${rounds.length})` : ''}
+      </summary>
+
+      <form className="rounds-panel__form" onSubmit={start}>
+        <label className="field field--inline">
+          <span>Method</span>
+          <select
+            data-testid="round-method"
+            value={method}
+            disabled={busy}
+            onChange={(event) => setMethod(event.target.value as MethodChoice)}
+          >
+            {METHODS.map((value) => (
+              <option key={value} value={value}>
+                {value}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field field--inline">
+          <span>Iterations</span>
+          <input
+            type="number"
+            data-testid="round-iters"
+            min={1}
+            step={1}
+            value={iters}
+            disabled={busy}
+            onChange={(event) => setIters(event.target.value)}
+          />
+        </label>
+        <button
+          type="submit"
+          className="button button--primary"
+          data-testid="round-start"
+          disabled={busy || missing !== null || !itersValid}
+          title={
+            missing
+              ? `Import ${missing} dataset first.`
+              : `Train ${source!.name} → ${target!.name}`
+          }
+        >
+          Run round
+        </button>
+      </form>
+      {datasets !== null && missing && (
+        <p className="muted sidebar__note">Import {missing} dataset to run a round.</p>
+      )}
+
+      {active && (
+        <div className="rounds-panel__live">
+          <ProgressBar
+            progress={active.progress && toJobProgress(active.progress)}
+            label={active.progress?.roundId ? `Round #${active.progress.roundId}` : 'Round'}
+            testId="round-progress"
+          />
+          <div className="rounds-panel__live-line">
+            <span className="rounds-panel__stats" data-testid="round-live">
+              {active.cancelling ? 'cancelling…' : describeLive(active.progress)}
+            </span>
+            <button
+              type="button"
+              className="button"
+              data-testid="round-cancel"
+              disabled={active.cancelling}
+              onClick={() => void cancel()}
+            >
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+
+      {error && (
+        <p className="import-panel__error" role="alert" data-testid="round-error">
+          {error}
+        </p>
+      )}
+
+      {newestFirst === null ? (
+        <p className="muted sidebar__note">Loading rounds…</p>
+      ) : newestFirst.length === 0 ? (
+        <p className="muted sidebar__note" data-testid="round-list-empty">
+          No rounds yet.
+        </p>
+      ) : (
+        <ul className="round-list">
+          {newestFirst.map((round) => {
+            const orphaned = IN_PROGRESS.has(round.status) && active === null && !requesting;
+            const canResume = RESUMABLE.has(round.status) || orphaned;
+            // The running round's iteration moves with its progress events, between list reloads.
+            const iteration = active?.progress?.roundId === round.id ? active.progress.iteration : round.iteration;
+            return (
+              <li
+                key={round.id}
+                className="round-row"
+                data-testid="round-row"
+                data-round-id={round.id}
+                data-status={round.status}
+                title={`Started ${new Date(round.createdAt).toLocaleString()}`}
+              >
+                <span className="round-row__head">
+                  <span className="round-row__id">#{round.id}</span>
+                  <span className="round-row__method">{round.method}</span>
+                  <span className="muted">{round.preset}</span>
+                  <span className="toolbar__spacer" />
+                  <span className={`round-status round-status--${round.status}`} data-testid="round-status">
+                    {orphaned ? `${round.status} (stopped)` : round.status}
+                  </span>
+                </span>
+                <span className="round-row__meta">
+                  <span data-testid="round-backend" title="backend">
+                    {round.backend || '—'}
+                  </span>
+                  <span title="iterations done / total">
+                    {iteration.toLocaleString()} / {round.iters.toLocaleString()} it
+                  </span>
+                  <span title="milliseconds per training step">
+                    {round.msPerStep === null ? '—' : `${Math.round(round.msPerStep).toLocaleString()} ms/step`}
+                  </span>
+                </span>
+                <span className="round-row__meta">
+                  <span title="mIoU over the target dataset's labelled images (19 classes)">
+                    mIoU <strong data-testid="round-miou">{percent(round.mIoU)}</strong>
+                  </span>
+                  <span title="mIoU over the target val split">
+                    val <strong data-testid="round-val-miou">{percent(round.valMIoU)}</strong>
+                  </span>
+                  {canResume && (
+                    <button
+                      type="button"
+                      className="button round-row__resume"
+                      data-testid="round-resume"
+                      disabled={busy}
+                      onClick={() => resume(round.id)}
+                    >
+                      Resume
+                    </button>
+                  )}
+                </span>
+                {round.status === 'failed' && round.error && <span className="round-row__error">{round.error}</span>}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </details>
+  );
+}
+
+function percent(value: number | null): string {
+  return value === null ? '—' : `${(value * 100).toFixed(1)}%`;
+}
+
+/** The ProgressBar's view of a round: iterations while training, images while predicting. */
+function toJobProgress(progress: RoundProgressEvent): JobProgress {
+  const predicting = progress.phase === 'predicting';
+  return {
+    jobId: progress.jobId,
+    kind: 'round',
+    phase: progress.phase,
+    done: predicting ? (progress.done ?? 0) : progress.iteration,
+    total: predicting ? (progress.total ?? 0) : progress.iters,
+    ratePerSecond: progress.imagesPerSecond,
+    etaSeconds: progress.etaSeconds,
+  };
+}
+
+function describeLive(progress: RoundProgressEvent | null): string {
+  if (!progress) return 'loading data and backend…';
+  if (progress.phase === 'predicting') return `trained ${progress.iters.toLocaleString()} iterations; predicting the target images`;
+  const parts: string[] = [];
+  if (progress.imagesPerSecond !== null) parts.push(`${progress.imagesPerSecond.toFixed(1)} img/s`);
+  const total = progress.losses?.total;
+  if (total !== undefined) parts.push(`loss ${total.toFixed(3)}`);
+  return parts.length > 0 ? parts.join(' · ') : 'training';
+}
