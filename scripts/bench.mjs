@@ -71,12 +71,13 @@ if (!values.only || values.only === 'engine') {
   } else {
     console.log('pytorch: not measured (Debian system python3 has no torch; apt-get install python3-torch to compare)');
   }
-  const header = ['preset', 'size', 'train ms/step', 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
+  const header = ['preset', 'size', 'train ms/step, 1 thread', `train ms/step, ${cpus().length} threads`, 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
   if (torch) header.push(`torch ${torch.torch} ms/step`, 'ratio', 'torch infer ms');
   const rows = engine.rows.map((r) => {
-    const row = [r.preset, r.size, r.trainMsPerStep.toFixed(0), r.imagesPerSecond.toFixed(1), r.inferMsPerImage.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakRssMiB.toFixed(0)];
+    const best = r.parallelMsPerStep ?? r.trainMsPerStep;
+    const row = [r.preset, r.size, r.trainMsPerStep.toFixed(0), r.parallelMsPerStep ? `${r.parallelMsPerStep.toFixed(0)} (${(r.trainMsPerStep / r.parallelMsPerStep).toFixed(2)}x)` : '-', r.imagesPerSecond.toFixed(1), r.inferMsPerImage.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakRssMiB.toFixed(0)];
     const t = torch?.rows.find((x) => x.preset === r.preset && x.size === r.size);
-    if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(r.trainMsPerStep / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-');
+    if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(best / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-');
     return row;
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -5,6 +5,7 @@ import { defaultConfig, SeededRandom } from '../core/adapt/config';
 import type { Crop } from '../core/adapt/data';
 import { predictSample } from '../core/adapt/predict';
 import { Trainer } from '../core/adapt/trainer';
+import { ParallelTrainer } from '../core/adapt/parallel';
 import { describeBackend, initBackend, isBackendName } from '../core/model/backend';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import * as tf from '../core/model/tf';
@@ -16,6 +17,9 @@ export interface BenchRow {
   size: string;
   batch: number;
   trainMsPerStep: number;
+  /** Step time with data-parallel threads (one per core, batch split), null when measured on one core only. */
+  parallelMsPerStep: number | null;
+  threads: number;
   imagesPerSecond: number;
   inferMsPerImage: number;
   peakTensorMiB: number;
@@ -30,7 +34,7 @@ function syntheticCrop(w: number, h: number, seed: number): Crop {
   return { rgb, labels, depth };
 }
 
-export async function benchEngine(options: { presets: PresetName[]; sizes: [number, number][]; steps: number; method: Method; backend?: string; log: (line: string) => void }): Promise<{ backend: string; machine: string; rows: BenchRow[] }> {
+export async function benchEngine(options: { presets: PresetName[]; sizes: [number, number][]; steps: number; method: Method; threads: number; backend?: string; log: (line: string) => void }): Promise<{ backend: string; machine: string; rows: BenchRow[] }> {
   if (options.backend !== undefined && !isBackendName(options.backend)) throw new UserError(`Unknown backend "${options.backend}".`);
   const info = await initBackend(options.backend);
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
@@ -70,6 +74,20 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
       }
       const inferMs = (performance.now() - t1) / inferRuns;
       trainer.dispose();
+      let parallelMs: number | null = null;
+      const threads = Math.min(options.threads, config.batchSize);
+      if (threads > 1) {
+        const replicas = new ParallelTrainer(config, info.name, threads);
+        try {
+          await replicas.ready();
+          for (let i = 0; i < 2; i++) await replicas.step(batch, i, random);
+          const t2 = performance.now();
+          for (let i = 0; i < options.steps; i++) await replicas.step(batch, i + 2, random);
+          parallelMs = (performance.now() - t2) / options.steps;
+        } finally {
+          await replicas.dispose();
+        }
+      }
       const imagesPerStep = config.batchSize * (options.method === 'source-only' ? 1 : 2);
       const row: BenchRow = {
         preset,
@@ -77,14 +95,16 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
         size: `${w}x${h}`,
         batch: config.batchSize,
         trainMsPerStep: trainMs,
-        imagesPerSecond: (imagesPerStep * 1000) / trainMs,
+        parallelMsPerStep: parallelMs,
+        threads,
+        imagesPerSecond: (imagesPerStep * 1000) / (parallelMs ?? trainMs),
         inferMsPerImage: inferMs,
         peakTensorMiB: peakBytes / 2 ** 20,
         peakRssMiB: peakRss / 2 ** 20,
       };
       rows.push(row);
       options.log(
-        `${preset.padEnd(6)} ${row.size.padEnd(8)} train ${trainMs.toFixed(0).padStart(6)} ms/step  ${row.imagesPerSecond.toFixed(1).padStart(6)} img/s  infer ${inferMs.toFixed(0).padStart(5)} ms/img  tensors ${row.peakTensorMiB.toFixed(0)} MiB  rss ${row.peakRssMiB.toFixed(0)} MiB`,
+        `${preset.padEnd(6)} ${row.size.padEnd(8)} train ${trainMs.toFixed(0).padStart(6)} ms/step (1 thread)${parallelMs ? `, ${parallelMs.toFixed(0)} ms/step (${threads} threads)` : ''}  ${row.imagesPerSecond.toFixed(1).padStart(6)} img/s  infer ${inferMs.toFixed(0).padStart(5)} ms/img  tensors ${row.peakTensorMiB.toFixed(0)} MiB  rss ${row.peakRssMiB.toFixed(0)} MiB`,
       );
     }
   }

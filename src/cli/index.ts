@@ -1,4 +1,5 @@
 // `corda`: the workbench from a terminal. Same service as the app; bad input gets one sentence and exit 1.
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError, type DatasetRole } from '../shared/api';
@@ -158,7 +159,8 @@ async function serve(args: string[]) {
 
 async function benchEngineCommand(args: string[]) {
   const { values } = parse(args, {
-    presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
+    presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' }, backend: { type: 'string' },
+    threads: { type: 'string' }, json: { type: 'boolean' },
   });
   const method = (values.method ?? 'corda') as Method;
   if (!['source-only', 'dacs', 'corda'].includes(method)) throw new UsageError(`--method must be source-only, dacs or corda, got "${method}".`);
@@ -166,6 +168,7 @@ async function benchEngineCommand(args: string[]) {
     presets: parsePresets(values.presets),
     sizes: parseSizes(values.sizes),
     steps: intOption(values.steps, 'steps', 5, 1),
+    threads: intOption(values.threads, 'threads', cpus().length, 1),
     method,
     backend: values.backend,
     log: (line) => (values.json ? process.stderr : process.stdout).write(`${line}\n`),

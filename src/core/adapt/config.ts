@@ -25,6 +25,8 @@ export interface RoundConfig {
   teacherInitialHeadFraction: number;
   /** The reference code's batch-mean slip in the depth weight (CORDA.md §4); off = per-image weights. */
   referenceWeightSlip: boolean;
+  /** Data-parallel training threads; 0 = one per core (up to the batch size) on wasm/cpu, 1 on tfjs-node. */
+  workers: number;
 }
 
 export function defaultConfig(method: Method, preset: PresetName, overrides: Partial<RoundConfig> = {}): RoundConfig {
@@ -50,6 +52,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     mixedDepthWeight: 0.001,
     teacherInitialHeadFraction: 0.1,
     referenceWeightSlip: false,
+    workers: 0,
     ...overrides,
   };
   validateConfig(config);
@@ -60,6 +63,7 @@ export function validateConfig(c: RoundConfig): void {
   if (!Number.isInteger(c.iters) || c.iters < 1) throw new UserError(`The number of iterations must be a whole number of at least 1, got ${c.iters}.`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UserError(`The batch size must be at least 1, got ${c.batchSize}.`);
   if (c.crop.width % 8 || c.crop.height % 8) throw new UserError(`The crop ${c.crop.width}x${c.crop.height} must be a multiple of 8 on each side.`);
+  if (!Number.isInteger(c.workers) || c.workers < 0) throw new UserError(`The number of training threads must be 0 (automatic) or more, got ${c.workers}.`);
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }
 

@@ -11,7 +11,47 @@ import * as rounds from '../store/roundsRepo';
 import { defaultConfig, SeededRandom, type RoundConfig } from './config';
 import { cropSample, SampleCache, workingSize } from './data';
 import { predictAndEvaluate, type RoundMetrics } from './predict';
-import { Trainer, type StepLosses } from './trainer';
+import { cpus } from 'node:os';
+import { ParallelTrainer } from './parallel';
+import { Trainer, type Batch, type StepLosses } from './trainer';
+import type { SeededRandom as Random } from './config';
+import type { TensorEntry } from '../model/checkpoint';
+import type { CordaNetwork } from '../model/network';
+
+/** What a round needs from a trainer: one in this thread, or data-parallel replicas in worker threads. */
+interface RoundTrainer {
+  readonly workers: number;
+  step(batch: Batch, iter: number, random: Random): Promise<StepLosses>;
+  snapshot(): Promise<TensorEntry[]>;
+  restore(tensors: Map<string, TensorEntry>, studentOnly?: boolean): void | Promise<void>;
+  student(): Promise<CordaNetwork>;
+  dispose(): void | Promise<void>;
+}
+
+/** Threads for training: wasm and cpu run one core per thread in Node, tfjs-node uses every core by itself. */
+export function trainingThreads(config: RoundConfig, backend: BackendInfo): number {
+  if (config.workers > 0) return Math.min(config.workers, config.batchSize);
+  if (backend.name !== 'wasm' && backend.name !== 'cpu') return 1;
+  return Math.max(1, Math.min(cpus().length, config.batchSize));
+}
+
+async function makeTrainer(config: RoundConfig, backend: BackendInfo): Promise<RoundTrainer> {
+  const threads = trainingThreads(config, backend);
+  if (threads <= 1) {
+    const single = new Trainer(config);
+    return {
+      workers: 1,
+      step: (b, i, r) => single.step(b, i, r),
+      snapshot: () => single.snapshot(),
+      restore: (t, s) => single.restore(t, s),
+      student: async () => single.student,
+      dispose: () => single.dispose(),
+    };
+  }
+  const parallel = new ParallelTrainer(config, backend.name, threads);
+  await parallel.ready();
+  return parallel;
+}
 
 export interface RoundProgress {
   phase: 'training' | 'predicting';
@@ -47,7 +87,7 @@ export interface RoundContext {
 export interface RoundResult {
   roundId: number;
   backend: BackendInfo;
-  timings: { trainSeconds: number; predictSeconds: number; msPerStep: number };
+  timings: { threads: number; trainSeconds: number; predictSeconds: number; msPerStep: number };
   metrics: RoundMetrics;
 }
 
@@ -132,16 +172,16 @@ async function runRound(
   parentRoundId: number | null,
   checkpoint: { iteration: number; path: string } | null,
 ): Promise<RoundResult> {
-  const trainer = new Trainer(config);
+  const trainer = await makeTrainer(config, ctx.backend);
   const random = new SeededRandom(config.seed * 7919 + 17);
   let start = 0;
   if (checkpoint) {
     const saved = readCheckpoint(checkpoint.path);
-    trainer.restore(saved.tensors);
+    await trainer.restore(saved.tensors);
     random.state = saved.meta.randomState as number;
     start = checkpoint.iteration;
   } else if (parentRoundId != null) {
-    trainer.restore(readCheckpoint(finalCheckpoint(ctx.db, parentRoundId).path).tensors, true);
+    await trainer.restore(readCheckpoint(finalCheckpoint(ctx.db, parentRoundId).path).tensors, true);
   }
   const withDepth = config.method === 'corda';
   const sourceCache = new SampleCache(data.source, config.sourceWidth, { labels: true, depth: withDepth });
@@ -194,11 +234,13 @@ async function runRound(
     rounds.updateRound(ctx.db, roundId, { status: 'predicting', iteration: config.iters });
     const predictStart = performance.now();
     const targetAll = images(ctx.db, data.target[0]!.datasetId);
-    const metrics = await predictAndEvaluate(ctx.db, roundId, trainer.student, targetAll, config, {
+    const student = await trainer.student();
+    const metrics = await predictAndEvaluate(ctx.db, roundId, student, targetAll, config, {
       signal: ctx.signal,
       onProgress: (doneImages, total) => ctx.onProgress?.({ phase: 'predicting', iteration: config.iters, iters: config.iters, done: doneImages, total }),
-    });
+    }).finally(() => trainer.workers > 1 && student.dispose());
     const timings = {
+      threads: trainer.workers,
       trainSeconds,
       predictSeconds: (performance.now() - predictStart) / 1000,
       msPerStep: stepMs / Math.max(1, config.iters - start),
@@ -213,6 +255,6 @@ async function runRound(
     });
     throw error;
   } finally {
-    trainer.dispose();
+    await trainer.dispose();
   }
 }

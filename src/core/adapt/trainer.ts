@@ -4,7 +4,7 @@
 import * as tf from '../model/tf';
 import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
-import { augmentBatch, drawAugment } from './augment';
+import { augmentBatch, drawAugment, type AugmentParams } from './augment';
 import { classMask, mix, pickHalf, presentClasses } from './classmix';
 import type { RoundConfig, SeededRandom } from './config';
 import type { Crop } from './data';
@@ -14,6 +14,37 @@ import { Sgd, updateEma } from './optim';
 export interface Batch {
   source: Crop[];
   target: Crop[];
+}
+
+/** A batch with its random choices drawn (ClassMix classes and augmentation per pair), so that replicas can
+ * split it by pair and still compute exactly what one trainer would. */
+export interface PreparedBatch extends Batch {
+  mixClasses: number[][];
+  augment: AugmentParams[];
+}
+
+export function prepareBatch(batch: Batch, random: SeededRandom, adapt: boolean): PreparedBatch {
+  if (!adapt) return { ...batch, mixClasses: [], augment: [] };
+  const mixClasses = batch.source.map((c) => pickHalf(presentClasses(c.labels!), () => random.next()));
+  const augment = batch.source.map(() => drawAugment(() => random.next()));
+  return { ...batch, mixClasses, augment };
+}
+
+/** Pairs [from, to) of a prepared batch (data-parallel replicas each take a slice). */
+export function sliceBatch(b: PreparedBatch, from: number, to: number): PreparedBatch {
+  return {
+    source: b.source.slice(from, to),
+    target: b.target.slice(from, to),
+    mixClasses: b.mixClasses.slice(from, to),
+    augment: b.augment.slice(from, to),
+  };
+}
+
+/** Gradients by parameter name, batch-norm statistics by variable name, and the loss terms of one batch. */
+export interface StepGradients {
+  grads: Record<string, tf.Tensor>;
+  bnStats: { name: string; mean: tf.Tensor; variance: tf.Tensor }[];
+  losses: StepLosses;
 }
 
 export interface StepLosses {
@@ -49,6 +80,11 @@ function labelTensor(crops: Crop[], h: number, w: number): tf.Tensor3D {
 
 const squeeze = (t: tf.Tensor4D | null) => tf.squeeze(t!, [3]) as tf.Tensor3D;
 
+export function disposeGradients(g: StepGradients): void {
+  tf.dispose(Object.values(g.grads));
+  for (const s of g.bnStats) tf.dispose([s.mean, s.variance]);
+}
+
 export class Trainer {
   readonly student: CordaNetwork;
   readonly teacher: CordaNetwork;
@@ -69,6 +105,21 @@ export class Trainer {
 
   /** One optimisation step at iteration `iter` (0-based); `random` draws ClassMix classes and augmentation. */
   async step(batch: Batch, iter: number, random: SeededRandom): Promise<StepLosses> {
+    const computed = await this.computeGradients(prepareBatch(batch, random, this.config.method !== 'source-only'), iter);
+    try {
+      this.apply(computed.grads, computed.bnStats, iter);
+    } finally {
+      disposeGradients(computed);
+    }
+    return computed.losses;
+  }
+
+  private varNames(): Map<string, string> {
+    return new Map([...this.student.params.vars].map(([name, v]) => [v.name, name]));
+  }
+
+  /** Losses and gradients of a prepared batch, without changing any weight. The caller disposes the result. */
+  async computeGradients(batch: PreparedBatch, iter: number): Promise<StepGradients> {
     const { crop, method } = this.config;
     const h = crop.height;
     const w = crop.width;
@@ -102,10 +153,9 @@ export class Trainer {
         hold(pseudo);
         hold(q);
         const masks = new Float32Array(batch.source.length * h * w);
-        batch.source.forEach((c, i) => masks.set(classMask(c.labels!, pickHalf(presentClasses(c.labels!), () => random.next())), i * h * w));
+        batch.source.forEach((c, i) => masks.set(classMask(c.labels!, batch.mixClasses[i]!), i * h * w));
         const m = hold(tf.tensor3d(masks, [batch.source.length, h, w]));
-        const augment = batch.source.map(() => drawAugment(() => random.next()));
-        const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), augment)));
+        const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), batch.augment)));
         const y = hold(tf.tidy(() => tf.where(tf.greater(m, 0.5), ys, pseudo) as tf.Tensor3D));
         const d = withDepth ? hold(mix(m, ds!, dt!)) : null;
         const weight = hold(tf.tidy(() => tf.add(m, tf.mul(tf.sub(1, m), q)) as tf.Tensor3D));
@@ -146,19 +196,10 @@ export class Trainer {
         return total;
       }, this.student.params.trainable());
 
-      const byName = new Map([...this.student.params.vars].map(([name, v]) => [v.name, name]));
+      const byName = this.varNames();
       const named: Record<string, tf.Tensor> = {};
       for (const [varName, grad] of Object.entries(grads)) named[byName.get(varName)!] = grad;
-      this.sgd.step(this.student.params, named, iter);
-      tf.tidy(() => {
-        for (const u of bnUpdates) {
-          u.mean.assign(tf.add(tf.mul(u.mean, 1 - BN_MOMENTUM), tf.mul(u.batchMean, BN_MOMENTUM)));
-          u.variance.assign(tf.add(tf.mul(u.variance, 1 - BN_MOMENTUM), tf.mul(u.batchVariance, BN_MOMENTUM)));
-        }
-      });
-      for (const u of bnUpdates) tf.dispose([u.batchMean, u.batchVariance]);
-      tf.dispose(Object.values(grads));
-      if (adapt) updateEma(this.teacher.params, this.student.params, iter);
+      const bnStats = bnUpdates.map((u) => ({ name: byName.get(u.mean.name)!, mean: u.batchMean, variance: u.batchVariance }));
 
       const read = async (t: tf.Tensor | undefined) => (t ? (await t.data())[0]! : 0);
       const losses: StepLosses = {
@@ -170,10 +211,28 @@ export class Trainer {
         confidentShare: await read(mixed?.q),
       };
       tf.dispose([value, ...Object.values(parts)]);
-      return losses;
+      return { grads: named, bnStats, losses };
     } finally {
       tf.dispose(keep);
     }
+  }
+
+  /**
+   * Applies gradients (SGD), the batch-norm running statistics (each pass's batch statistics folded in, in
+   * order) and the EMA teacher update. `bnStats` names the running-mean variable of each BN layer.
+   */
+  apply(grads: Record<string, tf.Tensor>, bnStats: StepGradients['bnStats'], iter: number): void {
+    this.sgd.step(this.student.params, grads, iter);
+    const vars = this.student.params.vars;
+    tf.tidy(() => {
+      for (const stat of bnStats) {
+        const mean = vars.get(stat.name)!;
+        const variance = vars.get(stat.name.replace(/\.mean$/, '.var'))!;
+        mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(stat.mean, BN_MOMENTUM)));
+        variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(stat.variance, BN_MOMENTUM)));
+      }
+    });
+    if (this.config.method !== 'source-only') updateEma(this.teacher.params, this.student.params, iter);
   }
 
   /** Student, teacher and momentum buffers by stable name, for a checkpoint. */

@@ -1,20 +1,11 @@
 // Starts adaptation rounds in a worker_thread (roundWorker.ts) and relays their progress. One training job at
 // a time per project.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../shared/api';
 import type { RoundProgress, RoundResult } from '../adapt/round';
 import type { RoundWorkerInput, RoundWorkerMessage } from './roundWorker';
+import { workerEntry } from './workerEntry';
 
-/** The worker script: bundled beside the app (out/main/roundWorker.js) or the TypeScript source through tsx. */
-function workerEntry(): { file: string; execArgv: string[] } {
-  for (const dir of [__dirname, join(__dirname, '..')]) {
-    const bundled = join(dir, 'roundWorker.js');
-    if (existsSync(bundled)) return { file: bundled, execArgv: [] };
-  }
-  return { file: join(__dirname, 'roundWorker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
-}
 
 export interface RoundJobCallbacks {
   onStarted(roundId: number): void;
@@ -30,7 +21,7 @@ export class RoundJobs {
 
   run(input: RoundWorkerInput, callbacks: RoundJobCallbacks, signal: AbortSignal): Promise<RoundResult> {
     if (this.active) throw new UserError('A round is already running in this project; wait for it or cancel it first.');
-    const entry = workerEntry();
+    const entry = workerEntry('roundWorker');
     const worker = new Worker(entry.file, { workerData: input, execArgv: entry.execArgv });
     const cancel = () => worker.postMessage({ type: 'cancel' });
     this.active = { worker, cancel };

@@ -1,0 +1,149 @@
+// Data-parallel training over worker_threads, so that wasm training (one core per thread in Node) uses every
+// core. Each step the coordinator draws the batch and its random choices, gives each replica a slice of the
+// pairs, averages their gradients and batch-norm statistics, and has every replica apply the same average:
+// the replicas' weights stay identical, and the result matches one trainer on the whole batch up to the
+// per-slice normalisation of the losses and the per-slice batch-norm statistics (the usual unsynchronised BN).
+import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../jobs/workerEntry';
+import type { ReplicaInit, ReplicaReply, ReplicaRequest, WireBn, WireTensor } from '../jobs/trainReplica';
+import type { BackendName } from '../model/backend';
+import type { TensorEntry } from '../model/checkpoint';
+import { CordaNetwork, PRESETS } from '../model/network';
+import * as tf from '../model/tf';
+import type { RoundConfig, SeededRandom } from './config';
+import { prepareBatch, sliceBatch, type Batch, type StepLosses } from './trainer';
+
+type Payload<T extends ReplicaRequest['type']> = Omit<Extract<ReplicaRequest, { type: T }>, 'id'>;
+
+class Replica {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: ReplicaReply) => void; reject: (e: Error) => void }>();
+  readonly ready: Promise<void>;
+
+  constructor(init: ReplicaInit) {
+    const entry = workerEntry('trainReplica');
+    this.worker = new Worker(entry.file, { workerData: init, execArgv: entry.execArgv });
+    let started!: () => void;
+    let failed!: (e: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      started = resolve;
+      failed = reject;
+    });
+    this.worker.on('message', (reply: ReplicaReply) => {
+      if (reply.id === 0) return started();
+      const waiter = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (reply.type === 'error') waiter?.reject(new Error(reply.message));
+      else waiter?.resolve(reply);
+    });
+    const fail = (error: Error) => {
+      failed(error);
+      for (const w of this.pending.values()) w.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`A training replica stopped (exit code ${code}).`)));
+  }
+
+  call<T extends ReplicaRequest['type']>(payload: Payload<T>): Promise<ReplicaReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...payload, id });
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+function average(lists: WireTensor[][]): WireTensor[] {
+  const sum = new Map<string, WireTensor>();
+  for (const list of lists) {
+    for (const t of list) {
+      const acc = sum.get(t.name);
+      if (!acc) sum.set(t.name, { name: t.name, shape: t.shape, data: Float32Array.from(t.data) });
+      else for (let i = 0; i < t.data.length; i++) acc.data[i]! += t.data[i]!;
+    }
+  }
+  // A parameter without a gradient in one replica contributes zero there.
+  for (const t of sum.values()) for (let i = 0; i < t.data.length; i++) t.data[i]! /= lists.length;
+  return [...sum.values()];
+}
+
+function averageBn(lists: WireBn[][]): WireBn[] {
+  return lists[0]!.map((first, k) => {
+    const mean = new Float32Array(first.mean.length);
+    const variance = new Float32Array(first.variance.length);
+    for (const list of lists) {
+      const s = list[k]!;
+      for (let i = 0; i < mean.length; i++) {
+        mean[i]! += s.mean[i]! / lists.length;
+        variance[i]! += s.variance[i]! / lists.length;
+      }
+    }
+    return { name: first.name, mean, variance };
+  });
+}
+
+export class ParallelTrainer {
+  private readonly replicas: Replica[];
+
+  constructor(
+    readonly config: RoundConfig,
+    backend: BackendName,
+    workers: number,
+  ) {
+    this.replicas = Array.from({ length: Math.max(1, Math.min(workers, config.batchSize)) }, () => new Replica({ config, backend }));
+  }
+
+  get workers(): number {
+    return this.replicas.length;
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.ready));
+  }
+
+  async step(batch: Batch, iter: number, random: SeededRandom): Promise<StepLosses> {
+    const prepared = prepareBatch(batch, random, this.config.method !== 'source-only');
+    const n = this.replicas.length;
+    const pairs = batch.source.length;
+    const replies = await Promise.all(
+      this.replicas.map((r, k) => r.call<'gradients'>({ type: 'gradients', batch: sliceBatch(prepared, Math.floor((k * pairs) / n), Math.floor(((k + 1) * pairs) / n)), iter })),
+    );
+    const results = replies.map((r) => r as Extract<ReplicaReply, { type: 'gradients' }>);
+    const grads = average(results.map((r) => r.grads));
+    const bn = averageBn(results.map((r) => r.bn));
+    await Promise.all(this.replicas.map((r) => r.call<'apply'>({ type: 'apply', grads, bn, iter })));
+    const losses = { ...results[0]!.losses };
+    for (const key of Object.keys(losses) as (keyof StepLosses)[]) losses[key] = results.reduce((a, r) => a + r.losses[key], 0) / results.length;
+    return losses;
+  }
+
+  async snapshot(): Promise<TensorEntry[]> {
+    return ((await this.replicas[0]!.call<'snapshot'>({ type: 'snapshot' })) as Extract<ReplicaReply, { type: 'snapshot' }>).tensors;
+  }
+
+  async restore(tensors: Map<string, TensorEntry>, studentOnly = false): Promise<void> {
+    const list = [...tensors.values()];
+    await Promise.all(this.replicas.map((r) => r.call<'restore'>({ type: 'restore', tensors: list, studentOnly })));
+  }
+
+  /** The trained student as a network in this thread (for prediction after training). */
+  async student(): Promise<CordaNetwork> {
+    const net = new CordaNetwork(PRESETS[this.config.preset], this.config.method, this.config.seed).build();
+    const saved = new Map((await this.snapshot()).map((t) => [t.name, t]));
+    for (const [name, v] of net.params.vars) {
+      const t = saved.get(`student/${name}`);
+      if (t) tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+    }
+    return net;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.terminate()));
+  }
+}

@@ -1,0 +1,85 @@
+// One data-parallel training replica (a worker_thread with its own tfjs backend and model copy). The parent
+// (adapt/parallel.ts) sends it a slice of each batch, averages every replica's gradients and batch-norm
+// statistics, and sends the average back, so all replicas keep identical weights.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RoundConfig } from '../adapt/config';
+import { Trainer, disposeGradients, type PreparedBatch, type StepLosses } from '../adapt/trainer';
+import { initBackend, type BackendName } from '../model/backend';
+import type { TensorEntry } from '../model/checkpoint';
+import * as tf from '../model/tf';
+
+export interface ReplicaInit {
+  config: RoundConfig;
+  backend: BackendName;
+}
+
+export interface WireTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export type ReplicaRequest =
+  | { id: number; type: 'gradients'; batch: PreparedBatch; iter: number }
+  | { id: number; type: 'apply'; grads: WireTensor[]; bn: WireBn[]; iter: number }
+  | { id: number; type: 'snapshot' }
+  | { id: number; type: 'restore'; tensors: TensorEntry[]; studentOnly: boolean };
+
+export interface WireBn {
+  name: string;
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+export type ReplicaReply =
+  | { id: number; type: 'gradients'; grads: WireTensor[]; bn: WireBn[]; losses: StepLosses }
+  | { id: number; type: 'ok' }
+  | { id: number; type: 'snapshot'; tensors: TensorEntry[] }
+  | { id: number; type: 'error'; message: string };
+
+async function main(): Promise<void> {
+  const init = workerData as ReplicaInit;
+  await initBackend(init.backend);
+  const trainer = new Trainer(init.config);
+  const port = parentPort!;
+  port.postMessage({ id: 0, type: 'ok' } satisfies ReplicaReply);
+  port.on('message', (request: ReplicaRequest) => {
+    void (async (): Promise<ReplicaReply> => {
+      switch (request.type) {
+        case 'gradients': {
+          const computed = await trainer.computeGradients(request.batch, request.iter);
+          try {
+            const grads: WireTensor[] = [];
+            for (const [name, t] of Object.entries(computed.grads)) grads.push({ name, shape: t.shape, data: (await t.data()) as Float32Array });
+            const bn: WireBn[] = [];
+            for (const s of computed.bnStats) bn.push({ name: s.name, mean: (await s.mean.data()) as Float32Array, variance: (await s.variance.data()) as Float32Array });
+            return { id: request.id, type: 'gradients', grads, bn, losses: computed.losses };
+          } finally {
+            disposeGradients(computed);
+          }
+        }
+        case 'apply': {
+          const grads: Record<string, tf.Tensor> = {};
+          for (const g of request.grads) grads[g.name] = tf.tensor(g.data, g.shape);
+          const bn = request.bn.map((b) => ({ name: b.name, mean: tf.tensor1d(b.mean), variance: tf.tensor1d(b.variance) }));
+          try {
+            trainer.apply(grads, bn, request.iter);
+          } finally {
+            tf.dispose([...Object.values(grads), ...bn.flatMap((b) => [b.mean, b.variance])]);
+          }
+          return { id: request.id, type: 'ok' };
+        }
+        case 'snapshot':
+          return { id: request.id, type: 'snapshot', tensors: await trainer.snapshot() };
+        case 'restore':
+          trainer.restore(new Map(request.tensors.map((t) => [t.name, t])), request.studentOnly);
+          return { id: request.id, type: 'ok' };
+      }
+    })().then(
+      (reply) => port.postMessage(reply),
+      (error: unknown) => port.postMessage({ id: request.id, type: 'error', message: (error as Error).message } satisfies ReplicaReply),
+    );
+  });
+}
+
+if (parentPort) void main();
