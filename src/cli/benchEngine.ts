@@ -1,7 +1,8 @@
 // `corda bench-engine`: training and inference speed of each preset on synthetic crops, with the backend and
 // peak memory. A measurement, never a test; `npm run bench` runs it next to the same network in PyTorch.
 import { cpus } from 'node:os';
-import { defaultConfig, SeededRandom } from '../core/adapt/config';
+import { defaultConfig } from '../core/adapt/config';
+import { Rng } from '../core/random';
 import type { Crop } from '../core/adapt/data';
 import { predictSample } from '../core/adapt/predict';
 import { Trainer } from '../core/adapt/trainer';
@@ -27,7 +28,7 @@ export interface BenchRow {
 }
 
 function syntheticCrop(w: number, h: number, seed: number): Crop {
-  const random = new SeededRandom(seed);
+  const random = new Rng(seed);
   const rgb = new Float32Array(w * h * 3).map(() => random.next() * 255);
   const labels = new Uint8Array(w * h).map((_, i) => (i % w < w / 2 ? 0 : 13));
   const depth = new Float32Array(w * h).map(() => 2 + random.next() * 50);
@@ -44,7 +45,7 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
       const config = defaultConfig(options.method, preset, { crop: { width: w, height: h }, iters: options.steps + 2, batchSize: 2, seed: 1 });
       const trainer = new Trainer(config);
       const batch = { source: [syntheticCrop(w, h, 1), syntheticCrop(w, h, 2)], target: [syntheticCrop(w, h, 3), syntheticCrop(w, h, 4)] };
-      const random = new SeededRandom(5);
+      const random = new Rng(5);
       let peakBytes = 0;
       let peakRss = 0;
       const sampleMemory = () => {

@@ -1,5 +1,4 @@
-// A round's configuration: defaults per preset, validation with one-sentence errors, and the seeded random
-// source whose state is saved in checkpoints so that a resumed round draws the same crops as an unbroken one.
+// A round's configuration: defaults per preset and validation with one-sentence errors.
 import { UserError } from '../../shared/api';
 import { PRESETS, type Method, type PresetName } from '../model/network';
 
@@ -67,21 +66,3 @@ export function validateConfig(c: RoundConfig): void {
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }
 
-/** mulberry32 with its state exposed, for checkpoints. */
-export class SeededRandom {
-  constructor(public state: number) {
-    this.state = state >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}

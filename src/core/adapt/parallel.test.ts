@@ -2,7 +2,8 @@
 // alike, and every replica must end with the same weights.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../model/backend';
-import { defaultConfig, SeededRandom } from './config';
+import { defaultConfig } from './config';
+import { Rng } from '../random';
 import type { Crop } from './data';
 import { ParallelTrainer } from './parallel';
 import { Trainer } from './trainer';
@@ -43,8 +44,8 @@ describe('ParallelTrainer', () => {
     await replicas.ready();
     expect(replicas.workers).toBe(2);
     for (let i = 0; i < 3; i++) {
-      const a = await single.step(same, i, new SeededRandom(i));
-      const b = await replicas.step(same, i, new SeededRandom(i));
+      const a = await single.step(same, i, new Rng(i));
+      const b = await replicas.step(same, i, new Rng(i));
       expect(b.total).toBeCloseTo(a.total, 4);
     }
     const mine = new Map((await single.snapshot()).map((t) => [t.name, t.data]));
@@ -62,7 +63,7 @@ describe('ParallelTrainer', () => {
     const replicas = new ParallelTrainer(config, 'wasm', 2);
     parallel.push(replicas);
     await replicas.ready();
-    const random = new SeededRandom(2);
+    const random = new Rng(2);
     const batch = { source: [crop(0), crop(8)], target: [crop(4), crop(12)].map((c) => ({ ...c, labels: null })) };
     const losses = [];
     for (let i = 0; i < 12; i++) losses.push(await replicas.step(batch, i, random));

@@ -10,7 +10,8 @@ import type { BackendName } from '../model/backend';
 import type { TensorEntry } from '../model/checkpoint';
 import { CordaNetwork, PRESETS } from '../model/network';
 import * as tf from '../model/tf';
-import type { RoundConfig, SeededRandom } from './config';
+import type { RoundConfig } from './config';
+import type { Rng } from '../random';
 import { prepareBatch, sliceBatch, type Batch, type StepLosses } from './trainer';
 
 type Payload<T extends ReplicaRequest['type']> = Omit<Extract<ReplicaRequest, { type: T }>, 'id'>;
@@ -107,7 +108,7 @@ export class ParallelTrainer {
     await Promise.all(this.replicas.map((r) => r.ready));
   }
 
-  async step(batch: Batch, iter: number, random: SeededRandom): Promise<StepLosses> {
+  async step(batch: Batch, iter: number, random: Rng): Promise<StepLosses> {
     const prepared = prepareBatch(batch, random, this.config.method !== 'source-only');
     const n = this.replicas.length;
     const pairs = batch.source.length;

@@ -8,20 +8,20 @@ import { readCheckpoint, writeCheckpoint } from '../model/checkpoint';
 import type { Db } from '../store/db';
 import { getDataset, getImage, listImages, type StoredImage } from '../store/datasetsRepo';
 import * as rounds from '../store/roundsRepo';
-import { defaultConfig, SeededRandom, type RoundConfig } from './config';
+import { defaultConfig, type RoundConfig } from './config';
+import { Rng } from '../random';
 import { cropSample, SampleCache, workingSize } from './data';
 import { predictAndEvaluate, type RoundMetrics } from './predict';
 import { cpus } from 'node:os';
 import { ParallelTrainer } from './parallel';
 import { Trainer, type Batch, type StepLosses } from './trainer';
-import type { SeededRandom as Random } from './config';
 import type { TensorEntry } from '../model/checkpoint';
 import type { CordaNetwork } from '../model/network';
 
 /** What a round needs from a trainer: one in this thread, or data-parallel replicas in worker threads. */
 interface RoundTrainer {
   readonly workers: number;
-  step(batch: Batch, iter: number, random: Random): Promise<StepLosses>;
+  step(batch: Batch, iter: number, random: Rng): Promise<StepLosses>;
   snapshot(): Promise<TensorEntry[]>;
   restore(tensors: Map<string, TensorEntry>, studentOnly?: boolean): void | Promise<void>;
   student(): Promise<CordaNetwork>;
@@ -173,7 +173,7 @@ async function runRound(
   checkpoint: { iteration: number; path: string } | null,
 ): Promise<RoundResult> {
   const trainer = await makeTrainer(config, ctx.backend);
-  const random = new SeededRandom(config.seed * 7919 + 17);
+  const random = new Rng(config.seed * 7919 + 17);
   let start = 0;
   if (checkpoint) {
     const saved = readCheckpoint(checkpoint.path);
@@ -191,9 +191,9 @@ async function runRound(
   const drawCrops = async (cache: SampleCache) => {
     const crops = [];
     for (let b = 0; b < config.batchSize; b++) {
-      const sample = await cache.get(random.int(cache.size));
-      const x = random.int(sample.width - cw + 1);
-      const y = random.int(sample.height - ch + 1);
+      const sample = await cache.get(random.int(0, cache.size - 1));
+      const x = random.int(0, sample.width - cw);
+      const y = random.int(0, sample.height - ch);
       crops.push(cropSample(sample, x, y, cw, ch, random.next() < 0.5));
     }
     return crops;

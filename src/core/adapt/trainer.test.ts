@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../model/tf';
-import { defaultConfig, SeededRandom } from './config';
+import { defaultConfig } from './config';
+import { Rng } from '../random';
 import type { Crop } from './data';
 import { Trainer, type Batch } from './trainer';
 import { initBackend } from '../model/backend';
@@ -41,7 +42,7 @@ describe('Trainer', () => {
     it(`runs ${method} steps with finite losses and a flat tensor count`, async () => {
       const config = defaultConfig(method, 'tiny', { crop: { width: W, height: H }, iters: 20, seed: 4 });
       const trainer = new Trainer(config);
-      const random = new SeededRandom(9);
+      const random = new Rng(9);
       const first = await trainer.step(batch(), 0, random);
       const afterFirst = tf.memory().numTensors;
       const losses = [first];
@@ -60,7 +61,7 @@ describe('Trainer', () => {
   it('restores a snapshot exactly, so a resumed round continues identically', async () => {
     const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 2 });
     const a = new Trainer(config);
-    const randomA = new SeededRandom(3);
+    const randomA = new Rng(3);
     await a.step(batch(), 0, randomA);
     const snap = await a.snapshot();
     const state = randomA.state;
@@ -68,7 +69,7 @@ describe('Trainer', () => {
 
     const b = new Trainer(config);
     b.restore(new Map(snap.map((t) => [t.name, t])));
-    const nextB = await b.step(batch(), 1, new SeededRandom(state));
+    const nextB = await b.step(batch(), 1, new Rng(state));
     expect(nextB.total).toBeCloseTo(nextA.total, 5);
     a.dispose();
     b.dispose();

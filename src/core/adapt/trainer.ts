@@ -6,7 +6,8 @@ import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from
 import type { TensorEntry } from '../model/checkpoint';
 import { augmentBatch, drawAugment, type AugmentParams } from './augment';
 import { classMask, mix, pickHalf, presentClasses } from './classmix';
-import type { RoundConfig, SeededRandom } from './config';
+import type { RoundConfig } from './config';
+import type { Rng } from '../random';
 import type { Crop } from './data';
 import { berHu, crossEntropy, depthDiscrepancyWeight, stopGradient, weightedCrossEntropy } from './losses';
 import { Sgd, updateEma } from './optim';
@@ -23,7 +24,7 @@ export interface PreparedBatch extends Batch {
   augment: AugmentParams[];
 }
 
-export function prepareBatch(batch: Batch, random: SeededRandom, adapt: boolean): PreparedBatch {
+export function prepareBatch(batch: Batch, random: Rng, adapt: boolean): PreparedBatch {
   if (!adapt) return { ...batch, mixClasses: [], augment: [] };
   const mixClasses = batch.source.map((c) => pickHalf(presentClasses(c.labels!), () => random.next()));
   const augment = batch.source.map(() => drawAugment(() => random.next()));
@@ -104,7 +105,7 @@ export class Trainer {
   }
 
   /** One optimisation step at iteration `iter` (0-based); `random` draws ClassMix classes and augmentation. */
-  async step(batch: Batch, iter: number, random: SeededRandom): Promise<StepLosses> {
+  async step(batch: Batch, iter: number, random: Rng): Promise<StepLosses> {
     const computed = await this.computeGradients(prepareBatch(batch, random, this.config.method !== 'source-only'), iter);
     try {
       this.apply(computed.grads, computed.bnStats, iter);

@@ -5,7 +5,8 @@
 // the first forward pass, in a fixed order, from a seeded PRNG.
 import * as tf from './tf';
 import { NUM_CLASSES } from '../../shared/labels';
-import { ParamStore, mulberry32 } from './params';
+import { Rng } from '../random';
+import { ParamStore } from './params';
 
 export type PresetName = 'tiny' | 'small' | 'paper';
 export type Method = 'source-only' | 'dacs' | 'corda';
@@ -66,7 +67,8 @@ export class CordaNetwork {
     readonly method: Method,
     seed: number,
   ) {
-    this.params = new ParamStore(mulberry32(seed));
+    const rng = new Rng(seed);
+    this.params = new ParamStore(() => rng.next());
   }
 
   get withDepth(): boolean {

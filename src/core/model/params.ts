@@ -2,18 +2,6 @@
 // Names are stable ("enc.stem.conv.w") so checkpoints, EMA teachers and weight import can match them.
 import * as tf from './tf';
 
-/** Seeded PRNG (mulberry32) so that a seed gives the same initial weights on every backend. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export type ParamKind = 'weight' | 'bias' | 'bn-scale' | 'bn-offset' | 'bn-mean' | 'bn-var';
 
 export interface ParamSpec {

@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { LABEL_ID_TO_TRAIN_ID, SYNTHIA_TO_TRAIN } from '../../../shared/labels';
 import { writeFileAtomic, writeGrayPng, writeRgb16Png, writeRgbPng } from './png';
-import { hashSeed, Rng } from './random';
+import { hashSeed, Rng } from '../../random';
 import { MAX_DEPTH_M, renderScene, SOURCE_STYLE, TARGET_STYLE, type RenderedImage, type Style } from './render';
 import { generateScene, type Camera } from './scene';
 

@@ -5,7 +5,7 @@
 // seen through one image column has one depth, so a panel is a run of rows per column at a known depth.
 
 import { TRAIN_CLASSES, VOID_LABEL_IDS } from '../../../shared/labels';
-import { hash2, hashSeed, Rng } from './random';
+import { hash2, hashSeed, Rng } from '../../random';
 import type { Scene, SceneObject } from './scene';
 
 export type RGB = readonly [number, number, number];

@@ -3,7 +3,7 @@
 // camera at X = 0, Z = 0 (X right, Z forward along the street, Y up from the flat ground plane).
 // The camera looks along +Z, turned by a small yaw; it has no pitch or roll, so the horizon is the row v0.
 
-import { Rng } from './random';
+import { Rng } from '../../random';
 
 /** Cityscapes' focal length in pixels at 2048 px width (camera json "fx"). */
 export const CITYSCAPES_FX_2048 = 2262.52;

@@ -1,5 +1,5 @@
-// Deterministic randomness for the demo-data generator. Math.random is never used: the same seed must give
-// byte-identical files on every machine.
+// Deterministic randomness (demo data, weight init, training draws). Math.random is never used: the same seed gives
+// the same numbers on every machine, and the state can be saved in a checkpoint and restored.
 
 /** Mixes any number of integers into one 32-bit seed (murmur3-style finaliser per step). */
 export function hashSeed(...values: number[]): number {
@@ -22,9 +22,9 @@ export function hash2(x: number, y: number, seed: number): number {
   return (h >>> 0) / 4294967296;
 }
 
-/** A small seeded PRNG (mulberry32) with the helpers the scene generator needs. */
+/** A small seeded PRNG (mulberry32); `state` is public so checkpoints can save and restore it. */
 export class Rng {
-  private state: number;
+  state: number;
 
   constructor(seed: number) {
     this.state = seed >>> 0;
