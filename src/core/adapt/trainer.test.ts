@@ -75,3 +75,23 @@ describe('Trainer', () => {
     b.dispose();
   });
 });
+
+describe('human corrections', () => {
+  it('are trusted target labels: the student learns them where the pseudo-labels disagree', async () => {
+    const share = async (corrected: boolean) => {
+      const config = defaultConfig('dacs', 'tiny', { crop: { width: W, height: H }, iters: 30, seed: 5 });
+      const trainer = new Trainer(config);
+      const random = new Rng(1);
+      const target = [crop(4, 30), crop(12, 30)].map((c) => ({ ...c, labels: corrected ? new Uint8Array(W * H).fill(5) : null }));
+      for (let i = 0; i < 30; i++) await trainer.step({ source: [crop(0, 0), crop(8, 0)], target }, i, random);
+      const out = trainer.student.forward(tf.tensor4d(target[0]!.rgb, [1, H, W, 3]), { training: false });
+      const labels = await tf.argMax(out.seg, -1).data();
+      trainer.dispose();
+      return Array.from(labels).filter((l) => l === 5).length / labels.length;
+    };
+    const without = await share(false);
+    const withCorrections = await share(true);
+    expect(without).toBeLessThan(0.05);
+    expect(withCorrections).toBeGreaterThan(without + 0.2);
+  });
+});

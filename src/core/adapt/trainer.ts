@@ -137,7 +137,7 @@ export class Trainer {
       const ys = hold(labelTensor(batch.source, h, w));
       const ds = withDepth ? hold(stack(batch.source, 'depth', h, w)) : null;
 
-      let mixed: { x: tf.Tensor4D; y: tf.Tensor3D; d: tf.Tensor3D | null; m: tf.Tensor3D; weight: tf.Tensor3D; q: tf.Scalar } | null = null;
+      let mixed: { x: tf.Tensor4D; y: tf.Tensor3D; d: tf.Tensor3D | null; m: tf.Tensor3D; weight: tf.Tensor3D; q: tf.Scalar; trusted: tf.Tensor3D | null } | null = null;
       if (adapt) {
         const xt = hold(stack(batch.target, 'rgb', h, w));
         const dt = withDepth ? hold(stack(batch.target, 'depth', h, w)) : null;
@@ -157,10 +157,20 @@ export class Trainer {
         batch.source.forEach((c, i) => masks.set(classMask(c.labels!, batch.mixClasses[i]!), i * h * w));
         const m = hold(tf.tensor3d(masks, [batch.source.length, h, w]));
         const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), batch.augment)));
-        const y = hold(tf.tidy(() => tf.where(tf.greater(m, 0.5), ys, pseudo) as tf.Tensor3D));
+        // Human corrections (target crops' labels, 255 where uncorrected) are trusted labels: they replace the
+        // pseudo-label, weigh 1 and are exempt from the depth re-weighting (CORDA.md §6).
+        const corrected = batch.target.some((c) => c.labels) ? hold(labelTensor(batch.target, h, w)) : null;
+        const trusted = corrected ? hold(tf.tidy(() => tf.mul(tf.sub(1, m), tf.cast(tf.notEqual(corrected, 255), 'float32')) as tf.Tensor3D)) : null;
+        const targetLabels = corrected ? hold(tf.tidy(() => tf.where(tf.notEqual(corrected, 255), corrected, pseudo) as tf.Tensor3D)) : pseudo;
+        const y = hold(tf.tidy(() => tf.where(tf.greater(m, 0.5), ys, targetLabels) as tf.Tensor3D));
         const d = withDepth ? hold(mix(m, ds!, dt!)) : null;
-        const weight = hold(tf.tidy(() => tf.add(m, tf.mul(tf.sub(1, m), q)) as tf.Tensor3D));
-        mixed = { x, y, d, m, weight, q };
+        const weight = hold(
+          tf.tidy(() => {
+            const base = tf.add(m, tf.mul(tf.sub(1, m), q)) as tf.Tensor3D;
+            return trusted ? (tf.add(tf.mul(base, tf.sub(1, trusted)), trusted) as tf.Tensor3D) : base;
+          }),
+        );
+        mixed = { x, y, d, m, weight, q, trusted };
       }
 
       const bnUpdates: BatchNormUpdate[] = [];
@@ -178,7 +188,8 @@ export class Trainer {
           let weight = mixed.weight;
           if (withDepth) {
             const wd = depthDiscrepancyWeight(stopGradient(squeeze(outM.depthSrc)), stopGradient(squeeze(outM.depthTgt)), mixed.d!);
-            weight = tf.mul(weight, this.config.referenceWeightSlip ? tf.div(wd, tf.mean(wd)) : wd) as tf.Tensor3D;
+            const depthWeighted = tf.mul(weight, this.config.referenceWeightSlip ? tf.div(wd, tf.mean(wd)) : wd) as tf.Tensor3D;
+            weight = mixed.trusted ? (tf.add(tf.mul(depthWeighted, tf.sub(1, mixed.trusted)), mixed.trusted) as tf.Tensor3D) : depthWeighted;
           }
           parts.mixedCe = tf.keep(tf.add(weightedCrossEntropy(outM.seg, mixed.y, weight), weightedCrossEntropy(outM.segInit, mixed.y, weight)) as tf.Scalar);
           total = tf.add(total, parts.mixedCe);
