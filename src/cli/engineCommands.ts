@@ -57,7 +57,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
     project: { type: 'string' }, source: { type: 'string' }, target: { type: 'string' }, method: { type: 'string' },
     preset: { type: 'string' }, iters: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
-    resume: { type: 'string' }, json: { type: 'boolean' },
+    resume: { type: 'string' }, pretrained: { type: 'string' }, json: { type: 'boolean' },
   });
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
@@ -68,7 +68,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
   try {
     let result;
     const info = await backend(values.backend as string | undefined, json);
-    const ctx = { db, projectDir, backend: info, signal: controller.signal, onProgress: progressPrinter(json) };
+    const ctx = { db, projectDir, backend: info, signal: controller.signal, onProgress: progressPrinter(json), log: (line: string) => process.stderr.write(`${line}\n`) };
     if (values.resume !== undefined) {
       result = await resumeRound(ctx, roundId(values.resume, '--resume'));
     } else {
@@ -86,6 +86,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       if (values.seed !== undefined) overrides.seed = int(values.seed, '--seed', 0);
       if (values.batch !== undefined) overrides.batchSize = int(values.batch, '--batch', 1);
       if (values['checkpoint-every'] !== undefined) overrides.checkpointEvery = int(values['checkpoint-every'], '--checkpoint-every', 1);
+      if (values.pretrained !== undefined) overrides.pretrained = resolve(String(values.pretrained));
       if (values.crop !== undefined) {
         const m = String(values.crop).match(/^(\d+)x(\d+)$/);
         if (!m) throw h.usage(`--crop must look like 256x128, got "${String(values.crop)}".`);

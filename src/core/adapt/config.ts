@@ -26,6 +26,8 @@ export interface RoundConfig {
   referenceWeightSlip: boolean;
   /** Data-parallel training threads; 0 = one per core (up to the batch size) on wasm/cpu, 1 on tfjs-node. */
   workers: number;
+  /** A tfjs LayersModel folder (e.g. converted Keras MobileNetV2) whose weights initialise the `small` encoder. */
+  pretrained: string | null;
 }
 
 export function defaultConfig(method: Method, preset: PresetName, overrides: Partial<RoundConfig> = {}): RoundConfig {
@@ -52,6 +54,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     teacherInitialHeadFraction: 0.1,
     referenceWeightSlip: false,
     workers: 0,
+    pretrained: null,
     ...overrides,
   };
   validateConfig(config);
@@ -63,6 +66,7 @@ export function validateConfig(c: RoundConfig): void {
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UserError(`The batch size must be at least 1, got ${c.batchSize}.`);
   if (c.crop.width % 8 || c.crop.height % 8) throw new UserError(`The crop ${c.crop.width}x${c.crop.height} must be a multiple of 8 on each side.`);
   if (!Number.isInteger(c.workers) || c.workers < 0) throw new UserError(`The number of training threads must be 0 (automatic) or more, got ${c.workers}.`);
+  if (c.pretrained && c.preset !== 'small') throw new UserError(`Pretrained encoder weights load into the small preset only; the ${c.preset} preset trains from scratch.`);
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }
 

@@ -71,6 +71,7 @@ describe('corda adapt', () => {
       [['--iters', '0'], /--iters must be a whole number of at least 1/],
       [['--source', '99'], /no dataset 99/],
       [['--resume', '42'], /no round 42/],
+      [['--pretrained', work], /load into the small preset only/],
     ];
     for (const [args, message] of cases) {
       const run = corda(['adapt', '--project', project, ...args]);

@@ -16,7 +16,8 @@ import { cpus } from 'node:os';
 import { ParallelTrainer } from './parallel';
 import { Trainer, type Batch, type StepLosses } from './trainer';
 import type { TensorEntry } from '../model/checkpoint';
-import type { CordaNetwork } from '../model/network';
+import { CordaNetwork, PRESETS } from '../model/network';
+import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
 
 /** What a round needs from a trainer: one in this thread, or data-parallel replicas in worker threads. */
 interface RoundTrainer {
@@ -26,6 +27,20 @@ interface RoundTrainer {
   restore(tensors: Map<string, TensorEntry>, studentOnly?: boolean): void | Promise<void>;
   student(): Promise<CordaNetwork>;
   dispose(): void | Promise<void>;
+}
+
+/** The student's initial weights with the pretrained encoder loaded (the rest as the seed initialises it). */
+async function pretrainedStart(config: RoundConfig, log?: (line: string) => void): Promise<Map<string, TensorEntry>> {
+  const net = new CordaNetwork(PRESETS[config.preset], config.method, config.seed).build();
+  try {
+    const report = await loadPretrainedEncoder(net, config.pretrained!);
+    for (const line of describePretrainedReport(report)) log?.(line);
+    const entries = new Map<string, TensorEntry>();
+    for (const [name, v] of net.params.vars) entries.set(`student/${name}`, { name: `student/${name}`, shape: v.shape, data: (await v.data()) as Float32Array });
+    return entries;
+  } finally {
+    net.dispose();
+  }
 }
 
 /** Threads for training: wasm and cpu run one core per thread in Node, tfjs-node uses every core by itself. */
@@ -82,6 +97,8 @@ export interface RoundContext {
   progressEvery?: number;
   /** Told the new round's id as soon as its row exists. */
   onStarted?: (roundId: number) => void;
+  /** Informational lines (e.g. what a pretrained encoder load matched). */
+  log?: (line: string) => void;
 }
 
 export interface RoundResult {
@@ -182,6 +199,8 @@ async function runRound(
     start = checkpoint.iteration;
   } else if (parentRoundId != null) {
     await trainer.restore(readCheckpoint(finalCheckpoint(ctx.db, parentRoundId).path).tensors, true);
+  } else if (config.pretrained) {
+    await trainer.restore(await pretrainedStart(config, ctx.log), true);
   }
   const withDepth = config.method === 'corda';
   const sourceCache = new SampleCache(data.source, config.sourceWidth, { labels: true, depth: withDepth });

@@ -76,6 +76,17 @@ describe('Trainer', () => {
   });
 });
 
+describe('restore', () => {
+  it('refuses weights of another network layout instead of silently keeping random ones', async () => {
+    const tiny = new Trainer(defaultConfig('dacs', 'tiny', { crop: { width: W, height: H } }));
+    const snapshot = new Map((await tiny.snapshot()).map((t) => [t.name, t]));
+    const other = new Trainer(defaultConfig('dacs', 'small', { crop: { width: W, height: H } }));
+    expect(() => other.restore(snapshot)).toThrow(/do not fit the small network/);
+    tiny.dispose();
+    other.dispose();
+  });
+});
+
 describe('human corrections', () => {
   it('are trusted target labels: the student learns them where the pseudo-labels disagree', async () => {
     const share = async (corrected: boolean) => {

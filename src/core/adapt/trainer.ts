@@ -2,6 +2,7 @@
 // allocates is released before it returns (the tensor count stays flat over a round); only loss values are
 // read back, asynchronously.
 import * as tf from '../model/tf';
+import { UserError } from '../../shared/api';
 import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
 import { augmentBatch, drawAugment, type AugmentParams } from './augment';
@@ -261,6 +262,12 @@ export class Trainer {
 
   /** Restores what snapshot() saved; `studentOnly` starts a new round from another round's weights. */
   restore(tensors: Map<string, TensorEntry>, studentOnly = false): void {
+    const misfit = [...this.student.params.vars].filter(([name, v]) => tensors.get(`student/${name}`)?.shape.join() !== v.shape.join());
+    if (misfit.length > 0) {
+      throw new UserError(
+        `These weights do not fit the ${this.config.preset} network of this version (${misfit.length} parameters missing or shaped differently, e.g. ${misfit[0]![0]}); start a new round instead.`,
+      );
+    }
     const assign = (prefix: string, vars: Map<string, tf.Variable>) => {
       for (const [name, v] of vars) {
         const t = tensors.get(`${prefix}${name}`);

@@ -3,6 +3,10 @@
 // the bidirectional sigmoid-gated distillation, the final semantic head (two atrous branches summed, as the
 // reference code's ASPP) and two depth heads per stage (source and target). Parameters are created lazily on
 // the first forward pass, in a fixed order, from a seeded PRNG.
+//
+// Encoders: `tiny` and `paper` use a ResNet-like encoder trained from scratch; `small` uses MobileNetV2
+// (alpha 1.0) truncated after block_12 (output stride 16, 96 channels), with the Keras layer names, so that
+// Keras ImageNet weights converted to a tfjs LayersModel load into it (./pretrained.ts).
 import * as tf from './tf';
 import { NUM_CLASSES } from '../../shared/labels';
 import { Rng } from '../random';
@@ -11,12 +15,45 @@ import { ParamStore } from './params';
 export type PresetName = 'tiny' | 'small' | 'paper';
 export type Method = 'source-only' | 'dacs' | 'corda';
 
+export type EncoderKind = 'resnet' | 'mobilenetv2';
+
+/** Input normalisation on RGB in [0, 255]: (x / 255 - mean) / std per channel (recorded in exports). */
+export interface InputNormalisation {
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** One line for model cards and logs. */
+  description: string;
+}
+
+/** ImageNet statistics (torchvision convention), used by the encoders trained from scratch. */
+export const INPUT_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+export const INPUT_STD: [number, number, number] = [0.229, 0.224, 0.225];
+export const IMAGENET_INPUT: InputNormalisation = {
+  mean: INPUT_MEAN,
+  std: INPUT_STD,
+  description: '(x / 255 - ImageNet mean) / ImageNet std',
+};
+/** What Keras MobileNetV2 expects (keras.applications.mobilenet_v2.preprocess_input): x / 127.5 - 1, in [-1, 1]. */
+export const KERAS_MOBILENET_INPUT: InputNormalisation = {
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+  description: 'x / 127.5 - 1 (Keras MobileNetV2 preprocess_input, inputs in [-1, 1])',
+};
+
 export interface Preset {
   name: PresetName;
-  /** Encoder stage widths; each stage halves the resolution (output stride 2^stages). */
+  encoderKind: EncoderKind;
+  /**
+   * resnet: stage widths; each stage halves the resolution (output stride 2^stages).
+   * mobilenetv2: informative only, the widths of Conv1 and of each stage's last block, fixed by MOBILENETV2_BLOCKS.
+   */
   encoder: number[];
-  /** Residual blocks per stage after the first. */
+  /** Residual blocks per stage after the first (resnet only; 0 for mobilenetv2). */
   blocksPerStage: number;
+  /** Input size / encoder feature size. */
+  outputStride: number;
+  /** How RGB in [0, 255] is normalised before the encoder. */
+  input: InputNormalisation;
   /** Channels of the task branches F_S and F_D. */
   branch: number;
   /** Dilation rates of the final semantic head's two branches (the reference ASPP keeps 6 and 12). */
@@ -25,11 +62,50 @@ export interface Preset {
   crop: { width: number; height: number };
 }
 
+/**
+ * MobileNetV2 inverted-residual blocks 0..12 of keras.applications (alpha 1.0): expansion t, output channels c,
+ * depthwise stride s. Block 0 is Keras's `expanded_conv` (no expand layer); block 13 (stride 2, 160) and later
+ * are left out, so the encoder stops at output stride 16 with 96 channels.
+ */
+export const MOBILENETV2_BLOCKS: readonly { expansion: number; out: number; stride: number }[] = [
+  { expansion: 1, out: 16, stride: 1 },
+  { expansion: 6, out: 24, stride: 2 },
+  { expansion: 6, out: 24, stride: 1 },
+  { expansion: 6, out: 32, stride: 2 },
+  { expansion: 6, out: 32, stride: 1 },
+  { expansion: 6, out: 32, stride: 1 },
+  { expansion: 6, out: 64, stride: 2 },
+  { expansion: 6, out: 64, stride: 1 },
+  { expansion: 6, out: 64, stride: 1 },
+  { expansion: 6, out: 64, stride: 1 },
+  { expansion: 6, out: 96, stride: 1 },
+  { expansion: 6, out: 96, stride: 1 },
+  { expansion: 6, out: 96, stride: 1 },
+];
+/** Keras MobileNetV2 `Conv1` filters (alpha 1.0). */
+export const MOBILENETV2_STEM = 32;
+/** Keras MobileNetV2's BatchNormalization epsilon (the ResNet-like encoders keep 1e-5). */
+export const KERAS_BN_EPSILON = 1e-3;
+
 export const PRESETS: Record<PresetName, Preset> = {
-  tiny: { name: 'tiny', encoder: [16, 24, 32], blocksPerStage: 1, branch: 32, atrous: [1, 2], crop: { width: 256, height: 128 } },
-  small: { name: 'small', encoder: [32, 48, 64, 96], blocksPerStage: 1, branch: 64, atrous: [2, 4], crop: { width: 512, height: 256 } },
-  paper: { name: 'paper', encoder: [64, 128, 256, 512], blocksPerStage: 2, branch: 256, atrous: [6, 12], crop: { width: 512, height: 512 } },
+  tiny: {
+    name: 'tiny', encoderKind: 'resnet', encoder: [16, 24, 32], blocksPerStage: 1, outputStride: 8, input: IMAGENET_INPUT,
+    branch: 32, atrous: [1, 2], crop: { width: 256, height: 128 },
+  },
+  small: {
+    name: 'small', encoderKind: 'mobilenetv2', encoder: [32, 16, 24, 32, 64, 96], blocksPerStage: 0, outputStride: 16, input: KERAS_MOBILENET_INPUT,
+    branch: 64, atrous: [2, 4], crop: { width: 512, height: 256 },
+  },
+  paper: {
+    name: 'paper', encoderKind: 'resnet', encoder: [64, 128, 256, 512], blocksPerStage: 2, outputStride: 16, input: IMAGENET_INPUT,
+    branch: 256, atrous: [6, 12], crop: { width: 512, height: 512 },
+  },
 };
+
+/** The input normalisation of a preset (for model cards and exports). */
+export function inputNormalisation(preset: PresetName | Preset): InputNormalisation {
+  return (typeof preset === 'string' ? PRESETS[preset] : preset).input;
+}
 
 export interface NetworkOutputs {
   /** Semantic logits at crop size [B, H, W, 19]. */
@@ -54,10 +130,6 @@ export interface ForwardOptions {
   /** Collects batch statistics in training mode; the caller applies them after the step. */
   bnUpdates?: BatchNormUpdate[];
 }
-
-/** Input normalisation: RGB in [0, 255] → (x / 255 - mean) / std (ImageNet statistics; recorded in exports). */
-export const INPUT_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-export const INPUT_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
 export class CordaNetwork {
   readonly params: ParamStore;
@@ -105,16 +177,22 @@ export class CordaNetwork {
     return y;
   }
 
-  private batchNorm(x: tf.Tensor4D, name: string, opts: ForwardOptions): tf.Tensor4D {
+  /** A depthwise 'same' convolution (depth multiplier 1); the filter is `${name}.dw`, [k, k, C, 1] as Keras's. */
+  private depthwise(x: tf.Tensor4D, name: string, k: number, stride: number): tf.Tensor4D {
+    const w = this.params.get(`${name}.dw`, [k, k, x.shape[3], 1], 'weight', { fanIn: k * k });
+    return tf.depthwiseConv2d(x, w as tf.Tensor4D, stride, 'same');
+  }
+
+  private batchNorm(x: tf.Tensor4D, name: string, opts: ForwardOptions, epsilon = 1e-5): tf.Tensor4D {
     const ch = x.shape[3];
     const scale = this.params.get(`${name}.scale`, [ch], 'bn-scale');
     const offset = this.params.get(`${name}.offset`, [ch], 'bn-offset');
     const movingMean = this.params.get(`${name}.mean`, [ch], 'bn-mean');
     const movingVar = this.params.get(`${name}.var`, [ch], 'bn-var');
-    if (!opts.training) return tf.batchNorm(x, movingMean as tf.Tensor1D, movingVar as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, 1e-5);
+    if (!opts.training) return tf.batchNorm(x, movingMean as tf.Tensor1D, movingVar as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, epsilon);
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     opts.bnUpdates?.push({ mean: movingMean, variance: movingVar, batchMean: mean, batchVariance: variance });
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, 1e-5);
+    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, epsilon);
   }
 
   private convBnRelu(x: tf.Tensor4D, name: string, out: number, k: number, stride: number, opts: ForwardOptions): tf.Tensor4D {
@@ -131,6 +209,36 @@ export class CordaNetwork {
   }
 
   private encoder(x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
+    return this.preset.encoderKind === 'mobilenetv2' ? this.mobileNetV2(x, opts) : this.resnet(x, opts);
+  }
+
+  /** Conv (no bias) → BN (Keras epsilon) with Keras names: `${name}` and `${bn}`, params `enc.<layer>.*`. */
+  private kerasConvBn(x: tf.Tensor4D, name: string, bn: string, out: number, k: number, stride: number, opts: ForwardOptions): tf.Tensor4D {
+    return this.batchNorm(this.conv(x, `enc.${name}`, out, k, stride), `enc.${bn}`, opts, KERAS_BN_EPSILON);
+  }
+
+  /**
+   * keras.applications MobileNetV2 (alpha 1.0) through block_12. Keras pads stride-2 convs with
+   * ZeroPadding2D(correct_pad) + 'valid' — (0, 1) on even sizes, (1, 1) on odd ones — which is exactly what
+   * TensorFlow's 'same' padding does for a 3x3 stride-2 kernel, so plain 'same' is used (tested).
+   */
+  private mobileNetV2(x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
+    let y = tf.relu6(this.kerasConvBn(x, 'Conv1', 'bn_Conv1', MOBILENETV2_STEM, 3, 2, opts)) as tf.Tensor4D;
+    MOBILENETV2_BLOCKS.forEach((block, i) => {
+      const prefix = i === 0 ? 'expanded_conv' : `block_${i}`;
+      const inCh = y.shape[3];
+      let h = y;
+      if (block.expansion !== 1) {
+        h = tf.relu6(this.kerasConvBn(h, `${prefix}_expand`, `${prefix}_expand_BN`, inCh * block.expansion, 1, 1, opts)) as tf.Tensor4D;
+      }
+      h = tf.relu6(this.batchNorm(this.depthwise(h, `enc.${prefix}_depthwise`, 3, block.stride), `enc.${prefix}_depthwise_BN`, opts, KERAS_BN_EPSILON)) as tf.Tensor4D;
+      h = this.kerasConvBn(h, `${prefix}_project`, `${prefix}_project_BN`, block.out, 1, 1, opts);
+      y = block.stride === 1 && inCh === block.out ? tf.add<tf.Tensor4D>(y, h) : h;
+    });
+    return y;
+  }
+
+  private resnet(x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
     const widths = this.preset.encoder;
     let y = this.convBnRelu(x, 'enc.stem', widths[0]!, 3, 2, opts);
     widths.slice(1).forEach((width, i) => {
@@ -165,11 +273,21 @@ export class CordaNetwork {
     return this.conv(f, name, 1, 3, 1, { bias: true, head: true, std: 0.01 });
   }
 
+  /** The preset's input normalisation of RGB in [0, 255]. */
+  normalise(x: tf.Tensor4D): tf.Tensor4D {
+    const { mean, std } = this.preset.input;
+    return tf.div(tf.sub(tf.div(x, 255), mean), std) as tf.Tensor4D;
+  }
+
+  /** Encoder features [B, ceil(H / outputStride), ceil(W / outputStride), C] of RGB in [0, 255]. */
+  features(x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
+    return this.encoder(this.normalise(x), opts);
+  }
+
   /** x: RGB in [0, 255], [B, H, W, 3]. All outputs are upsampled bilinearly to H x W. */
   forward(x: tf.Tensor4D, opts: ForwardOptions): NetworkOutputs {
     const [, h, w] = x.shape;
-    const normalised = tf.div(tf.sub(tf.div(x, 255), INPUT_MEAN), INPUT_STD) as tf.Tensor4D;
-    const features = this.encoder(normalised, opts);
+    const features = this.features(x, opts);
     const fs = this.branch(features, 'sem', opts);
     const up = (t: tf.Tensor4D) => tf.image.resizeBilinear(t, [h, w], false, false);
     const segInit = up(this.conv(fs, 'head.seg_init', NUM_CLASSES, 1, 1, { bias: true, head: true }));
