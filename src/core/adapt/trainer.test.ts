@@ -85,6 +85,20 @@ describe('restore', () => {
     tiny.dispose();
     other.dispose();
   });
+
+  it('starts a CorDA round from a DACS round: shared parameters carry over, the depth branch starts fresh', async () => {
+    const dacs = new Trainer(defaultConfig('dacs', 'tiny', { crop: { width: W, height: H }, seed: 1 }));
+    const snapshot = new Map((await dacs.snapshot()).map((t) => [t.name, t]));
+    const corda = new Trainer(defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, seed: 2 }));
+    expect(() => corda.restore(snapshot)).toThrow(/do not fit/);
+    corda.restore(snapshot, true);
+    const read = async (t: Trainer, name: string) => Array.from(await t.student.params.vars.get(name)!.data());
+    expect(await read(corda, 'enc.stem.conv.w')).toEqual(await read(dacs, 'enc.stem.conv.w'));
+    expect(await read(corda, 'head.seg_init.w')).toEqual(await read(dacs, 'head.seg_init.w'));
+    expect(corda.student.params.vars.has('head.depth_src.w')).toBe(true);
+    dacs.dispose();
+    corda.dispose();
+  });
 });
 
 describe('human corrections', () => {

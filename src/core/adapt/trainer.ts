@@ -261,11 +261,19 @@ export class Trainer {
   }
 
   /** Restores what snapshot() saved; `studentOnly` starts a new round from another round's weights. */
+  /**
+   * Restores a checkpoint. A resume (`studentOnly` false) must fit exactly. A start from another round's
+   * student (`studentOnly`) takes every parameter it has with the same shape and keeps the seed's initial
+   * values for the rest (e.g. the depth branch when the parent was a source-only or DACS round).
+   */
   restore(tensors: Map<string, TensorEntry>, studentOnly = false): void {
-    const misfit = [...this.student.params.vars].filter(([name, v]) => tensors.get(`student/${name}`)?.shape.join() !== v.shape.join());
-    if (misfit.length > 0) {
+    const vars = [...this.student.params.vars];
+    const wrongShape = vars.filter(([name, v]) => tensors.has(`student/${name}`) && tensors.get(`student/${name}`)!.shape.join() !== v.shape.join());
+    const missing = vars.filter(([name]) => !tensors.has(`student/${name}`));
+    if (wrongShape.length > 0 || (!studentOnly && missing.length > 0) || missing.length === vars.length) {
+      const example = (wrongShape[0] ?? missing[0])![0];
       throw new UserError(
-        `These weights do not fit the ${this.config.preset} network of this version (${misfit.length} parameters missing or shaped differently, e.g. ${misfit[0]![0]}); start a new round instead.`,
+        `These weights do not fit the ${this.config.preset} network of this version (${wrongShape.length + missing.length} parameters missing or shaped differently, e.g. ${example}); start a new round instead.`,
       );
     }
     const assign = (prefix: string, vars: Map<string, tf.Variable>) => {
