@@ -1,7 +1,6 @@
 // `corda adapt`, `corda eval`, `corda predict`: the engine from a terminal.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { encode } from 'fast-png';
 import sharp from 'sharp';
 import { UserError } from '../shared/api';
@@ -16,7 +15,6 @@ import { openProjectDb } from '../core/store/db';
 import { listDatasets } from '../core/store/datasetsRepo';
 import { getRound } from '../core/store/roundsRepo';
 import { resizeNearest } from '../core/eval/resize';
-import * as tf from '../core/model/tf';
 
 export interface CommandHelpers {
   parse: (args: string[], options: Record<string, { type: 'string' | 'boolean' }>) => { values: Record<string, string | boolean | undefined>; positionals: string[] };
@@ -154,11 +152,7 @@ export async function predictCommand(args: string[], h: CommandHelpers): Promise
     const size = workingSize({ width: meta.width!, height: meta.height! }, config.targetWidth);
     const rgb = await sharp(input).removeAlpha().resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer();
     const net = new CordaNetwork(PRESETS[config.preset], config.method, config.seed).build();
-    const saved = readCheckpoint(checkpoint.path).tensors;
-    for (const [name, v] of net.params.vars) {
-      const t = saved.get(`student/${name}`);
-      if (t) tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
-    }
+    net.params.assignFrom(readCheckpoint(checkpoint.path).tensors, 'student/');
     const prediction = await predictSample(net, { ...size, rgb: new Uint8Array(rgb), labels: null, depth: null });
     net.dispose();
     const labels = resizeNearest(prediction.labels, size.width, size.height, meta.width!, meta.height!);

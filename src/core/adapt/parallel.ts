@@ -9,7 +9,6 @@ import type { ReplicaInit, ReplicaReply, ReplicaRequest, WireBn, WireTensor } fr
 import type { BackendName } from '../model/backend';
 import type { TensorEntry } from '../model/checkpoint';
 import { CordaNetwork, PRESETS } from '../model/network';
-import * as tf from '../model/tf';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
 import { prepareBatch, sliceBatch, type Batch, type StepLosses } from './trainer';
@@ -136,11 +135,7 @@ export class ParallelTrainer {
   /** The trained student as a network in this thread (for prediction after training). */
   async student(): Promise<CordaNetwork> {
     const net = new CordaNetwork(PRESETS[this.config.preset], this.config.method, this.config.seed).build();
-    const saved = new Map((await this.snapshot()).map((t) => [t.name, t]));
-    for (const [name, v] of net.params.vars) {
-      const t = saved.get(`student/${name}`);
-      if (t) tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
-    }
+    net.params.assignFrom(new Map((await this.snapshot()).map((t) => [t.name, t])), 'student/');
     return net;
   }
 

@@ -1,23 +1,22 @@
 // An adaptation round end to end: validate, train (with progress, cancel and atomic checkpoints), then predict
 // every target image (label map, confidence, difficulty, both depth heads) and evaluate against ground truth.
 // `resumeRound` continues an interrupted round from its last checkpoint with the same random state.
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../shared/api';
 import type { BackendInfo } from '../model/backend';
-import { readCheckpoint, writeCheckpoint } from '../model/checkpoint';
+import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
+import { CordaNetwork, PRESETS } from '../model/network';
+import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
+import { Rng } from '../random';
 import type { Db } from '../store/db';
 import { getDataset, getImage, listImages, type StoredImage } from '../store/datasetsRepo';
 import * as rounds from '../store/roundsRepo';
 import { defaultConfig, type RoundConfig } from './config';
-import { Rng } from '../random';
 import { cropSample, SampleCache, workingSize } from './data';
-import { predictAndEvaluate, type RoundMetrics } from './predict';
-import { cpus } from 'node:os';
 import { ParallelTrainer } from './parallel';
+import { predictAndEvaluate, type RoundMetrics } from './predict';
 import { Trainer, type Batch, type StepLosses } from './trainer';
-import type { TensorEntry } from '../model/checkpoint';
-import { CordaNetwork, PRESETS } from '../model/network';
-import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
 
 /** What a round needs from a trainer: one in this thread, or data-parallel replicas in worker threads. */
 interface RoundTrainer {
@@ -35,9 +34,7 @@ async function pretrainedStart(config: RoundConfig, log?: (line: string) => void
   try {
     const report = await loadPretrainedEncoder(net, config.pretrained!);
     for (const line of describePretrainedReport(report)) log?.(line);
-    const entries = new Map<string, TensorEntry>();
-    for (const [name, v] of net.params.vars) entries.set(`student/${name}`, { name: `student/${name}`, shape: v.shape, data: (await v.data()) as Float32Array });
-    return entries;
+    return new Map((await net.params.toEntries('student/')).map((t) => [t.name, t]));
   } finally {
     net.dispose();
   }

@@ -250,14 +250,9 @@ export class Trainer {
 
   /** Student, teacher and momentum buffers by stable name, for a checkpoint. */
   async snapshot(): Promise<TensorEntry[]> {
-    const entries: TensorEntry[] = [];
-    const add = async (prefix: string, vars: Map<string, tf.Variable>) => {
-      for (const [name, v] of vars) entries.push({ name: `${prefix}${name}`, shape: v.shape, data: (await v.data()) as Float32Array });
-    };
-    await add('student/', this.student.params.vars);
-    await add('teacher/', this.teacher.params.vars);
-    await add('momentum/', this.sgd.state());
-    return entries;
+    const momentum: TensorEntry[] = [];
+    for (const [name, v] of this.sgd.state()) momentum.push({ name: `momentum/${name}`, shape: v.shape, data: (await v.data()) as Float32Array });
+    return [...(await this.student.params.toEntries('student/')), ...(await this.teacher.params.toEntries('teacher/')), ...momentum];
   }
 
   /** Restores what snapshot() saved; `studentOnly` starts a new round from another round's weights. */
@@ -276,19 +271,13 @@ export class Trainer {
         `These weights do not fit the ${this.config.preset} network of this version (${wrongShape.length + missing.length} parameters missing or shaped differently, e.g. ${example}); start a new round instead.`,
       );
     }
-    const assign = (prefix: string, vars: Map<string, tf.Variable>) => {
-      for (const [name, v] of vars) {
-        const t = tensors.get(`${prefix}${name}`);
-        if (t && t.shape.join() === v.shape.join()) tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
-      }
-    };
-    assign('student/', this.student.params.vars);
+    this.student.params.assignFrom(tensors, 'student/');
     if (studentOnly) {
       // The teacher starts as a copy of the student it will follow.
-      assign('student/', this.teacher.params.vars);
+      this.teacher.params.assignFrom(tensors, 'student/');
       return;
     }
-    assign('teacher/', this.teacher.params.vars);
+    this.teacher.params.assignFrom(tensors, 'teacher/');
     const momentum = new Map<string, tf.Variable>();
     for (const [key, t] of tensors) {
       if (key.startsWith('momentum/')) momentum.set(key.slice('momentum/'.length), tf.variable(tf.tensor(t.data, t.shape), false));

@@ -1,5 +1,6 @@
 // Named trainable parameters and batch-norm statistics of a network, with deterministic initialisation.
 // Names are stable ("enc.stem.conv.w") so checkpoints, EMA teachers and weight import can match them.
+import type { TensorEntry } from './checkpoint';
 import * as tf from './tf';
 
 export type ParamKind = 'weight' | 'bias' | 'bn-scale' | 'bn-offset' | 'bn-mean' | 'bn-var';
@@ -48,6 +49,25 @@ export class ParamStore {
     this.specs.set(name, { name, shape, kind, head });
     this.vars.set(name, variable);
     return variable;
+  }
+
+  /** Every parameter as a named float32 entry (`prefix` + name), for checkpoints and between threads. */
+  async toEntries(prefix: string): Promise<TensorEntry[]> {
+    const entries: TensorEntry[] = [];
+    for (const [name, v] of this.vars) entries.push({ name: `${prefix}${name}`, shape: v.shape, data: (await v.data()) as Float32Array });
+    return entries;
+  }
+
+  /** Assigns every parameter that `tensors` holds as `prefix` + name with the same shape; returns how many. */
+  assignFrom(tensors: Map<string, TensorEntry>, prefix: string): number {
+    let assigned = 0;
+    for (const [name, v] of this.vars) {
+      const t = tensors.get(`${prefix}${name}`);
+      if (!t || t.shape.join() !== v.shape.join()) continue;
+      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+      assigned++;
+    }
+    return assigned;
   }
 
   trainable(): tf.Variable[] {
