@@ -57,11 +57,24 @@ if (!values.only || values.only === 'engine') {
   const presets = values.presets ?? 'tiny,small,paper';
   const sizes = values.sizes ?? '256x128,512x256';
   const steps = values.steps ?? '5';
-  const args = ['bench-engine', '--presets', presets, '--sizes', sizes, '--steps', steps, '--json'];
-  if (values.backend) args.push('--backend', values.backend);
-  const engine = JSON.parse(corda(...args).out);
-  console.log(`engine: backend ${engine.backend}; CorDA step (source + teacher + mixed passes), batch 2`);
-
+  // One process per preset and size: a wasm abort (its 4 GiB memory ceiling) ends that process, not the table.
+  const engine = { backend: '', rows: [] };
+  for (const preset of presets.split(',')) {
+    for (const size of sizes.split(',')) {
+      const args = [cli, 'bench-engine', '--presets', preset, '--sizes', size, '--steps', steps, '--json'];
+      if (values.backend) args.push('--backend', values.backend);
+      const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+      if (run.status === 0) {
+        const result = JSON.parse(run.stdout);
+        engine.backend = result.backend;
+        engine.rows.push(...result.rows);
+      } else {
+        const last = run.stderr.trim().split('\n').pop().replace(/^corda: (internal error: )?/, '').replace(/\. Set CORDA_DEBUG.*$/, '');
+        const trap = /Aborted\(\)|out of memory|memory access out of bounds|divide by zero/i.test(run.stderr);
+        engine.rows.push({ preset, size, failed: trap ? `wasm trap "${last}" (the step needs more than wasm's 4 GiB)` : last });
+      }
+    }
+  }
   let torch = null;
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status === 0) {
@@ -74,6 +87,7 @@ if (!values.only || values.only === 'engine') {
   const header = ['preset', 'size', 'train ms/step, 1 thread', `train ms/step, ${cpus().length} threads`, 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
   if (torch) header.push(`torch ${torch.torch} ms/step`, 'ratio', 'torch infer ms');
   const rows = engine.rows.map((r) => {
+    if (r.failed) return [r.preset, r.size, `failed: ${r.failed}`, ...header.slice(3).map(() => '-')];
     const best = r.parallelMsPerStep ?? r.trainMsPerStep;
     const row = [r.preset, r.size, r.trainMsPerStep.toFixed(0), r.parallelMsPerStep ? `${r.parallelMsPerStep.toFixed(0)} (${(r.trainMsPerStep / r.parallelMsPerStep).toFixed(2)}x)` : '-', r.imagesPerSecond.toFixed(1), r.inferMsPerImage.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakRssMiB.toFixed(0)];
     const t = torch?.rows.find((x) => x.preset === r.preset && x.size === r.size);
