@@ -43,6 +43,7 @@ async function start(): Promise<void> {
     height: 900,
     title: 'CorDA workbench',
     backgroundColor: '#16181d',
+    icon: join(__dirname, '../../resources/icon.png'),
     show: false,
     webPreferences: windowPreferences(join(__dirname, '../preload/index.js')),
   });

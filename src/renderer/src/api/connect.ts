@@ -20,7 +20,7 @@ export async function connectApi(): Promise<CordaApi> {
   return createWsApi(`${scheme}://${window.location.host}/api/ws?token=${encodeURIComponent(webToken)}`);
 }
 
-/** URL of an image asset by id; never a file path. `version` busts the cache when the asset changes. */
+/** URL of an image asset by id; never a file path. */
 export function imageUrl(imageId: number, variant: ImageVariant): string {
   if (window.corda) return `${IMAGE_SCHEME}://image/${imageId}/${variant}`;
   return `/api/image/${imageId}/${variant}?token=${encodeURIComponent(webToken)}`;
