@@ -7,7 +7,7 @@ import {
   type EventMessage,
   type EventName,
   type EventPayload,
-  type ImageVariant,
+  type AssetRequest,
   type MethodName,
   type MethodOutput,
   type Methods,
@@ -22,6 +22,7 @@ import { RoundJobs } from './jobs/roundJobs';
 import { listRounds, type RoundRow } from './store/roundsRepo';
 import { defaultConfig } from './adapt/config';
 import { checkRoundRequest, type RoundProgress } from './adapt/round';
+import { renderLayer } from './adapt/layerImages';
 import type { RoundWorkerInput } from './jobs/roundWorker';
 import type { RoundSummary } from '../shared/api';
 import { APP_VERSION } from './version';
@@ -46,7 +47,8 @@ export interface Service {
   readonly db: Db;
   /** Validates `input` against the contract, then runs the method. */
   call<M extends MethodName>(name: M, input: unknown): Promise<MethodOutput<M>>;
-  imageAsset(imageId: number, variant: ImageVariant): Promise<Asset>;
+  /** An image asset by id: the dataset's files (containment-checked), thumbnails, overlays, round layers. */
+  asset(request: AssetRequest): Promise<Asset>;
   onEvent(listener: (message: EventMessage) => void): () => void;
   close(): void;
 }
@@ -199,7 +201,11 @@ export function createService(options: ServiceOptions): Service {
       const handler = handlers[name] as (i: unknown) => Promise<MethodOutput<typeof name>>;
       return handler(parsed);
     },
-    imageAsset: (imageId, variant) => assets.get(requireImage(imageId), variant),
+    async asset(request) {
+      const image = requireImage(request.imageId);
+      if ('variant' in request) return assets.get(image, request.variant);
+      return { data: await renderLayer(db, request.roundId, image.id, request.layer), mime: 'image/png' };
+    },
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -6,7 +6,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ImageVariant, UserError, isMethodName } from '../shared/api';
+import { UserError, isMethodName, parseAssetPath } from '../shared/api';
 import type { WsReply, WsRequest } from '../shared/wire';
 import type { Service } from '../core/service';
 
@@ -89,12 +89,15 @@ export function startWebServer(options: WebServerOptions): Promise<RunningWebSer
     if (!sameToken(tokenFrom(req, url), token)) return send(res, 401, 'Unauthorized: open the URL with the token that `corda serve` printed.');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed.');
 
-    const image = url.pathname.match(/^\/api\/image\/(\d{1,15})\/([a-z]+)$/);
-    if (image) {
-      const variant = ImageVariant.safeParse(image[2]);
-      if (!variant.success) return send(res, 404, 'Unknown image variant.');
+    if (url.pathname.startsWith('/api/image/')) {
+      const request = parseAssetPath(url.pathname.slice('/api/'.length));
+      if (!request) return send(res, 404, 'Unknown image asset.');
       try {
-        const asset = await service.imageAsset(Number(image[1]), variant.data);
+        const asset = await service.asset(request);
+        if ('data' in asset) {
+          res.writeHead(200, { 'Content-Type': asset.mime, 'Content-Length': asset.data.length, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+          return res.end(asset.data);
+        }
         return sendFile(res, asset.path, asset.mime, { 'Cache-Control': 'private, max-age=3600' });
       } catch (error) {
         return send(res, 404, (error as Error).message);

@@ -69,6 +69,34 @@ export type ImageDetail = z.infer<typeof ImageDetail>;
 export const ImageVariant = z.enum(['rgb', 'thumb', 'label']);
 export type ImageVariant = z.infer<typeof ImageVariant>;
 
+/** Per-image layers a round stores (CorDA engine), rendered for display. */
+export const RoundLayer = z.enum(['prediction', 'confidence', 'difficulty', 'depth_src', 'depth_tgt']);
+export type RoundLayer = z.infer<typeof RoundLayer>;
+
+export type AssetRequest = { imageId: number; variant: ImageVariant } | { imageId: number; roundId: number; layer: RoundLayer };
+
+/**
+ * The one URL path grammar for image assets, shared by the Electron protocol and the web server:
+ * `image/<id>/<variant>` or `image/<id>/round/<roundId>/<layer>`. Anything else is null.
+ */
+export function parseAssetPath(path: string): AssetRequest | null {
+  const plain = path.match(/^image\/(\d{1,15})\/([a-z_]+)$/);
+  if (plain) {
+    const variant = ImageVariant.safeParse(plain[2]);
+    return variant.success ? { imageId: Number(plain[1]), variant: variant.data } : null;
+  }
+  const layered = path.match(/^image\/(\d{1,15})\/round\/(\d{1,15})\/([a-z_]+)$/);
+  if (layered) {
+    const layer = RoundLayer.safeParse(layered[3]);
+    return layer.success ? { imageId: Number(layered[1]), roundId: Number(layered[2]), layer: layer.data } : null;
+  }
+  return null;
+}
+
+export function assetPath(request: AssetRequest): string {
+  return 'variant' in request ? `image/${request.imageId}/${request.variant}` : `image/${request.imageId}/round/${request.roundId}/${request.layer}`;
+}
+
 export const AppInfo = z.object({
   version: z.string(),
   projectDir: z.string(),

@@ -11,10 +11,8 @@ import { readTrainIds } from './labelsIO';
 
 export const THUMB_WIDTH = 256;
 
-export interface Asset {
-  path: string;
-  mime: string;
-}
+/** A file to stream, or bytes rendered in memory. */
+export type Asset = { path: string; mime: string } | { data: Buffer; mime: string };
 
 /** Resolves a stored relative path inside a dataset root; refuses anything that escapes it (.., symlinks). */
 export function containedPath(root: string, relativePath: string): string {
@@ -37,11 +35,11 @@ async function writeAtomic(path: string, data: Buffer): Promise<void> {
 }
 
 export class AssetCache {
-  private readonly inFlight = new Map<string, Promise<Asset>>();
+  private readonly inFlight = new Map<string, Promise<{ path: string; mime: string }>>();
 
   constructor(private readonly cacheDir: string) {}
 
-  async get(image: StoredImage, variant: ImageVariant): Promise<Asset> {
+  async get(image: StoredImage, variant: ImageVariant): Promise<{ path: string; mime: string }> {
     if (variant === 'rgb') return { path: containedPath(image.root, image.rgbPath), mime: 'image/png' };
     if (variant === 'thumb') return this.cached(`thumbs/${image.id}-${image.rgbStamp}.jpg`, 'image/jpeg', () => renderThumb(image));
     if (!image.labelPath) throw new UserError(`Image ${image.id} has no ground truth to overlay.`);
@@ -50,7 +48,7 @@ export class AssetCache {
     return this.cached(`overlays/${image.id}-${s.size}-${Math.round(s.mtimeMs)}.png`, 'image/png', () => renderOverlay(image, labelFile));
   }
 
-  private cached(relative: string, mime: string, render: () => Promise<Buffer>): Promise<Asset> {
+  private cached(relative: string, mime: string, render: () => Promise<Buffer>): Promise<{ path: string; mime: string }> {
     const path = join(this.cacheDir, relative);
     if (existsSync(path)) return Promise.resolve({ path, mime });
     let pending = this.inFlight.get(path);

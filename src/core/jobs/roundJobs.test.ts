@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventMessage } from '../../shared/api';
 import { generateDemoData } from '../datasets/demo/generate';
@@ -43,6 +44,17 @@ describe('rounds through the service', () => {
     const [round] = await service.call('listRounds', {});
     expect(round).toMatchObject({ id: 1, method: 'dacs', status: 'done', iteration: 3, iters: 3, backend: 'wasm' });
     expect(round!.mIoU).toBeGreaterThanOrEqual(0);
+
+    // Every target image has its layers, loaded by image id and rendered for display.
+    const images = await service.call('listImages', { datasetId: target });
+    const prediction = await service.asset({ imageId: images[0]!.id, roundId: 1, layer: 'prediction' });
+    expect('data' in prediction && prediction.mime).toBe('image/png');
+    const meta = await sharp((prediction as { data: Buffer }).data).metadata();
+    expect([meta.width, meta.height, meta.channels]).toEqual([512, 256, 4]);
+    const difficulty = await service.asset({ imageId: images[0]!.id, roundId: 1, layer: 'difficulty' });
+    expect('data' in difficulty).toBe(true);
+    await expect(service.asset({ imageId: images[0]!.id, roundId: 1, layer: 'depth_src' })).rejects.toThrow(/no depth src layer/);
+    await expect(service.asset({ imageId: images[0]!.id, roundId: 9, layer: 'prediction' })).rejects.toThrow(/Round 9 has no prediction layer/);
   });
 
   it('refuses CorDA on a target without depth, naming the missing depth', async () => {

@@ -1,6 +1,6 @@
 // Picks the transport: the preload's bridge in Electron, a WebSocket to the local server in web mode.
 // The rest of the renderer only sees CordaApi and imageUrl().
-import { IMAGE_SCHEME, type CordaApi, type ImageVariant } from '../../../shared/api';
+import { IMAGE_SCHEME, assetPath, type CordaApi, type ImageVariant, type RoundLayer } from '../../../shared/api';
 import { createWsApi } from './wsClient';
 
 declare global {
@@ -20,8 +20,17 @@ export async function connectApi(): Promise<CordaApi> {
   return createWsApi(`${scheme}://${window.location.host}/api/ws?token=${encodeURIComponent(webToken)}`);
 }
 
+function assetUrl(path: string): string {
+  if (window.corda) return `${IMAGE_SCHEME}://${path}`;
+  return `/api/${path}?token=${encodeURIComponent(webToken)}`;
+}
+
 /** URL of an image asset by id; never a file path. */
 export function imageUrl(imageId: number, variant: ImageVariant): string {
-  if (window.corda) return `${IMAGE_SCHEME}://image/${imageId}/${variant}`;
-  return `/api/image/${imageId}/${variant}?token=${encodeURIComponent(webToken)}`;
+  return assetUrl(assetPath({ imageId, variant }));
+}
+
+/** URL of a round's layer for an image (prediction, confidence, difficulty, depth heads), rendered for display. */
+export function layerUrl(imageId: number, roundId: number, layer: RoundLayer): string {
+  return assetUrl(assetPath({ imageId, roundId, layer }));
 }
