@@ -4,12 +4,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { fromSetup } from './fromSetup';
 
-function fromSetup(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the specs through playwright.config.ts, whose global setup sets it.`);
-  return value;
-}
 
 async function imageCount(page: Page): Promise<number> {
   const text = (await page.getByTestId('image-count').textContent()) ?? '';

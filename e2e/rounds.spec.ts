@@ -3,12 +3,8 @@
 // imports the GTA5 demo as source; run on its own, it imports that itself.
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { fromSetup } from './fromSetup';
 
-function fromSetup(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the specs through playwright.config.ts, whose global setup sets it.`);
-  return value;
-}
 
 test('run, cancel and resume rounds from the sidebar', async ({ page }) => {
   test.setTimeout(150_000);
