@@ -53,6 +53,10 @@ export interface Service {
   close(): void;
 }
 
+function notYet(): never {
+  throw new UserError('Not built yet.');
+}
+
 export function createService(options: ServiceOptions): Service {
   const projectDir = resolve(options.projectDir);
   const db = openProjectDb(projectDir, { create: options.create });
@@ -191,6 +195,14 @@ export function createService(options: ServiceOptions): Service {
       if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
       return { jobId: launchRound({ resumeRoundId: roundId }) };
     },
+    // TODO(issue 4): corrections (helper A) and regions (helper B) replace these.
+    getCorrection: async () => notYet(),
+    applyStroke: async () => notYet(),
+    undoStroke: async () => notYet(),
+    redoStroke: async () => notYet(),
+    getBudget: async () => notYet(),
+    nextRegion: async () => notYet(),
+    setRegionState: async () => notYet(),
   };
 
   return {
@@ -204,6 +216,7 @@ export function createService(options: ServiceOptions): Service {
     async asset(request) {
       const image = requireImage(request.imageId);
       if ('variant' in request) return assets.get(image, request.variant);
+      if (!('layer' in request)) return notYet();
       return { data: await renderLayer(db, request.roundId, image.id, request.layer), mime: 'image/png' };
     },
     onEvent(listener) {

@@ -55,6 +55,10 @@ export const ImageSummary = z.object({
   height: z.number().int(),
   hasLabels: z.boolean(),
   hasDepth: z.boolean(),
+  /** Pixels a person has corrected (0 when none). */
+  correctedPixels: z.number().int(),
+  /** The per-image difficulty score of the round the listing was sorted by (or the dataset's latest round), if any. */
+  difficulty: z.number().nullable(),
 });
 export type ImageSummary = z.infer<typeof ImageSummary>;
 
@@ -66,18 +70,34 @@ export const ImageDetail = ImageSummary.extend({
 export type ImageDetail = z.infer<typeof ImageDetail>;
 
 /** What an image URL can point at; served by id through the custom protocol or the web server. */
-export const ImageVariant = z.enum(['rgb', 'thumb', 'label']);
+export const ImageVariant = z.enum(['rgb', 'thumb', 'label', 'depth']);
 export type ImageVariant = z.infer<typeof ImageVariant>;
 
 /** Per-image layers a round stores (CorDA engine), rendered for display. */
 export const RoundLayer = z.enum(['prediction', 'confidence', 'difficulty', 'depth_src', 'depth_tgt']);
 export type RoundLayer = z.infer<typeof RoundLayer>;
 
-export type AssetRequest = { imageId: number; variant: ImageVariant } | { imageId: number; roundId: number; layer: RoundLayer };
+/**
+ * Raw buffers the label editor works on, always at the image's own resolution, row-major, no header:
+ * a round's `prediction` and `second` choice (one trainId byte per pixel, 255 = ignore) and `superpixels`
+ * (uint16 little-endian region ids); an image's correction `labels` (trainIds) and `human` (1 where a person
+ * set the label, 0 where it is the model's).
+ */
+export const RoundRaw = z.enum(['prediction', 'second', 'superpixels']);
+export type RoundRaw = z.infer<typeof RoundRaw>;
+export const CorrectionRaw = z.enum(['labels', 'human']);
+export type CorrectionRaw = z.infer<typeof CorrectionRaw>;
+
+export type AssetRequest =
+  | { imageId: number; variant: ImageVariant }
+  | { imageId: number; roundId: number; layer: RoundLayer }
+  | { imageId: number; roundId: number; raw: RoundRaw }
+  | { imageId: number; correction: CorrectionRaw };
 
 /**
  * The one URL path grammar for image assets, shared by the Electron protocol and the web server:
- * `image/<id>/<variant>` or `image/<id>/round/<roundId>/<layer>`. Anything else is null.
+ * `image/<id>/<variant>`, `image/<id>/round/<roundId>/<layer>`, `image/<id>/round/<roundId>/raw/<buffer>`
+ * or `image/<id>/correction/<buffer>`. Anything else is null.
  */
 export function parseAssetPath(path: string): AssetRequest | null {
   const plain = path.match(/^image\/(\d{1,15})\/([a-z_]+)$/);
@@ -90,11 +110,24 @@ export function parseAssetPath(path: string): AssetRequest | null {
     const layer = RoundLayer.safeParse(layered[3]);
     return layer.success ? { imageId: Number(layered[1]), roundId: Number(layered[2]), layer: layer.data } : null;
   }
+  const roundRaw = path.match(/^image\/(\d{1,15})\/round\/(\d{1,15})\/raw\/([a-z_]+)$/);
+  if (roundRaw) {
+    const raw = RoundRaw.safeParse(roundRaw[3]);
+    return raw.success ? { imageId: Number(roundRaw[1]), roundId: Number(roundRaw[2]), raw: raw.data } : null;
+  }
+  const corrected = path.match(/^image\/(\d{1,15})\/correction\/([a-z_]+)$/);
+  if (corrected) {
+    const correction = CorrectionRaw.safeParse(corrected[2]);
+    return correction.success ? { imageId: Number(corrected[1]), correction: correction.data } : null;
+  }
   return null;
 }
 
 export function assetPath(request: AssetRequest): string {
-  return 'variant' in request ? `image/${request.imageId}/${request.variant}` : `image/${request.imageId}/round/${request.roundId}/${request.layer}`;
+  if ('variant' in request) return `image/${request.imageId}/${request.variant}`;
+  if ('layer' in request) return `image/${request.imageId}/round/${request.roundId}/${request.layer}`;
+  if ('raw' in request) return `image/${request.imageId}/round/${request.roundId}/raw/${request.raw}`;
+  return `image/${request.imageId}/correction/${request.correction}`;
 }
 
 export const AppInfo = z.object({
@@ -116,6 +149,11 @@ export const ImageFilter = z
     split: Split.optional(),
     city: z.string().min(1).max(200).optional(),
     hasLabels: z.boolean().optional(),
+    /** true: only images with corrected pixels; false: only images without. */
+    corrected: z.boolean().optional(),
+    /** `difficulty`: hardest first, by `roundId` or else the dataset's latest finished round. */
+    sort: z.enum(['name', 'difficulty']).optional(),
+    roundId: Id.optional(),
   })
   .strict();
 export type ImageFilter = z.infer<typeof ImageFilter>;
@@ -154,8 +192,64 @@ export const StartRoundInput = z
     seed: z.number().int().min(0).max(2 ** 31).optional(),
     parentRoundId: Id.optional(),
     backend: BackendName.optional(),
+    /** Human-corrected target pixels are trusted labels in the round (default true). */
+    useCorrections: z.boolean().optional(),
   })
   .strict();
+
+/** Train ids 0..18 or 255 (ignore): the only values a label map may hold. */
+export const ClassId = z.union([z.number().int().min(0).max(18), z.literal(255)]);
+export const StrokeTool = z.enum(['brush', 'eraser', 'ignore', 'fill', 'polygon', 'lasso', 'superpixel', 'second-choice']);
+export type StrokeTool = z.infer<typeof StrokeTool>;
+
+/** Where an image's correction stands; `version` counts applied strokes and guards against stale edits. */
+export const CorrectionState = z.object({
+  imageId: Id,
+  width: z.number().int(),
+  height: z.number().int(),
+  /** 0 when the image was never edited. */
+  version: z.number().int().min(0),
+  /** The round whose prediction the correction started from (null: started from "ignore"). */
+  baseRoundId: Id.nullable(),
+  humanPixels: z.number().int(),
+  canUndo: z.boolean(),
+  canRedo: z.boolean(),
+  strokes: z.number().int(),
+  secondsSpent: z.number(),
+  updatedAt: z.string().nullable(),
+});
+export type CorrectionState = z.infer<typeof CorrectionState>;
+
+/** A stroke's change, encoded by shared/labelDelta.ts, as base64. */
+const DeltaText = z.string().min(1).max(64 * 1024 * 1024);
+
+export const Region = z.object({
+  id: Id,
+  roundId: Id,
+  imageId: Id,
+  /** Bounding box in the image's own pixels. */
+  x: z.number().int(),
+  y: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+  /** The superpixel's id in the round's `superpixels` buffer. */
+  superpixel: z.number().int(),
+  pixels: z.number().int(),
+  score: z.number(),
+  state: z.enum(['open', 'done', 'skipped']),
+});
+export type Region = z.infer<typeof Region>;
+
+export const Budget = z.object({
+  datasetId: Id,
+  correctedPixels: z.number().int(),
+  totalPixels: z.number().int(),
+  correctedImages: z.number().int(),
+  images: z.number().int(),
+  /** correctedPixels / totalPixels, in [0, 1]. */
+  share: z.number(),
+});
+export type Budget = z.infer<typeof Budget>;
 
 function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output };
@@ -178,6 +272,38 @@ export const methods = {
   listRounds: method(Empty, z.array(RoundSummary)),
   startRound: method(StartRoundInput, JobRef),
   resumeRound: method(z.object({ roundId: Id }).strict(), JobRef),
+  getCorrection: method(z.object({ imageId: Id }).strict(), CorrectionState),
+  applyStroke: method(
+    z
+      .object({
+        imageId: Id,
+        /** The version the stroke was drawn on; a different stored version refuses the stroke. */
+        baseVersion: z.number().int().min(0),
+        /** On the first stroke: the round whose prediction the editor showed (null: none). */
+        baseRoundId: Id.nullable(),
+        tool: StrokeTool,
+        classId: ClassId.nullable(),
+        delta: DeltaText,
+        /** Milliseconds the person spent on this stroke. */
+        ms: z.number().min(0).max(86_400_000),
+      })
+      .strict(),
+    CorrectionState,
+  ),
+  undoStroke: method(
+    z.object({ imageId: Id, baseVersion: z.number().int().min(0) }).strict(),
+    z.object({ state: CorrectionState, delta: z.string() }),
+  ),
+  redoStroke: method(
+    z.object({ imageId: Id, baseVersion: z.number().int().min(0) }).strict(),
+    z.object({ state: CorrectionState, delta: z.string() }),
+  ),
+  getBudget: method(z.object({ datasetId: Id }).strict(), Budget),
+  nextRegion: method(
+    z.object({ datasetId: Id, roundId: Id.optional(), afterRegionId: Id.optional() }).strict(),
+    Region.nullable(),
+  ),
+  setRegionState: method(z.object({ regionId: Id, state: z.enum(['open', 'done', 'skipped']) }).strict(), Region),
 } as const;
 
 export type Methods = typeof methods;

@@ -14,6 +14,13 @@ export const METHOD_NAMES = [
   'listRounds',
   'startRound',
   'resumeRound',
+  'getCorrection',
+  'applyStroke',
+  'undoStroke',
+  'redoStroke',
+  'getBudget',
+  'nextRegion',
+  'setRegionState',
 ] as const;
 
 /** IPC channel names in Electron: a fixed prefix, one per method, one for events. */

@@ -50,6 +50,8 @@ const toSummary = (r: ImageRow): ImageSummary => ({
   height: r.height,
   hasLabels: r.label_path !== null,
   hasDepth: r.depth_path !== null,
+  correctedPixels: 0, // TODO(issue 4): from the corrections table
+  difficulty: null, // TODO(issue 4): from round_layers.difficulty_score
 });
 
 export function listDatasets(db: Db): StoredDataset[] {
