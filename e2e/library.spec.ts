@@ -55,27 +55,35 @@ test('browse, filter, view with overlay, and import datasets', async ({ page }) 
   await page.keyboard.press('Enter');
   const view = page.getByTestId('image-view');
   await expect(view).toBeVisible();
-  const overlay = page.getByTestId('overlay');
-  await expect(overlay).toBeVisible();
-  await expect(overlay).toHaveJSProperty('complete', true);
-  await expect(view.locator('.image-view__rgb')).toHaveJSProperty('complete', true);
+  const viewport = page.getByTestId('image-viewport');
+  await expect(viewport).toHaveAttribute('data-layers-loaded', /(^|,)rgb(,|$)/);
+  await expect(viewport).toHaveAttribute('data-layers-loaded', /(^|,)gt(,|$)/);
   await page.waitForTimeout(200);
   await page.screenshot({ path: 'artifacts/e2e-library.png', fullPage: true });
 
-  // Opacity slider drives the overlay's opacity.
-  await expect(overlay).toHaveCSS('opacity', '0.5');
-  const slider = page.getByTestId('overlay-opacity');
+  // The ground-truth layer: its opacity slider and checkbox change what the canvas shows.
+  const centrePixel = () => page.evaluate(`(() => {
+    const canvas = document.querySelector('[data-testid="image-viewport"] canvas');
+    const { width, height } = canvas;
+    return Array.from(canvas.getContext('2d').getImageData(width / 2, height / 2, 1, 1).data).join(',');
+  })()`);
+  const slider = page.getByTestId('layer-opacity-gt');
+  await expect(slider).toHaveValue('0.5');
   await slider.focus();
   await page.keyboard.press('End');
   await expect(slider).toHaveValue('1');
-  await expect(overlay).toHaveCSS('opacity', '1');
+  await page.waitForTimeout(100);
+  const withGroundTruth = await centrePixel();
+  await page.getByTestId('layer-toggle-gt').uncheck();
+  await expect.poll(centrePixel).not.toBe(withGroundTruth);
+  await page.getByTestId('layer-toggle-gt').check();
+  await expect.poll(centrePixel).toBe(withGroundTruth);
 
-  // Overlay off with the checkbox, on again with the `o` key.
-  await page.getByTestId('overlay-toggle').uncheck();
-  await expect(overlay).toBeHidden();
+  // `o` toggles the correction layer.
+  await expect(page.getByTestId('layer-toggle-correction')).toBeChecked();
+  await viewport.focus();
   await page.keyboard.press('o');
-  await expect(overlay).toBeVisible();
-  await expect(page.getByTestId('overlay-toggle')).toBeChecked();
+  await expect(page.getByTestId('layer-toggle-correction')).not.toBeChecked();
 
   // Next image with the arrow key.
   const title = page.getByTestId('image-title');
@@ -88,12 +96,11 @@ test('browse, filter, view with overlay, and import datasets', async ({ page }) 
   // Wheel zoom about the cursor changes the zoom level.
   const zoom = page.getByTestId('zoom-level');
   const fittedZoom = await zoom.textContent();
-  const viewport = page.getByTestId('image-viewport');
   const box = (await viewport.boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.wheel(0, -400);
   await expect(zoom).not.toHaveText(fittedZoom!);
-  await page.keyboard.press('0');
+  await page.keyboard.press('f');
   await expect(zoom).toHaveText(fittedZoom!);
 
   // Escape goes back to the grid, with focus on the image that was open.

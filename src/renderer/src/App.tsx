@@ -70,13 +70,13 @@ export function App({ api }: { api: CordaApi }) {
     api.generateThumbnails({ datasetId: selectedDatasetId }).catch(reportError);
   }, [api, selectedDatasetId, reportError]);
 
-  const { split, city, labelledOnly } = filters;
-  const query = JSON.stringify([selectedDatasetId, split, city, labelledOnly]);
+  const { split, city, labelledOnly, corrected, sort } = filters;
+  const query = JSON.stringify([selectedDatasetId, split, city, labelledOnly, corrected, sort]);
   useEffect(() => {
     if (selectedDatasetId === null) return;
     let current = true;
     api
-      .listImages({ datasetId: selectedDatasetId, split, city, hasLabels: labelledOnly ? true : undefined })
+      .listImages({ datasetId: selectedDatasetId, split, city, hasLabels: labelledOnly ? true : undefined, corrected, sort })
       .then(
         (images) => current && setLoaded({ query, datasetId: selectedDatasetId, images }),
         (error: unknown) => current && reportError(error),
@@ -84,7 +84,7 @@ export function App({ api }: { api: CordaApi }) {
     return () => {
       current = false;
     };
-  }, [api, selectedDatasetId, split, city, labelledOnly, query, reportError]);
+  }, [api, selectedDatasetId, split, city, labelledOnly, corrected, sort, query, reportError]);
 
   function selectDataset(datasetId: number) {
     if (datasetId === selectedDatasetId) return;
@@ -98,10 +98,15 @@ export function App({ api }: { api: CordaApi }) {
     selectDataset(result.datasetId);
   }
 
-  const openImage = useCallback((imageId: number) => {
-    setActiveImageId(imageId);
-    setOpenImageId(imageId);
-  }, []);
+  const openImage = useCallback(
+    (imageId: number) => {
+      setActiveImageId(imageId);
+      setOpenImageId(imageId);
+      // The region queue can lead to an image the filters hide: show the whole dataset then.
+      if (loaded && !loaded.images.some((image) => image.id === imageId)) setFilters({ labelledOnly: false });
+    },
+    [loaded],
+  );
 
   function closeViewer() {
     setOpenImageId(null);
@@ -172,7 +177,7 @@ export function App({ api }: { api: CordaApi }) {
             ) : images === null ? (
               <p className="library__empty muted">Loading images…</p>
             ) : openIndex >= 0 ? (
-              <ImageView images={images} index={openIndex} onNavigate={openImage} onClose={closeViewer} />
+              <ImageView images={images} index={openIndex} editable={selectedDataset?.role === 'target'} onNavigate={openImage} onClose={closeViewer} />
             ) : (
               <ThumbnailGrid
                 key={loaded?.datasetId}

@@ -1,6 +1,6 @@
 // Picks the transport: the preload's bridge in Electron, a WebSocket to the local server in web mode.
 // The rest of the renderer only sees CordaApi and imageUrl().
-import { IMAGE_SCHEME, assetPath, type CordaApi, type ImageVariant, type RoundLayer } from '../../../shared/api';
+import { IMAGE_SCHEME, assetPath, type CordaApi, type CorrectionRaw, type ImageVariant, type RoundLayer, type RoundRaw } from '../../../shared/api';
 import { createWsApi } from './wsClient';
 
 declare global {
@@ -33,4 +33,24 @@ export function imageUrl(imageId: number, variant: ImageVariant): string {
 /** URL of a round's layer for an image (prediction, confidence, difficulty, depth heads), rendered for display. */
 export function layerUrl(imageId: number, roundId: number, layer: RoundLayer): string {
   return assetUrl(assetPath({ imageId, roundId, layer }));
+}
+
+/** URL of a raw editor buffer: a round's prediction / second choice / superpixels at the image's resolution. */
+export function roundRawUrl(imageId: number, roundId: number, raw: RoundRaw): string {
+  return assetUrl(assetPath({ imageId, roundId, raw }));
+}
+
+/** URL of an image's stored correction (labels or provenance), raw bytes at the image's resolution. */
+export function correctionUrl(imageId: number, correction: CorrectionRaw): string {
+  return assetUrl(assetPath({ imageId, correction }));
+}
+
+/** Fetches a raw buffer; a clear error names what could not be loaded. */
+export async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
+  const response = await fetch(url, { cache: 'no-store' });
+  if (!response.ok) {
+    const reason = (await response.text().catch(() => '')).trim();
+    throw new Error(`Could not load the ${what}${reason ? `: ${reason}` : ''}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }

@@ -5,6 +5,10 @@ export interface ImageFilters {
   city?: string;
   /** Only images with ground truth when true; no filter when false. */
   labelledOnly: boolean;
+  /** Only corrected images (true), only uncorrected ones (false), or all. */
+  corrected?: boolean;
+  /** Hardest first (by the newest round's per-image difficulty) or by name. */
+  sort?: 'name' | 'difficulty';
 }
 
 interface FiltersProps {
@@ -52,6 +56,29 @@ export function Filters({ filters, cities, onChange }: FiltersProps) {
           onChange={(event) => onChange({ ...filters, labelledOnly: event.target.checked })}
         />
         <span>has labels</span>
+      </label>
+      <label className="field field--inline">
+        <span>Corrected</span>
+        <select
+          data-testid="filter-corrected"
+          value={filters.corrected === undefined ? '' : filters.corrected ? 'yes' : 'no'}
+          onChange={(event) => onChange({ ...filters, corrected: event.target.value === '' ? undefined : event.target.value === 'yes' })}
+        >
+          <option value="">all</option>
+          <option value="yes">corrected</option>
+          <option value="no">not yet</option>
+        </select>
+      </label>
+      <label className="field field--inline">
+        <span>Sort</span>
+        <select
+          data-testid="sort-images"
+          value={filters.sort ?? 'name'}
+          onChange={(event) => onChange({ ...filters, sort: event.target.value === 'difficulty' ? 'difficulty' : undefined })}
+        >
+          <option value="name">by name</option>
+          <option value="difficulty">hardest first</option>
+        </select>
       </label>
     </div>
   );

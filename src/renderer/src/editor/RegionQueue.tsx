@@ -1,0 +1,58 @@
+// "Next hardest region" across the target set, and the budget meter: the share of target pixels corrected,
+// with marks at 2.2 % (RIPU's budget for 69.6 mIoU on GTA5→Cityscapes) and 5 %.
+import type { Budget, Region } from '../../../shared/api';
+
+interface RegionQueueProps {
+  region: Region | null;
+  budget: Budget | null;
+  busy: boolean;
+  message: string | null;
+  onNext: () => void;
+  onMark: (state: 'done' | 'skipped') => void;
+}
+
+const MARKS = [0.022, 0.05];
+/** The meter's full width: a little past the last mark so both marks are readable. */
+const METER_MAX = 0.06;
+
+export function RegionQueue({ region, budget, busy, message, onNext, onMark }: RegionQueueProps) {
+  const share = budget?.share ?? 0;
+  return (
+    <section className="regions" aria-label="Region queue" data-testid="region-queue">
+      <h3 className="panel__title">Hardest regions</h3>
+      <div className="budget" title="Share of the target set's pixels a person has corrected">
+        <div className="budget__bar">
+          <div className="budget__fill" style={{ width: `${Math.min(100, (share / METER_MAX) * 100)}%` }} />
+          {MARKS.map((mark) => (
+            <span key={mark} className="budget__mark" style={{ left: `${(mark / METER_MAX) * 100}%` }} title={`${(mark * 100).toFixed(1)} %`} />
+          ))}
+        </div>
+        <span className="budget__value" data-testid="budget-value">
+          {budget ? `${formatShare(share)} of target pixels corrected · ${budget.correctedImages} image${budget.correctedImages === 1 ? '' : 's'}` : '…'}
+        </span>
+      </div>
+      <div className="regions__actions">
+        <button type="button" className="button" data-testid="next-region" disabled={busy} onClick={onNext} title="Jump to the next hardest region (N)">
+          Next region
+        </button>
+        <button type="button" className="button" data-testid="region-done" disabled={!region || busy} onClick={() => onMark('done')}>
+          Done
+        </button>
+        <button type="button" className="button" data-testid="region-skip" disabled={!region || busy} onClick={() => onMark('skipped')}>
+          Skip
+        </button>
+      </div>
+      {region && (
+        <p className="regions__current muted" data-testid="current-region" data-region-id={region.id} data-image-id={region.imageId}>
+          Region {region.id}: score {region.score.toFixed(3)}, {region.pixels.toLocaleString()} px
+        </p>
+      )}
+      {message && <p className="regions__message muted">{message}</p>}
+    </section>
+  );
+}
+
+export function formatShare(share: number): string {
+  const percent = share * 100;
+  return `${percent < 1 ? percent.toFixed(2) : percent.toFixed(1)} %`;
+}

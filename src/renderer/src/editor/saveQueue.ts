@@ -1,0 +1,127 @@
+// Sends finished strokes, undos and redos to the project one at a time, in order. Each operation carries the
+// version it was made on, so the store refuses edits made on a stale copy. A failed save keeps the operation
+// (the image stays dirty, with the reason) and is retried; nothing is marked saved until the store said so.
+import type { CordaApi, CorrectionState, StrokeTool } from '../../../shared/api';
+import { base64ToBytes, bytesToBase64, decodeDelta, encodeDelta, type LabelDelta } from '../../../shared/labelDelta';
+
+export type SaveOp =
+  | { kind: 'stroke'; delta: LabelDelta; tool: StrokeTool; classId: number | null; ms: number }
+  | { kind: 'undo' }
+  | { kind: 'redo' };
+
+export interface SaveStatus {
+  state: CorrectionState;
+  /** Operations not yet confirmed by the store. */
+  pending: number;
+  /** Why the last attempt failed; cleared by the next success. */
+  error: string | null;
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+const RETRY_MS = 2000;
+
+export class SaveQueue {
+  private readonly ops: SaveOp[] = [];
+  private running = false;
+  private error: string | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly api: Pick<CordaApi, 'applyStroke' | 'undoStroke' | 'redoStroke'>,
+    private state: CorrectionState,
+    private readonly baseRoundId: number | null,
+    /** Applies a delta the store sent back (undo / redo) to the local map. */
+    private readonly applyRemote: (delta: LabelDelta) => void,
+    private readonly onStatus: (status: SaveStatus) => void,
+  ) {}
+
+  push(op: SaveOp): void {
+    this.ops.push(op);
+    this.report();
+    void this.drain();
+  }
+
+  status(): SaveStatus {
+    // What undo / redo can do once the queued operations are through.
+    let depth = this.state.version;
+    let redo = this.state.canRedo ? 1 : 0;
+    for (const op of this.ops) {
+      if (op.kind === 'stroke') {
+        depth++;
+        redo = 0;
+      } else if (op.kind === 'undo') {
+        depth = Math.max(0, depth - 1);
+        redo++;
+      } else {
+        depth++;
+        redo = Math.max(0, redo - 1);
+      }
+    }
+    return { state: this.state, pending: this.ops.length, error: this.error, canUndo: depth > 0, canRedo: redo > 0 };
+  }
+
+  /** Stops retrying; what is still queued is reported by `status().pending`. */
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  /** Retry now (a "Retry" button), instead of waiting for the timer. */
+  retry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running || this.closed || this.retryTimer) return;
+    this.running = true;
+    try {
+      while (this.ops.length && !this.closed) {
+        const op = this.ops[0]!;
+        try {
+          await this.send(op);
+          this.ops.shift();
+          this.error = null;
+        } catch (error) {
+          this.error = error instanceof Error ? error.message : String(error);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            void this.drain();
+          }, RETRY_MS);
+          return;
+        } finally {
+          this.report();
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async send(op: SaveOp): Promise<void> {
+    const { imageId, version } = this.state;
+    if (op.kind === 'stroke') {
+      this.state = await this.api.applyStroke({
+        imageId,
+        baseVersion: version,
+        baseRoundId: this.baseRoundId,
+        tool: op.tool,
+        classId: op.classId,
+        delta: bytesToBase64(encodeDelta(op.delta)),
+        ms: op.ms,
+      });
+      return;
+    }
+    const call = op.kind === 'undo' ? this.api.undoStroke : this.api.redoStroke;
+    const reply = await call({ imageId, baseVersion: version });
+    this.state = reply.state;
+    this.applyRemote(decodeDelta(base64ToBytes(reply.delta), reply.state.width * reply.state.height));
+  }
+
+  private report(): void {
+    this.onStatus(this.status());
+  }
+}

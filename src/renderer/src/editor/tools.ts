@@ -1,0 +1,273 @@
+// The editor's tools, each a small state machine (idle → painting / placing → idle) that turns pointer input
+// in image coordinates into strokes on the host. No React, no Konva: the canvas feeds them points and draws
+// their preview; the host owns the label map and the save queue.
+import type { StrokeTool } from '../../../shared/api';
+import { discPixels, floodRegion, interpolate, polygonPixels, superpixelPixels, type Point } from './regionFill';
+import type { EditorPlanes, PaintMode, Stroke } from './stroke';
+
+export type ToolName = StrokeTool;
+
+export interface ToolHost {
+  readonly planes: EditorPlanes;
+  readonly classId: number;
+  /** Brush diameter in image pixels. */
+  readonly brushSize: number;
+  begin(mode: PaintMode): Stroke;
+  /** Called after pixels changed mid-stroke, so the canvas can redraw the dirty part. */
+  changed(stroke: Stroke): void;
+  commit(stroke: Stroke, tool: ToolName): void;
+  cancel(stroke: Stroke): void;
+}
+
+/** What the canvas draws on top of the labels while a tool works. */
+export type ToolPreview = { kind: 'path'; points: Point[]; closed: boolean } | null;
+
+export interface Tool {
+  readonly name: ToolName;
+  /** True mid-gesture: undo and switching images wait until the gesture ends. */
+  readonly busy: boolean;
+  down(p: Point): void;
+  move(points: readonly Point[]): void;
+  up(p: Point): void;
+  /** Enter, Escape, Backspace; returns whether the key was used. */
+  key(key: string): boolean;
+  preview(): ToolPreview;
+}
+
+const paintMode = (host: ToolHost): PaintMode => ({ kind: 'class', classId: host.classId });
+
+/** Brush, eraser (back to the model's label) and the ignore brush: discs along the pointer's path. */
+export class BrushTool implements Tool {
+  private stroke: Stroke | null = null;
+  private last: Point | null = null;
+
+  constructor(
+    readonly name: 'brush' | 'eraser' | 'ignore',
+    private readonly host: ToolHost,
+  ) {}
+
+  get busy(): boolean {
+    return this.stroke !== null;
+  }
+
+  down(p: Point): void {
+    const mode: PaintMode = this.name === 'eraser' ? { kind: 'model' } : this.name === 'ignore' ? { kind: 'ignore' } : paintMode(this.host);
+    this.stroke = this.host.begin(mode);
+    this.last = p;
+    this.stamp(p);
+    this.host.changed(this.stroke);
+  }
+
+  move(points: readonly Point[]): void {
+    if (!this.stroke || !this.last) return;
+    const radius = this.host.brushSize / 2;
+    for (const p of points) {
+      for (const q of interpolate(this.last, p, Math.max(0.5, radius / 2))) this.stamp(q);
+      this.last = p;
+    }
+    this.host.changed(this.stroke);
+  }
+
+  up(p: Point): void {
+    if (!this.stroke) return;
+    this.move([p]);
+    const stroke = this.stroke;
+    this.stroke = null;
+    this.last = null;
+    this.host.commit(stroke, this.name);
+  }
+
+  key(key: string): boolean {
+    if (key !== 'Escape' || !this.stroke) return false;
+    this.host.cancel(this.stroke);
+    this.stroke = null;
+    return true;
+  }
+
+  preview(): ToolPreview {
+    return null;
+  }
+
+  private stamp(p: Point): void {
+    const { width, height } = this.host.planes;
+    discPixels(p.x, p.y, Math.max(0.5, this.host.brushSize / 2), width, height, this.stroke!.touch);
+  }
+}
+
+/**
+ * One click, one region: flood fill (the connected region of the clicked label), superpixel fill (the clicked
+ * superpixel; dragging adds every superpixel passed over) and "second choice" (the clicked superpixel, or the
+ * connected region without superpixels, set to the model's second most likely class).
+ */
+export class RegionTool implements Tool {
+  private stroke: Stroke | null = null;
+  private visited = new Set<number>();
+
+  constructor(
+    readonly name: 'fill' | 'superpixel' | 'second-choice',
+    private readonly host: ToolHost,
+  ) {}
+
+  get busy(): boolean {
+    return this.stroke !== null;
+  }
+
+  down(p: Point): void {
+    const mode: PaintMode = this.name === 'second-choice' ? { kind: 'second' } : paintMode(this.host);
+    this.stroke = this.host.begin(mode);
+    this.visited = new Set();
+    this.add(p);
+  }
+
+  move(points: readonly Point[]): void {
+    if (!this.stroke || this.name !== 'superpixel') return;
+    for (const p of points) this.add(p);
+  }
+
+  up(): void {
+    if (!this.stroke) return;
+    const stroke = this.stroke;
+    this.stroke = null;
+    this.host.commit(stroke, this.name);
+  }
+
+  key(key: string): boolean {
+    if (key !== 'Escape' || !this.stroke) return false;
+    this.host.cancel(this.stroke);
+    this.stroke = null;
+    return true;
+  }
+
+  preview(): ToolPreview {
+    return null;
+  }
+
+  private add(p: Point): void {
+    const { width, height, labels, superpixels } = this.host.planes;
+    const x = Math.floor(p.x);
+    const y = Math.floor(p.y);
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const useSuperpixels = superpixels && this.name !== 'fill';
+    const key = useSuperpixels ? superpixels[y * width + x]! : y * width + x;
+    if (this.visited.has(key)) return;
+    this.visited.add(key);
+    this.stroke!.touchAll(useSuperpixels ? superpixelPixels(superpixels, key) : floodRegion(labels, width, height, x, y));
+    this.host.changed(this.stroke!);
+  }
+}
+
+/** Closing a polygon by clicking near its first vertex: within this many screen pixels. */
+export const CLOSE_DISTANCE_PX = 8;
+
+/** Click vertices; click the first vertex again, double-click or press Enter to fill; Escape drops it. */
+export class PolygonTool implements Tool {
+  readonly name = 'polygon' as const;
+  private points: Point[] = [];
+  private hover: Point | null = null;
+
+  constructor(
+    private readonly host: ToolHost,
+    /** Image pixels per screen pixel now, so closing works the same at every zoom. */
+    private readonly imagePixelsPerScreenPixel: () => number,
+  ) {}
+
+  get busy(): boolean {
+    return this.points.length > 0;
+  }
+
+  down(p: Point): void {
+    const reach = CLOSE_DISTANCE_PX * this.imagePixelsPerScreenPixel();
+    const near = (q: Point | undefined) => q !== undefined && Math.hypot(q.x - p.x, q.y - p.y) <= reach;
+    // Clicking the first vertex again, or the last one twice (a double-click), closes the polygon.
+    if (this.points.length >= 3 && (near(this.points[0]) || near(this.points.at(-1)))) this.close();
+    else this.points.push(p);
+  }
+
+  move(points: readonly Point[]): void {
+    this.hover = points.at(-1) ?? this.hover;
+  }
+
+  up(): void {}
+
+  key(key: string): boolean {
+    if (!this.points.length) return false;
+    if (key === 'Enter') this.close();
+    else if (key === 'Escape') this.points = [];
+    else if (key === 'Backspace') this.points.pop();
+    else return false;
+    return true;
+  }
+
+  preview(): ToolPreview {
+    if (!this.points.length) return null;
+    return { kind: 'path', points: this.hover ? [...this.points, this.hover] : [...this.points], closed: false };
+  }
+
+  private close(): void {
+    const points = this.points;
+    this.points = [];
+    if (points.length < 3) return;
+    fillPolygon(this.host, points, this.name);
+  }
+}
+
+/** Drag a freehand outline; releasing fills it. */
+export class LassoTool implements Tool {
+  readonly name = 'lasso' as const;
+  private points: Point[] | null = null;
+
+  constructor(private readonly host: ToolHost) {}
+
+  get busy(): boolean {
+    return this.points !== null;
+  }
+
+  down(p: Point): void {
+    this.points = [p];
+  }
+
+  move(points: readonly Point[]): void {
+    this.points?.push(...points);
+  }
+
+  up(p: Point): void {
+    if (!this.points) return;
+    const points = [...this.points, p];
+    this.points = null;
+    if (points.length >= 3) fillPolygon(this.host, points, this.name);
+  }
+
+  key(key: string): boolean {
+    if (key !== 'Escape' || !this.points) return false;
+    this.points = null;
+    return true;
+  }
+
+  preview(): ToolPreview {
+    return this.points ? { kind: 'path', points: this.points, closed: true } : null;
+  }
+}
+
+function fillPolygon(host: ToolHost, points: Point[], name: ToolName): void {
+  const stroke = host.begin(paintMode(host));
+  stroke.touchAll(polygonPixels(points, host.planes.width, host.planes.height));
+  host.changed(stroke);
+  host.commit(stroke, name);
+}
+
+export function createTool(name: ToolName, host: ToolHost, imagePixelsPerScreenPixel: () => number): Tool {
+  switch (name) {
+    case 'brush':
+    case 'eraser':
+    case 'ignore':
+      return new BrushTool(name, host);
+    case 'fill':
+    case 'superpixel':
+    case 'second-choice':
+      return new RegionTool(name, host);
+    case 'polygon':
+      return new PolygonTool(host, imagePixelsPerScreenPixel);
+    case 'lasso':
+      return new LassoTool(host);
+  }
+}
