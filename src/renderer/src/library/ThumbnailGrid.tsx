@@ -164,6 +164,7 @@ const Thumb = memo(function Thumb({ image, index, width, tabbable, onFocusImage,
       className="thumb"
       data-testid="thumb"
       data-image-id={image.id}
+      data-corrected={image.correctedPixels > 0}
       data-index={index}
       data-split={image.split}
       data-has-labels={image.hasLabels}
@@ -181,6 +182,16 @@ const Thumb = memo(function Thumb({ image, index, width, tabbable, onFocusImage,
           </span>
         )}
         <span className="thumb__split">{image.split}</span>
+        {image.correctedPixels > 0 && (
+          <span className="thumb__corrected" data-testid="thumb-corrected" title={`${image.correctedPixels.toLocaleString()} pixels corrected`}>
+            ✎
+          </span>
+        )}
+        {image.difficulty !== null && (
+          <span className="thumb__difficulty" title="Difficulty score of the newest round (higher: the model is more likely wrong)">
+            {image.difficulty.toFixed(2)}
+          </span>
+        )}
       </span>
       <span className="thumb__caption">
         <span className="thumb__city">{image.city}</span>
