@@ -17,6 +17,7 @@ import { AssetCache, type Asset } from './datasets/assets';
 import { importDataset } from './datasets/importDataset';
 import { openProjectDb, schemaVersion, type Db } from './store/db';
 import * as repo from './store/datasetsRepo';
+import { regionHandlers } from './regions/regionHandlers';
 import { JobRunner } from './jobs/jobs';
 import { RoundJobs } from './jobs/roundJobs';
 import { listRounds, type RoundRow } from './store/roundsRepo';
@@ -126,6 +127,8 @@ export function createService(options: ServiceOptions): Service {
     return dataset;
   };
 
+  const regions = regionHandlers(db, requireDataset);
+
   const handlers: Handlers = {
     getAppInfo: async () => ({
       version: APP_VERSION,
@@ -195,14 +198,14 @@ export function createService(options: ServiceOptions): Service {
       if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
       return { jobId: launchRound({ resumeRoundId: roundId }) };
     },
-    // TODO(issue 4): corrections (helper A) and regions (helper B) replace these.
+    // TODO(issue 4): corrections (helper A) replace these.
     getCorrection: async () => notYet(),
     applyStroke: async () => notYet(),
     undoStroke: async () => notYet(),
     redoStroke: async () => notYet(),
     getBudget: async () => notYet(),
-    nextRegion: async () => notYet(),
-    setRegionState: async () => notYet(),
+    nextRegion: regions.nextRegion,
+    setRegionState: regions.setRegionState,
   };
 
   return {
@@ -216,6 +219,7 @@ export function createService(options: ServiceOptions): Service {
     async asset(request) {
       const image = requireImage(request.imageId);
       if ('variant' in request) return assets.get(image, request.variant);
+      if ('raw' in request) return regions.asset(image, request.roundId, request.raw);
       if (!('layer' in request)) return notYet();
       return { data: await renderLayer(db, request.roundId, image.id, request.layer), mime: 'image/png' };
     },

@@ -1,5 +1,6 @@
-// After a round: predict every target image and store its layers (label map, confidence, difficulty, both
-// depth heads) with a per-image difficulty score; evaluate against ground truth at ground-truth resolution
+// After a round: predict every target image and store its layers (label map, second choice, confidence,
+// difficulty, both depth heads, SLIC superpixels of the input) with a per-image difficulty score and its
+// hardest superpixels as review regions; evaluate against ground truth at ground-truth resolution
 // (logits upsampled bilinearly), 19/16/13-class mIoU. Tensors are read asynchronously only.
 import { encode } from 'fast-png';
 import { containedPath } from '../datasets/assets';
@@ -10,6 +11,8 @@ import type { CordaNetwork } from '../model/network';
 import type { Db } from '../store/db';
 import type { StoredImage } from '../store/datasetsRepo';
 import { saveLayers, type LayerWrite } from '../store/roundsRepo';
+import { imageRegions } from '../regions/imageRegions';
+import { slicSuperpixels, type Superpixels } from '../regions/superpixels';
 import { difficultyMap } from './losses';
 import type { RoundConfig } from './config';
 import { loadSample, type Sample } from './data';
@@ -25,6 +28,8 @@ export interface Prediction {
   width: number;
   height: number;
   labels: Uint8Array;
+  /** The most probable class other than `labels` (the editor's "second choice"). */
+  second: Uint8Array;
   confidence: Float32Array;
   difficulty: Float32Array;
   depthSrc: Float32Array | null;
@@ -40,7 +45,7 @@ export async function predictSample(net: CordaNetwork, sample: Sample, keepLogit
   const { width: w, height: h } = sample;
   const padW = Math.ceil(w / OUTPUT_STRIDE_PAD) * OUTPUT_STRIDE_PAD;
   const padH = Math.ceil(h / OUTPUT_STRIDE_PAD) * OUTPUT_STRIDE_PAD;
-  let out!: { logits: tf.Tensor4D | null; labels: tf.Tensor; confidence: tf.Tensor; difficulty: tf.Tensor; depthSrc: tf.Tensor | null; depthTgt: tf.Tensor | null };
+  let out!: { logits: tf.Tensor4D | null; labels: tf.Tensor; second: tf.Tensor; confidence: tf.Tensor; difficulty: tf.Tensor; depthSrc: tf.Tensor | null; depthTgt: tf.Tensor | null };
   tf.tidy(() => {
     const x = tf.tensor4d(Float32Array.from(sample.rgb), [1, h, w, 3]);
     const padded = tf.pad(x, [[0, 0], [0, padH - h], [0, padW - w], [0, 0]]) as tf.Tensor4D;
@@ -58,9 +63,15 @@ export async function predictSample(net: CordaNetwork, sample: Sample, keepLogit
       difficulty = tf.div(tf.add(depthDifficulty, entropy), 2);
     }
     const keep = <T extends tf.Tensor | null>(t: T): T => (t ? tf.keep(t) : t);
+    const labels = tf.cast(tf.argMax(probs, -1), 'int32') as tf.Tensor3D;
+    // Knock the winner out (probabilities are at most 1) and take the best of the rest. oneHot stays int32:
+    // tfjs-wasm writes int bits into a float32 oneHot.
+    const winner = tf.mul(tf.cast(tf.oneHot(labels, probs.shape[3]), 'float32'), 2);
+    const second = tf.argMax(tf.sub(probs, winner), -1);
     out = {
       logits: keepLogits ? keep(logits) : null,
-      labels: keep(tf.cast(tf.argMax(probs, -1), 'int32')),
+      labels: keep(labels),
+      second: keep(second),
       confidence: keep(tf.max(probs, -1)),
       difficulty: keep(difficulty),
       depthSrc: keep(depthSrc),
@@ -72,6 +83,7 @@ export async function predictSample(net: CordaNetwork, sample: Sample, keepLogit
       width: w,
       height: h,
       labels: Uint8Array.from(await out.labels.data()),
+      second: Uint8Array.from(await out.second.data()),
       confidence: (await out.confidence.data()) as Float32Array,
       difficulty: (await out.difficulty.data()) as Float32Array,
       depthSrc: out.depthSrc ? ((await out.depthSrc.data()) as Float32Array) : null,
@@ -79,7 +91,7 @@ export async function predictSample(net: CordaNetwork, sample: Sample, keepLogit
       logits: out.logits,
     };
   } finally {
-    tf.dispose([out.labels, out.confidence, out.difficulty, out.depthSrc, out.depthTgt].filter((t): t is tf.Tensor => t !== null));
+    tf.dispose([out.labels, out.second, out.confidence, out.difficulty, out.depthSrc, out.depthTgt].filter((t): t is tf.Tensor => t !== null));
   }
 }
 
@@ -89,16 +101,31 @@ const unit8 = (values: Float32Array) => Uint8Array.from(values, (v) => Math.roun
 const depth16 = (values: Float32Array, width: number, height: number) =>
   Buffer.from(encode({ width, height, channels: 1, depth: 16, data: Uint16Array.from(values, (v) => Math.round(Math.min(655.35, Math.max(0, v)) * 100)) }));
 
-export function encodeLayers(imageId: number, p: Prediction): LayerWrite {
+const png16 = (data: Uint16Array, width: number, height: number) => Buffer.from(encode({ width, height, data, channels: 1, depth: 16 }));
+
+/**
+ * An image's layers for the store, and its review regions: `superpixels` (of the RGB the network saw, at
+ * the prediction's size) scored with the stored 0..255 confidence and difficulty, boxes in the image's own pixels.
+ */
+export function encodeLayers(image: { id: number; width: number; height: number }, p: Prediction, superpixels: Superpixels): LayerWrite {
   const score = p.difficulty.reduce((a, b) => a + b, 0) / Math.max(1, p.difficulty.length);
+  const confidence = unit8(p.confidence);
+  const difficulty = unit8(p.difficulty);
+  const regions = imageRegions(
+    { width: p.width, height: p.height, labels: p.labels, confidence, difficulty, superpixels: superpixels.labels, count: superpixels.count },
+    image,
+  );
   return {
-    imageId,
+    imageId: image.id,
     prediction: png8(p.labels, p.width, p.height),
-    confidence: png8(unit8(p.confidence), p.width, p.height),
-    difficulty: png8(unit8(p.difficulty), p.width, p.height),
+    second: png8(p.second, p.width, p.height),
+    confidence: png8(confidence, p.width, p.height),
+    difficulty: png8(difficulty, p.width, p.height),
     depthSrc: p.depthSrc && depth16(p.depthSrc, p.width, p.height),
     depthTgt: p.depthTgt && depth16(p.depthTgt, p.width, p.height),
+    superpixels: png16(superpixels.labels, p.width, p.height),
     difficultyScore: score,
+    regions,
   };
 }
 
@@ -120,7 +147,7 @@ export async function predictAndEvaluate(
     const image = images[i]!;
     const sample = await loadSample(image, config.targetWidth, { labels: false, depth: net.withDepth });
     const prediction = await predictSample(net, sample, image.labelPath !== null);
-    pending.push(encodeLayers(image.id, prediction));
+    pending.push(encodeLayers(image, prediction, slicSuperpixels(sample.rgb, sample.width, sample.height)));
     if (prediction.logits) {
       const gt = await readTrainIds(containedPath(image.root, image.labelPath!), image.kind);
       const labels = tf.tidy(() => tf.cast(tf.argMax(tf.image.resizeBilinear(prediction.logits!, [gt.height, gt.width], false, false), -1), 'int32'));

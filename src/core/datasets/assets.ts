@@ -1,5 +1,5 @@
 // Files the renderer may display, resolved by image id only: the RGB image (inside its dataset root, checked
-// for containment), and derived files cached in the project (thumbnails, ground-truth overlays).
+// for containment), and derived files cached in the project (thumbnails, ground-truth overlays, depth).
 import { existsSync, mkdirSync, realpathSync, renameSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { UserError, type ImageVariant } from '../../shared/api';
 import { colorizeTrainIds } from '../../shared/labels';
 import type { StoredImage } from '../store/datasetsRepo';
+import { renderDepth } from './depthImage';
 import { readTrainIds } from './labelsIO';
 
 export const THUMB_WIDTH = 256;
@@ -42,6 +43,13 @@ export class AssetCache {
   async get(image: StoredImage, variant: ImageVariant): Promise<{ path: string; mime: string }> {
     if (variant === 'rgb') return { path: containedPath(image.root, image.rgbPath), mime: 'image/png' };
     if (variant === 'thumb') return this.cached(`thumbs/${image.id}-${image.rgbStamp}.jpg`, 'image/jpeg', () => renderThumb(image));
+    if (variant === 'depth') {
+      if (!image.depthPath) throw new UserError(`Image ${image.id} has no depth to show.`);
+      const depthFile = containedPath(image.root, image.depthPath);
+      const cameraFile = image.cameraPath && containedPath(image.root, image.cameraPath);
+      const s = statSync(depthFile);
+      return this.cached(`depth/${image.id}-${s.size}-${Math.round(s.mtimeMs)}.png`, 'image/png', () => renderDepth(image.kind, depthFile, cameraFile));
+    }
     if (!image.labelPath) throw new UserError(`Image ${image.id} has no ground truth to overlay.`);
     const labelFile = containedPath(image.root, image.labelPath);
     const s = statSync(labelFile);

@@ -55,6 +55,18 @@ describe('rounds through the service', () => {
     expect('data' in difficulty).toBe(true);
     await expect(service.asset({ imageId: images[0]!.id, roundId: 1, layer: 'depth_src' })).rejects.toThrow(/no depth src layer/);
     await expect(service.asset({ imageId: images[0]!.id, roundId: 9, layer: 'prediction' })).rejects.toThrow(/Round 9 has no prediction layer/);
+
+    // The editor's buffers at the image's own size, and the region queue over every target image.
+    const { id: imageId, width, height } = images[0]!;
+    const raw = async (which: 'prediction' | 'second' | 'superpixels') => ((await service.asset({ imageId, roundId: 1, raw: which })) as { data: Buffer }).data;
+    const [labels, second, superpixels] = [await raw('prediction'), await raw('second'), await raw('superpixels')];
+    expect([labels.length, second.length, superpixels.length]).toEqual([width * height, width * height, 2 * width * height]);
+    expect(labels.every((label, p) => second[p] !== label && second[p]! < 19)).toBe(true);
+    const region = (await service.call('nextRegion', { datasetId: target }))!;
+    expect(region).toMatchObject({ roundId: 1, state: 'open' });
+    expect(region.x + region.width).toBeLessThanOrEqual(images.find((i) => i.id === region.imageId)!.width);
+    const withRegions = service.db.prepare('SELECT count(DISTINCT image_id) AS n FROM regions WHERE round_id = 1').get() as { n: number };
+    expect(withRegions.n).toBe(images.length);
   });
 
   it('refuses CorDA on a target without depth, naming the missing depth', async () => {

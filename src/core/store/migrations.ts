@@ -101,6 +101,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX round_layers_by_score ON round_layers(round_id, difficulty_score DESC);
     `,
   },
+  {
+    version: 5,
+    description: 'second choices and superpixels per round layer, the region queue',
+    sql: `
+      ALTER TABLE round_layers ADD COLUMN second BLOB;
+      ALTER TABLE round_layers ADD COLUMN superpixels BLOB;
+      CREATE TABLE regions (
+        id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        superpixel INTEGER NOT NULL,
+        x INTEGER NOT NULL,
+        y INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        pixels INTEGER NOT NULL,
+        score REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'skipped')),
+        UNIQUE (round_id, image_id, superpixel)
+      );
+      CREATE INDEX regions_queue ON regions(round_id, state, score DESC);
+      CREATE INDEX regions_by_image ON regions(image_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

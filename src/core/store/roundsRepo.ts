@@ -1,5 +1,7 @@
 // Adaptation rounds, their checkpoints and per-image layers in the project database.
+import type { RegionWrite } from '../regions/imageRegions';
 import type { Db } from './db';
+import { replaceImageRegions } from './regionsRepo';
 
 export type RoundStatus = 'running' | 'predicting' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -128,19 +130,27 @@ export interface LayerWrite {
   depthSrc: Buffer | null;
   depthTgt: Buffer | null;
   difficultyScore: number;
+  /** The second most probable class per pixel (8-bit PNG), and SLIC superpixel ids (16-bit PNG). */
+  second: Buffer;
+  superpixels: Buffer;
+  /** The image's review regions; they replace any the round stored for the image before. */
+  regions: RegionWrite[];
 }
 
 export function saveLayers(db: Db, roundId: number, layers: LayerWrite[]): void {
   const insert = db.prepare(
-    `INSERT OR REPLACE INTO round_layers (round_id, image_id, prediction, confidence, difficulty, depth_src, depth_tgt, difficulty_score)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR REPLACE INTO round_layers (round_id, image_id, prediction, confidence, difficulty, depth_src, depth_tgt, difficulty_score, second, superpixels)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
-    for (const l of layers) insert.run(roundId, l.imageId, l.prediction, l.confidence, l.difficulty, l.depthSrc, l.depthTgt, l.difficultyScore);
+    for (const l of layers) {
+      insert.run(roundId, l.imageId, l.prediction, l.confidence, l.difficulty, l.depthSrc, l.depthTgt, l.difficultyScore, l.second, l.superpixels);
+      replaceImageRegions(db, roundId, l.imageId, l.regions);
+    }
   })();
 }
 
-export type LayerName = 'prediction' | 'confidence' | 'difficulty' | 'depth_src' | 'depth_tgt';
+export type LayerName = 'prediction' | 'confidence' | 'difficulty' | 'depth_src' | 'depth_tgt' | 'second' | 'superpixels';
 
 export function getLayer(db: Db, roundId: number, imageId: number, layer: LayerName): Buffer | null {
   const row = db.prepare(`SELECT ${layer} AS blob FROM round_layers WHERE round_id = ? AND image_id = ?`).get(roundId, imageId) as
