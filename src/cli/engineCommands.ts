@@ -55,7 +55,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
     project: { type: 'string' }, source: { type: 'string' }, target: { type: 'string' }, method: { type: 'string' },
     preset: { type: 'string' }, iters: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
-    resume: { type: 'string' }, pretrained: { type: 'string' }, json: { type: 'boolean' },
+    resume: { type: 'string' }, pretrained: { type: 'string' }, 'no-corrections': { type: 'boolean' }, json: { type: 'boolean' },
   });
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
@@ -85,6 +85,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       if (values.batch !== undefined) overrides.batchSize = int(values.batch, '--batch', 1);
       if (values['checkpoint-every'] !== undefined) overrides.checkpointEvery = int(values['checkpoint-every'], '--checkpoint-every', 1);
       if (values.pretrained !== undefined) overrides.pretrained = resolve(String(values.pretrained));
+      if (values['no-corrections']) overrides.useCorrections = false;
       if (values.crop !== undefined) {
         const m = String(values.crop).match(/^(\d+)x(\d+)$/);
         if (!m) throw h.usage(`--crop must look like 256x128, got "${String(values.crop)}".`);

@@ -17,10 +17,11 @@ import { AssetCache, type Asset } from './datasets/assets';
 import { importDataset } from './datasets/importDataset';
 import { openProjectDb, schemaVersion, type Db } from './store/db';
 import * as repo from './store/datasetsRepo';
+import { correctionHandlers } from './corrections/correctionHandlers';
 import { regionHandlers } from './regions/regionHandlers';
 import { JobRunner } from './jobs/jobs';
 import { RoundJobs } from './jobs/roundJobs';
-import { listRounds, type RoundRow } from './store/roundsRepo';
+import { getRound, listRounds, type RoundRow } from './store/roundsRepo';
 import { defaultConfig } from './adapt/config';
 import { checkRoundRequest, type RoundProgress } from './adapt/round';
 import { renderLayer } from './adapt/layerImages';
@@ -52,10 +53,6 @@ export interface Service {
   asset(request: AssetRequest): Promise<Asset>;
   onEvent(listener: (message: EventMessage) => void): () => void;
   close(): void;
-}
-
-function notYet(): never {
-  throw new UserError('Not built yet.');
 }
 
 export function createService(options: ServiceOptions): Service {
@@ -127,6 +124,7 @@ export function createService(options: ServiceOptions): Service {
     return dataset;
   };
 
+  const corrections = correctionHandlers(db, requireImage, requireDataset);
   const regions = regionHandlers(db, requireDataset);
 
   const handlers: Handlers = {
@@ -157,6 +155,9 @@ export function createService(options: ServiceOptions): Service {
     },
     listImages: async (filter) => {
       requireDataset(filter.datasetId);
+      if (filter.roundId !== undefined && getRound(db, filter.roundId)?.targetDatasetId !== filter.datasetId) {
+        throw new UserError(`Round ${filter.roundId} was not adapted to dataset ${filter.datasetId}; sort by one of that dataset's rounds.`);
+      }
       return repo.listImages(db, filter);
     },
     getImage: async ({ imageId }) => {
@@ -186,8 +187,12 @@ export function createService(options: ServiceOptions): Service {
     cancelJob: async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     pickFolder: async () => ({ path: options.pickFolder ? await options.pickFolder() : null }),
     listRounds: async () => listRounds(db).map(summarise),
-    startRound: async ({ sourceDatasetId, targetDatasetId, method, preset, iters, seed, parentRoundId, backend }) => {
-      const config = defaultConfig(method, preset, { ...(iters !== undefined && { iters }), ...(seed !== undefined && { seed }) });
+    startRound: async ({ sourceDatasetId, targetDatasetId, method, preset, iters, seed, parentRoundId, backend, useCorrections }) => {
+      const config = defaultConfig(method, preset, {
+        ...(iters !== undefined && { iters }),
+        ...(seed !== undefined && { seed }),
+        ...(useCorrections !== undefined && { useCorrections }),
+      });
       const request = { sourceDatasetId, targetDatasetId, config, parentRoundId: parentRoundId ?? null };
       checkRoundRequest(db, request);
       return { jobId: launchRound({ request, backend }) };
@@ -198,12 +203,11 @@ export function createService(options: ServiceOptions): Service {
       if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
       return { jobId: launchRound({ resumeRoundId: roundId }) };
     },
-    // TODO(issue 4): corrections (helper A) replace these.
-    getCorrection: async () => notYet(),
-    applyStroke: async () => notYet(),
-    undoStroke: async () => notYet(),
-    redoStroke: async () => notYet(),
-    getBudget: async () => notYet(),
+    getCorrection: corrections.getCorrection,
+    applyStroke: corrections.applyStroke,
+    undoStroke: corrections.undoStroke,
+    redoStroke: corrections.redoStroke,
+    getBudget: corrections.getBudget,
     nextRegion: regions.nextRegion,
     setRegionState: regions.setRegionState,
   };
@@ -219,8 +223,8 @@ export function createService(options: ServiceOptions): Service {
     async asset(request) {
       const image = requireImage(request.imageId);
       if ('variant' in request) return assets.get(image, request.variant);
+      if ('correction' in request) return corrections.asset(image, request.correction);
       if ('raw' in request) return regions.asset(image, request.roundId, request.raw);
-      if (!('layer' in request)) return notYet();
       return { data: await renderLayer(db, request.roundId, image.id, request.layer), mime: 'image/png' };
     },
     onEvent(listener) {

@@ -12,7 +12,9 @@ export function imageProtocolHandler(service: Service): (request: Request) => Pr
     try {
       const found = await service.asset(asset);
       const bytes = 'data' in found ? found.data : await readFile(found.path);
-      return new Response(new Uint8Array(bytes), { status: 200, headers: { 'Content-Type': found.mime } });
+      // A correction changes with every stroke: never keep a copy of it.
+      const headers: Record<string, string> = { 'Content-Type': found.mime, ...('correction' in asset && { 'Cache-Control': 'no-store' }) };
+      return new Response(new Uint8Array(bytes), { status: 200, headers });
     } catch (error) {
       return new Response((error as Error).message, { status: 404 });
     }

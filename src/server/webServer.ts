@@ -95,7 +95,9 @@ export function startWebServer(options: WebServerOptions): Promise<RunningWebSer
       try {
         const asset = await service.asset(request);
         if ('data' in asset) {
-          res.writeHead(200, { 'Content-Type': asset.mime, 'Content-Length': asset.data.length, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+          // A correction changes with every stroke: never keep a copy of it.
+          const cache = 'correction' in request ? 'no-store' : 'no-cache';
+          res.writeHead(200, { 'Content-Type': asset.mime, 'Content-Length': asset.data.length, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': cache });
           return res.end(asset.data);
         }
         return sendFile(res, asset.path, asset.mime, { 'Cache-Control': 'private, max-age=3600' });

@@ -28,6 +28,8 @@ export interface RoundConfig {
   workers: number;
   /** A tfjs LayersModel folder (e.g. converted Keras MobileNetV2) whose weights initialise the `small` encoder. */
   pretrained: string | null;
+  /** Target pixels a person corrected are trusted labels (weight 1, no depth re-weighting). */
+  useCorrections: boolean;
 }
 
 export function defaultConfig(method: Method, preset: PresetName, overrides: Partial<RoundConfig> = {}): RoundConfig {
@@ -55,6 +57,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     referenceWeightSlip: false,
     workers: 0,
     pretrained: null,
+    useCorrections: true,
     ...overrides,
   };
   validateConfig(config);
@@ -67,6 +70,7 @@ export function validateConfig(c: RoundConfig): void {
   if (c.crop.width % 8 || c.crop.height % 8) throw new UserError(`The crop ${c.crop.width}x${c.crop.height} must be a multiple of 8 on each side.`);
   if (!Number.isInteger(c.workers) || c.workers < 0) throw new UserError(`The number of training threads must be 0 (automatic) or more, got ${c.workers}.`);
   if (c.pretrained && c.preset !== 'small') throw new UserError(`Pretrained encoder weights load into the small preset only; the ${c.preset} preset trains from scratch.`);
+  if (typeof c.useCorrections !== 'boolean') throw new UserError(`useCorrections must be true or false, got ${String(c.useCorrections)}.`);
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }
 

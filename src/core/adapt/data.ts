@@ -13,7 +13,7 @@ export interface Sample {
   height: number;
   /** RGB, HWC, 0..255. */
   rgb: Uint8Array;
-  /** trainIds (255 = ignore), or null without ground truth. */
+  /** trainIds (255 = ignore): ground truth, or a target image's human corrections; null without either. */
   labels: Uint8Array | null;
   /** Depth target (CORDA.md §2; 1.0 = invalid), or null without depth. */
   depth: Float32Array | null;
@@ -32,7 +32,18 @@ export function workingSize(image: { width: number; height: number }, width: num
   return { width: w, height: h };
 }
 
-export async function loadSample(image: StoredImage, width: number, options: { labels: boolean; depth: boolean }): Promise<Sample> {
+/** A full-resolution label map for an image, or null (e.g. the human-set pixels of a target image). */
+export type LabelSource = (image: StoredImage) => { width: number; height: number; data: Uint8Array } | null;
+
+export interface SampleOptions {
+  /** Load the dataset's ground truth. */
+  labels: boolean;
+  depth: boolean;
+  /** Where an image has no ground truth loaded: trusted labels from here (255 = none), e.g. corrections. */
+  trusted?: LabelSource;
+}
+
+export async function loadSample(image: StoredImage, width: number, options: SampleOptions): Promise<Sample> {
   const size = workingSize(image, width);
   const rgb = await sharp(containedPath(image.root, image.rgbPath))
     .removeAlpha()
@@ -43,6 +54,9 @@ export async function loadSample(image: StoredImage, width: number, options: { l
   if (options.labels && image.labelPath) {
     const map = await readTrainIds(containedPath(image.root, image.labelPath), image.kind);
     labels = resizeNearest(map.data, map.width, map.height, size.width, size.height);
+  } else if (options.trusted) {
+    const map = options.trusted(image);
+    if (map) labels = resizeNearest(map.data, map.width, map.height, size.width, size.height);
   }
   let depth: Float32Array | null = null;
   if (options.depth && image.depthPath) {
@@ -82,7 +96,7 @@ export class SampleCache {
   constructor(
     private readonly images: StoredImage[],
     private readonly width: number,
-    private readonly options: { labels: boolean; depth: boolean },
+    private readonly options: SampleOptions,
     private readonly capacity = 256,
   ) {
     if (images.length === 0) throw new UserError('The dataset has no images to train on.');

@@ -4,6 +4,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../shared/api';
+import { changedSince, snapshotCorrections, trustedLabels, type CorrectionSnapshot } from '../corrections/roundCorrections';
 import type { BackendInfo } from '../model/backend';
 import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
 import { CordaNetwork, PRESETS } from '../model/network';
@@ -140,7 +141,9 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
   const source = getDataset(ctx.db, req.sourceDatasetId)!;
   const target = getDataset(ctx.db, req.targetDatasetId)!;
   const protocol = source.kind === 'synthia' ? 16 : 19;
-  const config = { ...req.config, protocol, sourceName: source.name, targetName: target.name };
+  const corrections = usesCorrections(req.config) ? snapshotCorrections(ctx.db, data.target) : null;
+  if (corrections?.images) ctx.log?.(`Trusting ${corrections.pixels} corrected pixels on ${corrections.images} target image(s).`);
+  const config = { ...req.config, protocol, sourceName: source.name, targetName: target.name, ...(corrections && { corrections }) };
   const roundId = rounds.createRound(ctx.db, {
     parentId: req.parentRoundId ?? null,
     sourceDatasetId: source.id,
@@ -151,8 +154,10 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
     backend: ctx.backend,
   });
   ctx.onStarted?.(roundId);
-  return runRound(ctx, roundId, req.config, data, req.parentRoundId ?? null, null);
+  return runRound(ctx, roundId, req.config, data, req.parentRoundId ?? null, null, corrections);
 }
+
+const usesCorrections = (config: RoundConfig) => config.useCorrections && config.method !== 'source-only';
 
 export async function resumeRound(ctx: RoundContext, roundId: number): Promise<RoundResult> {
   const round = rounds.getRound(ctx.db, roundId);
@@ -162,7 +167,11 @@ export async function resumeRound(ctx: RoundContext, roundId: number): Promise<R
   const data = checkRoundRequest(ctx.db, { sourceDatasetId: round.sourceDatasetId, targetDatasetId: round.targetDatasetId, config });
   rounds.updateRound(ctx.db, roundId, { status: 'running', error: null, backend: ctx.backend as unknown as Record<string, unknown> });
   const checkpoint = rounds.latestCheckpoint(ctx.db, roundId);
-  return runRound(ctx, roundId, config, data, round.parentId, checkpoint ?? null);
+  // The images corrected when the round started; a round from before corrections existed has none.
+  const corrections = (round.config.corrections as CorrectionSnapshot | undefined) ?? null;
+  const changed = corrections ? changedSince(ctx.db, corrections) : 0;
+  if (changed > 0) ctx.log?.(`${changed} corrected image(s) were edited since round ${roundId} started; it continues with their current labels.`);
+  return runRound(ctx, roundId, config, data, round.parentId, checkpoint ?? null, corrections);
 }
 
 export function checkpointDir(projectDir: string, roundId: number, iteration: number): string {
@@ -185,6 +194,7 @@ async function runRound(
   data: { source: StoredImage[]; target: StoredImage[] },
   parentRoundId: number | null,
   checkpoint: { iteration: number; path: string } | null,
+  corrections: CorrectionSnapshot | null,
 ): Promise<RoundResult> {
   const trainer = await makeTrainer(config, ctx.backend);
   const random = new Rng(config.seed * 7919 + 17);
@@ -201,7 +211,11 @@ async function runRound(
   }
   const withDepth = config.method === 'corda';
   const sourceCache = new SampleCache(data.source, config.sourceWidth, { labels: true, depth: withDepth });
-  const targetCache = new SampleCache(data.target, config.targetWidth, { labels: false, depth: withDepth });
+  const targetCache = new SampleCache(data.target, config.targetWidth, {
+    labels: false,
+    depth: withDepth,
+    ...(corrections && { trusted: trustedLabels(ctx.db, corrections) }),
+  });
   const { width: cw, height: ch } = config.crop;
 
   const drawCrops = async (cache: SampleCache) => {

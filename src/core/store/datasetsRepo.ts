@@ -27,6 +27,9 @@ interface ImageRow {
   width: number;
   height: number;
   rgb_stamp: string;
+  /** Joined in: the correction's human-set pixels (0 without one) and the chosen round's difficulty score. */
+  corrected_pixels: number;
+  difficulty: number | null;
 }
 
 export interface StoredDataset extends Dataset {
@@ -50,9 +53,23 @@ const toSummary = (r: ImageRow): ImageSummary => ({
   height: r.height,
   hasLabels: r.label_path !== null,
   hasDepth: r.depth_path !== null,
-  correctedPixels: 0, // TODO(issue 4): from the corrections table
-  difficulty: null, // TODO(issue 4): from round_layers.difficulty_score
+  correctedPixels: r.corrected_pixels,
+  difficulty: r.difficulty,
 });
+
+/** Image rows with what a summary joins in: corrected pixels and the difficulty score of round `@roundId`. */
+const IMAGE_SELECT = `SELECT images.*, coalesce(corrections.human_pixels, 0) AS corrected_pixels, round_layers.difficulty_score AS difficulty
+  FROM images
+  LEFT JOIN corrections ON corrections.image_id = images.id
+  LEFT JOIN round_layers ON round_layers.round_id = @roundId AND round_layers.image_id = images.id`;
+
+/** The most recently finished round adapted to `datasetId`, whose difficulty scores listings show by default. */
+export function latestDoneRoundId(db: Db, datasetId: number): number | null {
+  const row = db
+    .prepare("SELECT id FROM rounds WHERE target_dataset_id = ? AND status = 'done' ORDER BY finished_at DESC, id DESC LIMIT 1")
+    .get(datasetId) as { id: number } | undefined;
+  return row?.id ?? null;
+}
 
 export function listDatasets(db: Db): StoredDataset[] {
   const rows = db.prepare('SELECT * FROM datasets ORDER BY id').all() as DatasetRow[];
@@ -93,20 +110,26 @@ export function getDataset(db: Db, id: number): StoredDataset | undefined {
 }
 
 export function listImages(db: Db, filter: ImageFilter): ImageSummary[] {
-  const where = ['dataset_id = @datasetId', 'missing = 0'];
-  if (filter.split) where.push('split = @split');
-  if (filter.city) where.push('city = @city');
-  if (filter.hasLabels !== undefined) where.push(filter.hasLabels ? 'label_path IS NOT NULL' : 'label_path IS NULL');
+  const where = ['images.dataset_id = @datasetId', 'images.missing = 0'];
+  if (filter.split) where.push('images.split = @split');
+  if (filter.city) where.push('images.city = @city');
+  if (filter.hasLabels !== undefined) where.push(filter.hasLabels ? 'images.label_path IS NOT NULL' : 'images.label_path IS NULL');
+  if (filter.corrected !== undefined) where.push(filter.corrected ? 'corrections.human_pixels > 0' : 'coalesce(corrections.human_pixels, 0) = 0');
+  const byName = 'images.split, images.city, images.name';
+  const order = filter.sort === 'difficulty' ? `difficulty IS NULL, difficulty DESC, ${byName}` : byName;
+  const roundId = filter.roundId ?? latestDoneRoundId(db, filter.datasetId);
   const rows = db
-    .prepare(`SELECT * FROM images WHERE ${where.join(' AND ')} ORDER BY split, city, name`)
-    .all({ datasetId: filter.datasetId, split: filter.split, city: filter.city }) as ImageRow[];
+    .prepare(`${IMAGE_SELECT} WHERE ${where.join(' AND ')} ORDER BY ${order}`)
+    .all({ datasetId: filter.datasetId, split: filter.split, city: filter.city, roundId }) as ImageRow[];
   return rows.map(toSummary);
 }
 
 export function getImage(db: Db, id: number): StoredImage | undefined {
+  const datasetId = (db.prepare('SELECT dataset_id FROM images WHERE id = ?').get(id) as { dataset_id: number } | undefined)?.dataset_id;
+  if (datasetId === undefined) return undefined;
   const row = db
-    .prepare('SELECT images.*, datasets.root AS root, datasets.kind AS kind FROM images JOIN datasets ON datasets.id = images.dataset_id WHERE images.id = ?')
-    .get(id) as (ImageRow & { root: string; kind: DatasetKind }) | undefined;
+    .prepare(`SELECT q.*, datasets.root AS root, datasets.kind AS kind FROM (${IMAGE_SELECT} WHERE images.id = @id) AS q JOIN datasets ON datasets.id = q.dataset_id`)
+    .get({ id, roundId: latestDoneRoundId(db, datasetId) }) as (ImageRow & { root: string; kind: DatasetKind }) | undefined;
   if (!row) return undefined;
   return {
     ...toSummary(row),

@@ -102,6 +102,37 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    description: 'label corrections and their stroke history',
+    sql: `
+      CREATE TABLE corrections (
+        image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+        base_round_id INTEGER REFERENCES rounds(id) ON DELETE SET NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        labels BLOB NOT NULL,
+        human BLOB NOT NULL,
+        human_pixels INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 0,
+        seconds_spent REAL NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE correction_strokes (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES corrections(image_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        tool TEXT NOT NULL,
+        class_id INTEGER,
+        forward BLOB NOT NULL,
+        backward BLOB NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1)),
+        ms REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        UNIQUE (image_id, seq)
+      );
+    `,
+  },
+  {
     version: 5,
     description: 'second choices and superpixels per round layer, the region queue',
     sql: `

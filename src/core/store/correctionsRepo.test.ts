@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../shared/api';
+import { applyDelta, decodeDelta, deltaFromIndices, encodeDelta, type LabelPlanes } from '../../shared/labelDelta';
+import { modelLabelsAtNativeSize } from '../corrections/modelLabels';
+import { addDoneRound, addTargetDataset, createTestProject, type TestProject } from '../corrections/testProject';
+import { getImage } from './datasetsRepo';
+import {
+  applyStroke, correctionBudget, getCorrectionState, readCorrection, readHumanLabels, redoStroke, STALE_MESSAGE, undoStroke,
+  type CorrectionImage,
+} from './correctionsRepo';
+
+const W = 16;
+const H = 8;
+let p: TestProject;
+let image: CorrectionImage;
+let datasetId: number;
+let imageIds: number[];
+
+beforeEach(async () => {
+  p = createTestProject();
+  ({ datasetId, imageIds } = await addTargetDataset(p, 'cs', 3, W, H));
+  image = getImage(p.db, imageIds[0]!)!;
+});
+afterEach(() => p.close());
+
+/** A delta setting pixels [from, to) to `classId` as human labels. */
+const paint = (from: number, to: number, classId: number) =>
+  encodeDelta(deltaFromIndices(Array.from({ length: to - from }, (_, k) => from + k), () => classId, () => 1));
+
+const stroke = (baseVersion: number, delta: Uint8Array, baseRoundId: number | null = null) =>
+  applyStroke(p.db, image, { baseVersion, baseRoundId, tool: 'brush', classId: 1, delta, ms: 250 });
+
+/** What the client holds: it applies its own strokes and the deltas undo/redo send back. */
+function clientPlanes(labels: Uint8Array): LabelPlanes {
+  return { labels: labels.slice(), human: new Uint8Array(labels.length) };
+}
+const apply = (planes: LabelPlanes, bytes: Uint8Array) => applyDelta(planes, decodeDelta(bytes, W * H));
+
+function expectServerEquals(client: LabelPlanes) {
+  const stored = readCorrection(p.db, image.id)!;
+  expect(Array.from(stored.labels)).toEqual(Array.from(client.labels));
+  expect(Array.from(stored.human)).toEqual(Array.from(client.human));
+}
+
+const snapshot = () => ({
+  row: p.db.prepare('SELECT * FROM corrections WHERE image_id = ?').get(image.id),
+  strokes: p.db.prepare('SELECT * FROM correction_strokes WHERE image_id = ? ORDER BY seq').all(image.id),
+});
+
+describe('corrections repository', () => {
+  it('reports version 0 for an image nobody edited', () => {
+    expect(getCorrectionState(p.db, image)).toMatchObject({ imageId: image.id, width: W, height: H, version: 0, humanPixels: 0, canUndo: false, canRedo: false, strokes: 0 });
+    expect(readCorrection(p.db, image.id)).toBeNull();
+  });
+
+  it('starts from "ignore" without a round, and from the round prediction upsampled to the image size', () => {
+    const client = clientPlanes(new Uint8Array(W * H).fill(255));
+    const d = paint(3, 9, 4);
+    apply(client, d);
+    expect(stroke(0, d)).toMatchObject({ version: 1, humanPixels: 6, canUndo: true, canRedo: false, strokes: 1, secondsSpent: 0.25, baseRoundId: null });
+    expectServerEquals(client);
+
+    // A second image, corrected from a round that predicted at half size.
+    const roundId = addDoneRound(p.db, datasetId, imageIds, { width: W / 2, height: H / 2 }, () => Uint8Array.from({ length: (W * H) / 4 }, (_, i) => i % 19));
+    const model = modelLabelsAtNativeSize(p.db, roundId, imageIds[1]!, W, H);
+    expect(model[0]).toBe(0);
+    expect(model[1]).toBe(0); // pixel 1 reads source pixel 0 at half size
+    expect(model[2]).toBe(1);
+    expect(model[W]).toBe(0); // row 1 reads source row 0
+    expect(model[2 * W + 2]).toBe(9); // source (1, 1) = index 9
+    image = getImage(p.db, imageIds[1]!)!;
+    const second = clientPlanes(model);
+    const d2 = paint(0, 2, 13);
+    apply(second, d2);
+    expect(stroke(0, d2, roundId)).toMatchObject({ version: 1, baseRoundId: roundId, humanPixels: 2 });
+    expectServerEquals(second);
+    expect(readHumanLabels(p.db, image.id)!.data.slice(0, 4)).toEqual(Uint8Array.from([13, 13, 255, 255]));
+  });
+
+  it('undoes and redoes stroke by stroke, and a new stroke after an undo drops the redo line', () => {
+    const client = clientPlanes(new Uint8Array(W * H).fill(255));
+    const deltas = [paint(0, 10, 1), paint(5, 20, 2), paint(15, 30, 3)];
+    deltas.forEach((d, v) => {
+      apply(client, d);
+      stroke(v, d);
+    });
+    const before = clientPlanes(client.labels);
+    before.human = client.human.slice();
+
+    const undone = undoStroke(p.db, image, 3);
+    expect(undone.state).toMatchObject({ version: 2, canUndo: true, canRedo: true, strokes: 3, humanPixels: 20 });
+    apply(client, undone.delta);
+    expectServerEquals(client);
+
+    const redone = redoStroke(p.db, image, 2);
+    expect(redone.state).toMatchObject({ version: 3, canRedo: false, humanPixels: 30 });
+    apply(client, redone.delta);
+    expect(client).toEqual(before);
+    expectServerEquals(client);
+
+    apply(client, undoStroke(p.db, image, 3).delta);
+    apply(client, undoStroke(p.db, image, 2).delta);
+    const d = paint(40, 42, 7);
+    apply(client, d);
+    expect(stroke(1, d)).toMatchObject({ version: 2, canRedo: false, canUndo: true, strokes: 2, humanPixels: 12 });
+    expectServerEquals(client);
+    expect(() => redoStroke(p.db, image, 2)).toThrow(/nothing to redo/);
+    expect(p.db.prepare('SELECT seq, undone FROM correction_strokes WHERE image_id = ? ORDER BY seq').all(image.id)).toEqual([
+      { seq: 1, undone: 0 },
+      { seq: 2, undone: 0 },
+    ]);
+  });
+
+  it('keeps more than 100 undo steps, across closing and reopening the project', () => {
+    const initial = new Uint8Array(W * H).fill(255);
+    const client = clientPlanes(initial);
+    const steps = 120;
+    for (let v = 0; v < steps; v++) {
+      const at = (v * 5) % (W * H - 3);
+      const d = paint(at, at + 3, v % 19);
+      apply(client, d);
+      stroke(v, d);
+    }
+    expectServerEquals(client);
+    p.reopen();
+    expect(getCorrectionState(p.db, image)).toMatchObject({ version: steps, strokes: steps, canUndo: true });
+    for (let v = steps; v > 0; v--) apply(client, undoStroke(p.db, image, v).delta);
+    expect(Array.from(client.labels)).toEqual(Array.from(initial));
+    expect(getCorrectionState(p.db, image)).toMatchObject({ version: 0, humanPixels: 0, canUndo: false, canRedo: true });
+    expectServerEquals(client);
+    expect(() => undoStroke(p.db, image, 0)).toThrow(/nothing to undo/);
+    p.reopen();
+    for (let v = 0; v < steps; v++) apply(client, redoStroke(p.db, image, v).delta);
+    expectServerEquals(client);
+    expect(getCorrectionState(p.db, image)).toMatchObject({ version: steps, canRedo: false });
+  });
+
+  it('refuses a stale version, a malformed delta and a foreign base round, writing nothing', async () => {
+    stroke(0, paint(0, 4, 1));
+    stroke(1, paint(4, 8, 2));
+    const before = snapshot();
+    const refused = (run: () => unknown, message: RegExp | string) => {
+      expect(run).toThrow(UserError);
+      expect(run).toThrow(message);
+      expect(snapshot()).toEqual(before);
+    };
+    refused(() => stroke(1, paint(8, 9, 3)), STALE_MESSAGE);
+    refused(() => stroke(5, paint(8, 9, 3)), STALE_MESSAGE);
+    refused(() => undoStroke(p.db, image, 1), STALE_MESSAGE);
+    refused(() => redoStroke(p.db, image, 3), STALE_MESSAGE);
+    refused(() => stroke(2, paint(W * H - 2, W * H + 1, 3)), /outside the image/);
+    refused(() => stroke(2, paint(0, 2, 30)), /class id 30 is not in the palette/);
+    refused(() => stroke(2, Uint8Array.from([1, 2, 3])), /could not be read/);
+    const other = await addTargetDataset(p, 'other', 1, W, H);
+    const foreign = addDoneRound(p.db, other.datasetId, other.imageIds, { width: W, height: H }, () => new Uint8Array(W * H));
+    refused(() => stroke(2, paint(8, 9, 3), foreign), /not adapted to this image's dataset/);
+    refused(() => stroke(2, paint(8, 9, 3), 999), /no round 999/);
+    // The image was re-imported at another size: the stored correction no longer lines up with it.
+    refused(() => applyStroke(p.db, { ...image, width: W * 2 }, { baseVersion: 2, baseRoundId: null, tool: 'fill', classId: 3, delta: paint(8, 9, 3), ms: 0 }), /file changed on disk/);
+  });
+
+  it('starts over from another round once every stroke is undone', () => {
+    stroke(0, paint(0, 4, 1));
+    undoStroke(p.db, image, 1);
+    const roundId = addDoneRound(p.db, datasetId, imageIds, { width: W, height: H }, () => new Uint8Array(W * H).fill(8));
+    expect(stroke(0, paint(0, 1, 2), roundId)).toMatchObject({ version: 1, baseRoundId: roundId, strokes: 1, humanPixels: 1, secondsSpent: 0.5 });
+    const labels = readCorrection(p.db, image.id)!.labels;
+    expect([labels[0], labels[1], labels[W * H - 1]]).toEqual([2, 8, 8]);
+  });
+
+  it('sums corrected pixels against the dataset\'s pixels for the budget', () => {
+    expect(correctionBudget(p.db, datasetId)).toEqual({ datasetId, correctedPixels: 0, totalPixels: 3 * W * H, correctedImages: 0, images: 3, share: 0 });
+    stroke(0, paint(0, 32, 1));
+    image = getImage(p.db, imageIds[2]!)!;
+    stroke(0, paint(0, 16, 1));
+    // Erasing back to the model's label is not a correction.
+    stroke(1, encodeDelta(deltaFromIndices([0, 1, 2, 3], () => 255, () => 0)));
+    expect(correctionBudget(p.db, datasetId)).toEqual({ datasetId, correctedPixels: 44, totalPixels: 384, correctedImages: 2, images: 3, share: 44 / 384 });
+  });
+});
