@@ -70,7 +70,7 @@ describe('corda adapt', () => {
     const check = openProjectDb(project);
     expect(latestCheckpoint(check, 2)!.sha256).toBe(latestCheckpoint(check, 1)!.sha256);
     check.close();
-  });
+  }, 180_000); // two tiny rounds on 2 cores: ~50 s alone, more while other suites run
 
   it('refuses bad requests with one sentence and exit code 1, writing nothing', () => {
     const countRounds = () => {

@@ -1,6 +1,6 @@
 // The Library: datasets and adaptation rounds in the sidebar, a filtered thumbnail grid, and the image view.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AppInfo, CordaApi, Dataset, ImageSummary, ImportResult, JobFinished } from '../../shared/api';
+import type { AppInfo, CordaApi, Dataset, ImageSummary, ImportResult, JobFinished, Region } from '../../shared/api';
 import { ApiContext, errorMessage } from './ApiContext';
 import { ProgressBar } from './components/ProgressBar';
 import { DatasetList } from './library/DatasetList';
@@ -28,6 +28,7 @@ export function App({ api }: { api: CordaApi }) {
   const [openImageId, setOpenImageId] = useState<number | null>(null);
   const [returnedFromViewer, setReturnedFromViewer] = useState(false);
   const [errors, setErrors] = useState<string[]>([]);
+  const [region, setRegion] = useState<Region | null>(null);
   const thumbnailJobsStarted = useRef(new Set<number>());
 
   const reportError = useCallback((error: unknown) => {
@@ -177,7 +178,15 @@ export function App({ api }: { api: CordaApi }) {
             ) : images === null ? (
               <p className="library__empty muted">Loading images…</p>
             ) : openIndex >= 0 ? (
-              <ImageView images={images} index={openIndex} editable={selectedDataset?.role === 'target'} onNavigate={openImage} onClose={closeViewer} />
+              <ImageView
+                images={images}
+                index={openIndex}
+                editable={selectedDataset?.role === 'target'}
+                onNavigate={openImage}
+                onClose={closeViewer}
+                region={region}
+                onRegion={setRegion}
+              />
             ) : (
               <ThumbnailGrid
                 key={loaded?.datasetId}

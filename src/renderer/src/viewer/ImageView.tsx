@@ -24,6 +24,9 @@ interface ImageViewProps {
   editable: boolean;
   onNavigate: (imageId: number) => void;
   onClose: () => void;
+  /** The region queue's current region; kept by the parent because it outlives a jump to another image. */
+  region: Region | null;
+  onRegion: (region: Region | null) => void;
 }
 
 const ROUND_LAYERS: { id: RoundLayer; label: string }[] = [
@@ -48,7 +51,7 @@ const DEFAULT_LAYERS: Record<string, LayerSetting> = {
 
 const INITIAL_TOOLS = { tool: 'brush', classId: 0, brushSize: 12, protectedClasses: [] } as const;
 
-export function ImageView({ images, index, editable, onNavigate, onClose }: ImageViewProps) {
+export function ImageView({ images, index, editable, onNavigate, onClose, region, onRegion: setRegion }: ImageViewProps) {
   const api = useApi();
   const image = images[index]!;
   const viewportRef = useRef<HTMLDivElement>(null);
@@ -61,7 +64,6 @@ export function ImageView({ images, index, editable, onNavigate, onClose }: Imag
   const [peek, setPeek] = useState(false);
   const [compare, setCompare] = useState(false);
   const [budget, setBudget] = useState<Budget | null>(null);
-  const [region, setRegion] = useState<Region | null>(null);
   const [regionMessage, setRegionMessage] = useState<string | null>(null);
   const [regionBusy, setRegionBusy] = useState(false);
   /** Tool settings carry over from image to image. */
