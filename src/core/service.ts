@@ -21,13 +21,13 @@ import { correctionHandlers } from './corrections/correctionHandlers';
 import { regionHandlers } from './regions/regionHandlers';
 import { JobRunner } from './jobs/jobs';
 import { RoundJobs } from './jobs/roundJobs';
-import { getRound, listRounds, type RoundRow } from './store/roundsRepo';
+import { getRound, listRounds } from './store/roundsRepo';
 import { defaultConfig } from './adapt/config';
 import { checkRoundRequest, type RoundProgress } from './adapt/round';
 import { renderLayer } from './adapt/layerImages';
 import type { RoundWorkerInput } from './jobs/roundWorker';
-import type { RoundSummary } from '../shared/api';
 import { APP_VERSION } from './version';
+import { summariseRound, targetPixelLookup } from './adapt/roundSummary';
 
 export type Transport = 'electron' | 'web' | 'cli';
 
@@ -68,28 +68,6 @@ export function createService(options: ServiceOptions): Service {
   });
   const assets = new AssetCache(join(projectDir, 'cache'));
   const roundJobs = new RoundJobs();
-
-  const summarise = (r: RoundRow): RoundSummary => {
-    const metrics = r.metrics as { mIoU?: number | null; val?: { mIoU: number | null } | null } | null;
-    return {
-      id: r.id,
-      parentId: r.parentId,
-      sourceDatasetId: r.sourceDatasetId,
-      targetDatasetId: r.targetDatasetId,
-      method: r.method as RoundSummary['method'],
-      preset: r.preset,
-      status: r.status,
-      iteration: r.iteration,
-      iters: Number(r.config.iters ?? 0),
-      backend: r.backend ? String((r.backend as { name?: string }).name ?? '') : null,
-      mIoU: metrics?.mIoU ?? null,
-      valMIoU: metrics?.val?.mIoU ?? null,
-      msPerStep: r.timings?.msPerStep ?? null,
-      error: r.error,
-      createdAt: r.createdAt,
-      finishedAt: r.finishedAt,
-    };
-  };
 
   /** Runs a round in the training worker as a job; progress arrives as roundProgress events. */
   const launchRound = (input: Omit<RoundWorkerInput, 'projectDir'>): string => {
@@ -186,7 +164,10 @@ export function createService(options: ServiceOptions): Service {
     },
     cancelJob: async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     pickFolder: async () => ({ path: options.pickFolder ? await options.pickFolder() : null }),
-    listRounds: async () => listRounds(db).map(summarise),
+    listRounds: async () => {
+      const totals = targetPixelLookup(db);
+      return listRounds(db).map((r) => summariseRound(db, r, totals));
+    },
     startRound: async ({ sourceDatasetId, targetDatasetId, method, preset, iters, seed, parentRoundId, backend, useCorrections }) => {
       const config = defaultConfig(method, preset, {
         ...(iters !== undefined && { iters }),
@@ -210,6 +191,13 @@ export function createService(options: ServiceOptions): Service {
     getBudget: corrections.getBudget,
     nextRegion: regions.nextRegion,
     setRegionState: regions.setRegionState,
+    // TODO(issue 5): the export helpers replace these.
+    exportModel: async () => {
+      throw new UserError('Not built yet.');
+    },
+    exportLabels: async () => {
+      throw new UserError('Not built yet.');
+    },
   };
 
   return {

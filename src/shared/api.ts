@@ -176,6 +176,14 @@ export const RoundSummary = z.object({
   mIoU: z.number().nullable(),
   valMIoU: z.number().nullable(),
   msPerStep: z.number().nullable(),
+  /** Target-set IoU per class name (fractions), from the round's evaluation; null until evaluated. */
+  perClass: z.record(z.string(), z.number().nullable()).nullable(),
+  mIoU16: z.number().nullable(),
+  mIoU13: z.number().nullable(),
+  seed: z.number().int().nullable(),
+  useCorrections: z.boolean(),
+  /** Share of the target set's pixels that were human-corrected when the round started, in [0, 1]. */
+  correctedShare: z.number().nullable(),
   error: z.string().nullable(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -219,6 +227,15 @@ export const CorrectionState = z.object({
   updatedAt: z.string().nullable(),
 });
 export type CorrectionState = z.infer<typeof CorrectionState>;
+
+export const ModelFormat = z.enum(['tfjs', 'onnx']);
+export type ModelFormat = z.infer<typeof ModelFormat>;
+/** corrected: the person's correction (model labels where untouched; images never edited are skipped);
+ *  predicted: a round's prediction; best: the correction where one exists, else the prediction. */
+export const LabelSource = z.enum(['corrected', 'predicted', 'best']);
+export type LabelSource = z.infer<typeof LabelSource>;
+export const LabelFormat = z.enum(['labelIds', 'trainIds', 'color']);
+export type LabelFormat = z.infer<typeof LabelFormat>;
 
 /** A stroke's change, encoded by shared/labelDelta.ts, as base64. */
 const DeltaText = z.string().min(1).max(64 * 1024 * 1024);
@@ -304,6 +321,25 @@ export const methods = {
     Region.nullable(),
   ),
   setRegionState: method(z.object({ regionId: Id, state: z.enum(['open', 'done', 'skipped']) }).strict(), Region),
+  /** Writes the round's model to a new folder `outDir` (must not exist or be empty); progress as jobProgress (kind export). */
+  exportModel: method(
+    z.object({ roundId: Id, format: ModelFormat, outDir: z.string().min(1).max(4096) }).strict(),
+    JobRef,
+  ),
+  /** Writes a dataset's labels in the Cityscapes layout to `outDir`; progress as jobProgress (kind export). */
+  exportLabels: method(
+    z
+      .object({
+        datasetId: Id,
+        which: LabelSource,
+        format: LabelFormat.default('labelIds'),
+        /** For predicted / best: the round (default: the dataset's latest finished round). */
+        roundId: Id.optional(),
+        outDir: z.string().min(1).max(4096),
+      })
+      .strict(),
+    JobRef,
+  ),
 } as const;
 
 export type Methods = typeof methods;
@@ -317,7 +353,7 @@ void methodNamesMatch;
 export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
 export type MethodOutput<M extends MethodName> = z.infer<Methods[M]['output']>;
 
-export const JobKind = z.enum(['import', 'thumbnails', 'round']);
+export const JobKind = z.enum(['import', 'thumbnails', 'round', 'export']);
 export const JobProgress = z.object({
   jobId: z.string(),
   kind: JobKind,

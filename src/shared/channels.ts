@@ -21,6 +21,8 @@ export const METHOD_NAMES = [
   'getBudget',
   'nextRegion',
   'setRegionState',
+  'exportModel',
+  'exportLabels',
 ] as const;
 
 /** IPC channel names in Electron: a fixed prefix, one per method, one for events. */

@@ -1,0 +1,57 @@
+// A round row as the contract shows it: status, timings and the evaluation's headline numbers, plus how much
+// of the target set was human-corrected when it started (for the mIoU-against-budget plot).
+import type { RoundSummary } from '../../shared/api';
+import type { Db } from '../store/db';
+import { correctionBudget } from '../store/correctionsRepo';
+import type { RoundRow } from '../store/roundsRepo';
+
+interface StoredMetrics {
+  mIoU?: number | null;
+  mIoU16?: number | null;
+  mIoU13?: number | null;
+  perClass?: Record<string, number | null>;
+  val?: { mIoU: number | null } | null;
+}
+
+export function summariseRound(db: Db, r: RoundRow, totalTargetPixels: (datasetId: number) => number): RoundSummary {
+  const metrics = r.metrics as StoredMetrics | null;
+  const corrections = r.config.corrections as { pixels?: number } | undefined;
+  const total = totalTargetPixels(r.targetDatasetId);
+  return {
+    id: r.id,
+    parentId: r.parentId,
+    sourceDatasetId: r.sourceDatasetId,
+    targetDatasetId: r.targetDatasetId,
+    method: r.method as RoundSummary['method'],
+    preset: r.preset,
+    status: r.status,
+    iteration: r.iteration,
+    iters: Number(r.config.iters ?? 0),
+    backend: r.backend ? String((r.backend as { name?: string }).name ?? '') : null,
+    mIoU: metrics?.mIoU ?? null,
+    valMIoU: metrics?.val?.mIoU ?? null,
+    mIoU16: metrics?.mIoU16 ?? null,
+    mIoU13: metrics?.mIoU13 ?? null,
+    perClass: metrics?.perClass ?? null,
+    msPerStep: r.timings?.msPerStep ?? null,
+    seed: typeof r.config.seed === 'number' ? r.config.seed : null,
+    useCorrections: r.config.useCorrections !== false,
+    correctedShare: corrections && typeof corrections.pixels === 'number' && total > 0 ? corrections.pixels / total : corrections ? 0 : null,
+    error: r.error,
+    createdAt: r.createdAt,
+    finishedAt: r.finishedAt,
+  };
+}
+
+/** Total pixels per target dataset, looked up once per listing. */
+export function targetPixelLookup(db: Db): (datasetId: number) => number {
+  const cache = new Map<number, number>();
+  return (datasetId) => {
+    let total = cache.get(datasetId);
+    if (total === undefined) {
+      total = correctionBudget(db, datasetId).totalPixels;
+      cache.set(datasetId, total);
+    }
+    return total;
+  };
+}
