@@ -210,13 +210,18 @@ export const ClassId = z.union([z.number().int().min(0).max(18), z.literal(255)]
 export const StrokeTool = z.enum(['brush', 'eraser', 'ignore', 'fill', 'polygon', 'lasso', 'superpixel', 'second-choice']);
 export type StrokeTool = z.infer<typeof StrokeTool>;
 
-/** Where an image's correction stands; `version` counts applied strokes and guards against stale edits. */
+/**
+ * Where an image's correction stands. `version` is the depth of the undo line (strokes applied); `revision`
+ * counts every change (stroke, undo, redo) and guards against stale edits: an edit made on another revision
+ * is refused, even when an undo-and-redraw elsewhere brought `version` back to the same number.
+ */
 export const CorrectionState = z.object({
   imageId: Id,
   width: z.number().int(),
   height: z.number().int(),
   /** 0 when the image was never edited. */
   version: z.number().int().min(0),
+  revision: z.number().int().min(0),
   /** The round whose prediction the correction started from (null: started from "ignore"). */
   baseRoundId: Id.nullable(),
   humanPixels: z.number().int(),
@@ -294,8 +299,8 @@ export const methods = {
     z
       .object({
         imageId: Id,
-        /** The version the stroke was drawn on; a different stored version refuses the stroke. */
-        baseVersion: z.number().int().min(0),
+        /** The revision the stroke was drawn on; a different stored revision refuses the stroke. */
+        baseRevision: z.number().int().min(0),
         /** On the first stroke: the round whose prediction the editor showed (null: none). */
         baseRoundId: Id.nullable(),
         tool: StrokeTool,
@@ -308,11 +313,11 @@ export const methods = {
     CorrectionState,
   ),
   undoStroke: method(
-    z.object({ imageId: Id, baseVersion: z.number().int().min(0) }).strict(),
+    z.object({ imageId: Id, baseRevision: z.number().int().min(0) }).strict(),
     z.object({ state: CorrectionState, delta: z.string() }),
   ),
   redoStroke: method(
-    z.object({ imageId: Id, baseVersion: z.number().int().min(0) }).strict(),
+    z.object({ imageId: Id, baseRevision: z.number().int().min(0) }).strict(),
     z.object({ state: CorrectionState, delta: z.string() }),
   ),
   getBudget: method(z.object({ datasetId: Id }).strict(), Budget),

@@ -2,6 +2,8 @@
 // Cityscapes trainIds (0..18, IGNORE = 255); conversion happens only at import and export.
 
 export const IGNORE = 255;
+/** In training targets only: a person marked the pixel "ignore", so it carries no loss at all (not even the pseudo-label's). */
+export const HUMAN_IGNORE = 254;
 
 export interface TrainClass {
   trainId: number;

@@ -3,6 +3,7 @@
 // read back, asynchronously.
 import * as tf from '../model/tf';
 import { UserError } from '../../shared/api';
+import { HUMAN_IGNORE, NUM_CLASSES } from '../../shared/labels';
 import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
 import { augmentBatch, drawAugment, type AugmentParams } from './augment';
@@ -159,16 +160,18 @@ export class Trainer {
         const m = hold(tf.tensor3d(masks, [batch.source.length, h, w]));
         const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), batch.augment)));
         // Human corrections (target crops' labels, 255 where uncorrected) are trusted labels: they replace the
-        // pseudo-label, weigh 1 and are exempt from the depth re-weighting (CORDA.md §6).
+        // pseudo-label, weigh 1 and are exempt from the depth re-weighting (CORDA.md §6). Pixels a person marked
+        // "ignore" (HUMAN_IGNORE) weigh 0: neither their label nor the pseudo-label is learnt there.
         const corrected = batch.target.some((c) => c.labels) ? hold(labelTensor(batch.target, h, w)) : null;
-        const trusted = corrected ? hold(tf.tidy(() => tf.mul(tf.sub(1, m), tf.cast(tf.notEqual(corrected, 255), 'float32')) as tf.Tensor3D)) : null;
-        const targetLabels = corrected ? hold(tf.tidy(() => tf.where(tf.notEqual(corrected, 255), corrected, pseudo) as tf.Tensor3D)) : pseudo;
+        const trusted = corrected ? hold(tf.tidy(() => tf.mul(tf.sub(1, m), tf.cast(tf.less(corrected, NUM_CLASSES), 'float32')) as tf.Tensor3D)) : null;
+        const ignored = corrected ? hold(tf.tidy(() => tf.mul(tf.sub(1, m), tf.cast(tf.equal(corrected, HUMAN_IGNORE), 'float32')) as tf.Tensor3D)) : null;
+        const targetLabels = corrected ? hold(tf.tidy(() => tf.where(tf.less(corrected, NUM_CLASSES), corrected, pseudo) as tf.Tensor3D)) : pseudo;
         const y = hold(tf.tidy(() => tf.where(tf.greater(m, 0.5), ys, targetLabels) as tf.Tensor3D));
         const d = withDepth ? hold(mix(m, ds!, dt!)) : null;
         const weight = hold(
           tf.tidy(() => {
             const base = tf.add(m, tf.mul(tf.sub(1, m), q)) as tf.Tensor3D;
-            return trusted ? (tf.add(tf.mul(base, tf.sub(1, trusted)), trusted) as tf.Tensor3D) : base;
+            return trusted && ignored ? (tf.add(tf.mul(base, tf.sub(tf.sub(1, trusted), ignored)), trusted) as tf.Tensor3D) : base;
           }),
         );
         mixed = { x, y, d, m, weight, q, trusted };

@@ -19,8 +19,8 @@ let files: string[];
 
 const paint = (from: number, to: number, classId: number) =>
   bytesToBase64(encodeDelta(deltaFromIndices(Array.from({ length: to - from }, (_, k) => from + k), () => classId, () => 1)));
-const stroke = (imageId: number, baseVersion: number, delta: string, baseRoundId: number | null = null) =>
-  service.call('applyStroke', { imageId, baseVersion, baseRoundId, tool: 'brush', classId: 5, delta, ms: 1000 });
+const stroke = (imageId: number, baseRevision: number, delta: string, baseRoundId: number | null = null) =>
+  service.call('applyStroke', { imageId, baseRevision, baseRoundId, tool: 'brush', classId: 5, delta, ms: 1000 });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corda-correction-api-'));
@@ -44,10 +44,10 @@ describe('correction methods', () => {
     const saves = [stroke(id, 0, paint(0, 4, 5)), stroke(id, 1, paint(4, 6, 6)), stroke(id, 2, paint(6, 7, 7))];
     expect((await Promise.all(saves)).map((s) => s.version)).toEqual([1, 2, 3]);
 
-    const undone = await service.call('undoStroke', { imageId: id, baseVersion: 3 });
+    const undone = await service.call('undoStroke', { imageId: id, baseRevision: 3 });
     expect(undone.state).toMatchObject({ version: 2, canRedo: true, humanPixels: 6, secondsSpent: 3 });
     expect(Array.from(base64ToBytes(undone.delta))).toEqual(Array.from(encodeDelta(deltaFromIndices([6], () => 255, () => 0))));
-    const redone = await service.call('redoStroke', { imageId: id, baseVersion: 2 });
+    const redone = await service.call('redoStroke', { imageId: id, baseRevision: undone.state.revision });
     expect(redone.state).toMatchObject({ version: 3, canRedo: false, humanPixels: 7 });
 
     const labels = await service.asset({ imageId: id, correction: 'labels' });
@@ -81,7 +81,7 @@ describe('correction methods', () => {
     const before = await service.call('getCorrection', { imageId: id });
     writePng(files[1]!, W * 2, H, 3, () => 0);
     await expect(stroke(id, 1, paint(2, 3, 1))).rejects.toThrow(/is now 32x8 on disk but was 16x8 when imported; the correction was not saved/);
-    await expect(service.call('undoStroke', { imageId: id, baseVersion: 1 })).rejects.toThrow(/is now 32x8 on disk/);
+    await expect(service.call('undoStroke', { imageId: id, baseRevision: 1 })).rejects.toThrow(/is now 32x8 on disk/);
     expect(await service.call('getCorrection', { imageId: id })).toEqual(before);
     writePng(files[1]!, W, H, 3, () => 0);
     expect((await stroke(id, 1, paint(2, 3, 1))).version).toBe(2);
@@ -89,7 +89,7 @@ describe('correction methods', () => {
 
   it('refuses bad input with one sentence', async () => {
     await expect(stroke(ids[2]!, 0, paint(0, 1, 19))).rejects.toThrow(/class id 19 is not in the palette/);
-    await expect(service.call('applyStroke', { imageId: ids[2], baseVersion: 0, baseRoundId: null, tool: 'brush', classId: 40, delta: paint(0, 1, 1), ms: 1 })).rejects.toThrow(/Invalid input for applyStroke at "classId"/);
+    await expect(service.call('applyStroke', { imageId: ids[2], baseRevision: 0, baseRoundId: null, tool: 'brush', classId: 40, delta: paint(0, 1, 1), ms: 1 })).rejects.toThrow(/Invalid input for applyStroke at "classId"/);
     await expect(stroke(ids[2]!, 0, '%%%')).rejects.toThrow(/not base64/);
     await expect(stroke(999, 0, paint(0, 1, 1))).rejects.toThrow(/no image 999/);
     await expect(service.call('getBudget', { datasetId: 99 })).rejects.toThrow(/no dataset 99/);

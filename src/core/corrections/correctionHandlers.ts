@@ -46,8 +46,8 @@ export function correctionHandlers(
   return {
     getCorrection: async ({ imageId }) => repo.getCorrectionState(db, requireImage(imageId)),
     applyStroke: ({ imageId, delta, ...stroke }) => write(imageId, (image) => repo.applyStroke(db, image, { ...stroke, delta: base64ToBytes(delta) })),
-    undoStroke: ({ imageId, baseVersion }) => write(imageId, (image) => asText(repo.undoStroke(db, image, baseVersion))),
-    redoStroke: ({ imageId, baseVersion }) => write(imageId, (image) => asText(repo.redoStroke(db, image, baseVersion))),
+    undoStroke: ({ imageId, baseRevision }) => write(imageId, (image) => asText(repo.undoStroke(db, image, baseRevision))),
+    redoStroke: ({ imageId, baseRevision }) => write(imageId, (image) => asText(repo.redoStroke(db, image, baseRevision))),
     getBudget: async ({ datasetId }) => {
       requireDataset(datasetId);
       return repo.correctionBudget(db, datasetId);

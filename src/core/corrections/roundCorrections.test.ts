@@ -27,11 +27,11 @@ beforeEach(async () => {
 afterEach(() => p.close());
 
 /** Sets the left half of rows y0..y1 to `classId` (human), and pixel `erased` back to a model label (not human). */
-function correct(image: StoredImage, baseVersion: number, classId: number, y0: number, y1: number) {
+function correct(image: StoredImage, baseRevision: number, classId: number, y0: number, y1: number) {
   const indices: number[] = [];
   for (let y = y0; y < y1; y++) for (let x = 0; x < W / 2; x++) indices.push(y * W + x);
   const delta = encodeDelta(deltaFromIndices(indices, (i) => (i === y0 * W ? 3 : classId), (i) => (i === y0 * W ? 0 : 1)));
-  return applyStroke(p.db, image, { baseVersion, baseRoundId: null, tool: 'fill', classId, delta, ms: 10 });
+  return applyStroke(p.db, image, { baseRevision, baseRoundId: null, tool: 'fill', classId, delta, ms: 10 });
 }
 
 describe('corrections in a round', () => {

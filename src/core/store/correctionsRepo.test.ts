@@ -27,8 +27,8 @@ afterEach(() => p.close());
 const paint = (from: number, to: number, classId: number) =>
   encodeDelta(deltaFromIndices(Array.from({ length: to - from }, (_, k) => from + k), () => classId, () => 1));
 
-const stroke = (baseVersion: number, delta: Uint8Array, baseRoundId: number | null = null) =>
-  applyStroke(p.db, image, { baseVersion, baseRoundId, tool: 'brush', classId: 1, delta, ms: 250 });
+const stroke = (baseRevision: number, delta: Uint8Array, baseRoundId: number | null = null) =>
+  applyStroke(p.db, image, { baseRevision, baseRoundId, tool: 'brush', classId: 1, delta, ms: 250 });
 
 /** What the client holds: it applies its own strokes and the deltas undo/redo send back. */
 function clientPlanes(labels: Uint8Array): LabelPlanes {
@@ -41,6 +41,9 @@ function expectServerEquals(client: LabelPlanes) {
   expect(Array.from(stored.labels)).toEqual(Array.from(client.labels));
   expect(Array.from(stored.human)).toEqual(Array.from(client.human));
 }
+
+/** The stored revision: what a client that saw every change would send. */
+const rev = () => getCorrectionState(p.db, image).revision;
 
 const snapshot = () => ({
   row: p.db.prepare('SELECT * FROM corrections WHERE image_id = ?').get(image.id),
@@ -92,19 +95,19 @@ describe('corrections repository', () => {
     apply(client, undone.delta);
     expectServerEquals(client);
 
-    const redone = redoStroke(p.db, image, 2);
+    const redone = redoStroke(p.db, image, rev());
     expect(redone.state).toMatchObject({ version: 3, canRedo: false, humanPixels: 30 });
     apply(client, redone.delta);
     expect(client).toEqual(before);
     expectServerEquals(client);
 
-    apply(client, undoStroke(p.db, image, 3).delta);
-    apply(client, undoStroke(p.db, image, 2).delta);
+    apply(client, undoStroke(p.db, image, rev()).delta);
+    apply(client, undoStroke(p.db, image, rev()).delta);
     const d = paint(40, 42, 7);
     apply(client, d);
-    expect(stroke(1, d)).toMatchObject({ version: 2, canRedo: false, canUndo: true, strokes: 2, humanPixels: 12 });
+    expect(stroke(rev(), d)).toMatchObject({ version: 2, canRedo: false, canUndo: true, strokes: 2, humanPixels: 12 });
     expectServerEquals(client);
-    expect(() => redoStroke(p.db, image, 2)).toThrow(/nothing to redo/);
+    expect(() => redoStroke(p.db, image, rev())).toThrow(/nothing to redo/);
     expect(p.db.prepare('SELECT seq, undone FROM correction_strokes WHERE image_id = ? ORDER BY seq').all(image.id)).toEqual([
       { seq: 1, undone: 0 },
       { seq: 2, undone: 0 },
@@ -124,13 +127,13 @@ describe('corrections repository', () => {
     expectServerEquals(client);
     p.reopen();
     expect(getCorrectionState(p.db, image)).toMatchObject({ version: steps, strokes: steps, canUndo: true });
-    for (let v = steps; v > 0; v--) apply(client, undoStroke(p.db, image, v).delta);
+    for (let v = steps; v > 0; v--) apply(client, undoStroke(p.db, image, rev()).delta);
     expect(Array.from(client.labels)).toEqual(Array.from(initial));
     expect(getCorrectionState(p.db, image)).toMatchObject({ version: 0, humanPixels: 0, canUndo: false, canRedo: true });
     expectServerEquals(client);
-    expect(() => undoStroke(p.db, image, 0)).toThrow(/nothing to undo/);
+    expect(() => undoStroke(p.db, image, rev())).toThrow(/nothing to undo/);
     p.reopen();
-    for (let v = 0; v < steps; v++) apply(client, redoStroke(p.db, image, v).delta);
+    for (let v = 0; v < steps; v++) apply(client, redoStroke(p.db, image, rev()).delta);
     expectServerEquals(client);
     expect(getCorrectionState(p.db, image)).toMatchObject({ version: steps, canRedo: false });
   });
@@ -156,14 +159,25 @@ describe('corrections repository', () => {
     refused(() => stroke(2, paint(8, 9, 3), foreign), /not adapted to this image's dataset/);
     refused(() => stroke(2, paint(8, 9, 3), 999), /no round 999/);
     // The image was re-imported at another size: the stored correction no longer lines up with it.
-    refused(() => applyStroke(p.db, { ...image, width: W * 2 }, { baseVersion: 2, baseRoundId: null, tool: 'fill', classId: 3, delta: paint(8, 9, 3), ms: 0 }), /file changed on disk/);
+    refused(() => applyStroke(p.db, { ...image, width: W * 2 }, { baseRevision: 2, baseRoundId: null, tool: 'fill', classId: 3, delta: paint(8, 9, 3), ms: 0 }), /file changed on disk/);
+  });
+
+  it('refuses an edit from a window that missed an undo and a new stroke, though the undo depth matches again', () => {
+    stroke(0, paint(0, 4, 1));
+    const windowA = getCorrectionState(p.db, image); // version 1, revision 1
+    undoStroke(p.db, image, rev()); // window B undoes…
+    stroke(rev(), paint(4, 8, 2)); // …and draws: version is 1 again
+    expect(getCorrectionState(p.db, image)).toMatchObject({ version: windowA.version, revision: 3 });
+    const before = snapshot();
+    expect(() => stroke(windowA.revision, paint(8, 9, 3))).toThrow(STALE_MESSAGE);
+    expect(snapshot()).toEqual(before);
   });
 
   it('starts over from another round once every stroke is undone', () => {
     stroke(0, paint(0, 4, 1));
     undoStroke(p.db, image, 1);
     const roundId = addDoneRound(p.db, datasetId, imageIds, { width: W, height: H }, () => new Uint8Array(W * H).fill(8));
-    expect(stroke(0, paint(0, 1, 2), roundId)).toMatchObject({ version: 1, baseRoundId: roundId, strokes: 1, humanPixels: 1, secondsSpent: 0.5 });
+    expect(stroke(rev(), paint(0, 1, 2), roundId)).toMatchObject({ version: 1, baseRoundId: roundId, strokes: 1, humanPixels: 1, secondsSpent: 0.5 });
     const labels = readCorrection(p.db, image.id)!.labels;
     expect([labels[0], labels[1], labels[W * H - 1]]).toEqual([2, 8, 8]);
   });

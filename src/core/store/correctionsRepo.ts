@@ -2,6 +2,7 @@
 // mask of human-set pixels (compressed), and the image's stroke log as a linear undo line. Every write is one
 // transaction that first checks the caller's version, so a stale window or bad input changes nothing.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { HUMAN_IGNORE, IGNORE } from '../../shared/labels';
 import { UserError, type Budget, type CorrectionState, type StrokeTool } from '../../shared/api';
 import { applyDelta, decodeDelta, encodeDelta, type LabelDelta, type LabelPlanes } from '../../shared/labelDelta';
 import { initialLabels } from '../corrections/modelLabels';
@@ -26,7 +27,7 @@ export interface CorrectionPlanes extends LabelPlanes {
 }
 
 export interface StrokeWrite {
-  baseVersion: number;
+  baseRevision: number;
   baseRoundId: number | null;
   tool: StrokeTool;
   classId: number | null;
@@ -44,6 +45,7 @@ interface CorrectionRow {
   human: Buffer;
   human_pixels: number;
   version: number;
+  revision: number;
   seconds_spent: number;
   updated_at: string;
 }
@@ -94,7 +96,7 @@ export function getCorrectionState(db: Db, image: CorrectionImage): CorrectionSt
   const row = getRow(db, image.id);
   if (!row) {
     return {
-      imageId: image.id, width: image.width, height: image.height, version: 0, baseRoundId: null, humanPixels: 0,
+      imageId: image.id, width: image.width, height: image.height, version: 0, revision: 0, baseRoundId: null, humanPixels: 0,
       canUndo: false, canRedo: false, strokes: 0, secondsSpent: 0, updatedAt: null,
     };
   }
@@ -106,6 +108,7 @@ export function getCorrectionState(db: Db, image: CorrectionImage): CorrectionSt
     width: row.width,
     height: row.height,
     version: row.version,
+    revision: row.revision,
     baseRoundId: row.base_round_id,
     humanPixels: row.human_pixels,
     canUndo: row.version > 0 && at(row.version, 0),
@@ -132,16 +135,20 @@ export function readHumanLabels(db: Db, imageId: number): { width: number; heigh
   if (!row || row.human_pixels === 0) return null;
   const planes = readCorrection(db, imageId)!;
   const data = planes.labels;
-  for (let i = 0; i < data.length; i++) if (planes.human[i] === 0) data[i] = 255;
+  for (let i = 0; i < data.length; i++) {
+    if (planes.human[i] === 0) data[i] = IGNORE;
+    else if (data[i] === IGNORE) data[i] = HUMAN_IGNORE;
+  }
   return { width: planes.width, height: planes.height, data };
 }
 
-/** Applies one stroke on top of `baseVersion`; the first stroke creates the correction from its base round. */
+/** Applies one stroke on top of `baseRevision`; the first stroke creates the correction from its base round. */
 export function applyStroke(db: Db, image: CorrectionImage, stroke: StrokeWrite): CorrectionState {
   db.transaction(() => {
     const row = getRow(db, image.id);
     const version = row?.version ?? 0;
-    if (stroke.baseVersion !== version) throw new UserError(STALE_MESSAGE);
+    const revision = row?.revision ?? 0;
+    if (stroke.baseRevision !== revision) throw new UserError(STALE_MESSAGE);
     checkSize(row, image);
     if (stroke.baseRoundId !== null) checkBaseRound(db, stroke.baseRoundId, image);
     const n = image.width * image.height;
@@ -157,13 +164,13 @@ export function applyStroke(db: Db, image: CorrectionImage, stroke: StrokeWrite)
     const humanPixels = (fresh ? 0 : row!.human_pixels) + humanCount(delta) - humanCount(backward);
     const now = new Date().toISOString();
     db.prepare(
-      `INSERT INTO corrections (image_id, base_round_id, width, height, labels, human, human_pixels, version, seconds_spent, updated_at)
-       VALUES (@imageId, @baseRoundId, @width, @height, @labels, @human, @humanPixels, @version, @seconds, @now)
+      `INSERT INTO corrections (image_id, base_round_id, width, height, labels, human, human_pixels, version, revision, seconds_spent, updated_at)
+       VALUES (@imageId, @baseRoundId, @width, @height, @labels, @human, @humanPixels, @version, @revision, @seconds, @now)
        ON CONFLICT (image_id) DO UPDATE SET base_round_id = excluded.base_round_id, labels = excluded.labels, human = excluded.human, human_pixels = excluded.human_pixels,
-         version = excluded.version, seconds_spent = corrections.seconds_spent + excluded.seconds_spent, updated_at = excluded.updated_at`,
+         version = excluded.version, revision = excluded.revision, seconds_spent = corrections.seconds_spent + excluded.seconds_spent, updated_at = excluded.updated_at`,
     ).run({
       imageId: image.id, baseRoundId, width: image.width, height: image.height,
-      labels: pack(planes.labels), human: pack(planes.human), humanPixels, version: version + 1, seconds: stroke.ms / 1000, now,
+      labels: pack(planes.labels), human: pack(planes.human), humanPixels, version: version + 1, revision: revision + 1, seconds: stroke.ms / 1000, now,
     });
     // A new stroke ends the redo line, as in every editor.
     db.prepare('DELETE FROM correction_strokes WHERE image_id = ? AND seq > ?').run(image.id, version);
@@ -175,12 +182,12 @@ export function applyStroke(db: Db, image: CorrectionImage, stroke: StrokeWrite)
   return getCorrectionState(db, image);
 }
 
-function step(db: Db, image: CorrectionImage, baseVersion: number, direction: 'undo' | 'redo'): { state: CorrectionState; delta: Uint8Array } {
+function step(db: Db, image: CorrectionImage, baseRevision: number, direction: 'undo' | 'redo'): { state: CorrectionState; delta: Uint8Array } {
   let applied!: Uint8Array;
   db.transaction(() => {
     const row = getRow(db, image.id);
     const version = row?.version ?? 0;
-    if (baseVersion !== version) throw new UserError(STALE_MESSAGE);
+    if (baseRevision !== (row?.revision ?? 0)) throw new UserError(STALE_MESSAGE);
     checkSize(row, image);
     const seq = direction === 'undo' ? version : version + 1;
     const stroke = row
@@ -194,7 +201,7 @@ function step(db: Db, image: CorrectionImage, baseVersion: number, direction: 'u
     const planes: LabelPlanes = { labels: unpack(row.labels, n), human: unpack(row.human, n) };
     const delta = decodeDelta(applied, n);
     const before = applyDelta(planes, delta);
-    db.prepare('UPDATE corrections SET labels = ?, human = ?, human_pixels = ?, version = ?, updated_at = ? WHERE image_id = ?').run(
+    db.prepare('UPDATE corrections SET labels = ?, human = ?, human_pixels = ?, version = ?, revision = revision + 1, updated_at = ? WHERE image_id = ?').run(
       pack(planes.labels), pack(planes.human), row.human_pixels + humanCount(delta) - humanCount(before),
       direction === 'undo' ? version - 1 : version + 1, new Date().toISOString(), image.id,
     );
@@ -204,13 +211,13 @@ function step(db: Db, image: CorrectionImage, baseVersion: number, direction: 'u
 }
 
 /** Undoes the stroke at the top of the undo line; returns the delta the client applies to match. */
-export function undoStroke(db: Db, image: CorrectionImage, baseVersion: number): { state: CorrectionState; delta: Uint8Array } {
-  return step(db, image, baseVersion, 'undo');
+export function undoStroke(db: Db, image: CorrectionImage, baseRevision: number): { state: CorrectionState; delta: Uint8Array } {
+  return step(db, image, baseRevision, 'undo');
 }
 
 /** Re-applies the most recently undone stroke; returns the delta the client applies to match. */
-export function redoStroke(db: Db, image: CorrectionImage, baseVersion: number): { state: CorrectionState; delta: Uint8Array } {
-  return step(db, image, baseVersion, 'redo');
+export function redoStroke(db: Db, image: CorrectionImage, baseRevision: number): { state: CorrectionState; delta: Uint8Array } {
+  return step(db, image, baseRevision, 'redo');
 }
 
 /** Corrected pixels against all pixels of a dataset's images (those still on disk). */

@@ -114,6 +114,7 @@ export const MIGRATIONS: readonly Migration[] = [
         human BLOB NOT NULL,
         human_pixels INTEGER NOT NULL DEFAULT 0,
         version INTEGER NOT NULL DEFAULT 0,
+        revision INTEGER NOT NULL DEFAULT 0,
         seconds_spent REAL NOT NULL DEFAULT 0,
         updated_at TEXT NOT NULL
       );

@@ -1,5 +1,5 @@
 // Sends finished strokes, undos and redos to the project one at a time, in order. Each operation carries the
-// version it was made on, so the store refuses edits made on a stale copy. A failed save keeps the operation
+// revision it was made on, so the store refuses edits made on a stale copy. A failed save keeps the operation
 // (the image stays dirty, with the reason) and is retried; nothing is marked saved until the store said so.
 import type { CordaApi, CorrectionState, StrokeTool } from '../../../shared/api';
 import { base64ToBytes, bytesToBase64, decodeDelta, encodeDelta, type LabelDelta } from '../../../shared/labelDelta';
@@ -102,11 +102,11 @@ export class SaveQueue {
   }
 
   private async send(op: SaveOp): Promise<void> {
-    const { imageId, version } = this.state;
+    const { imageId, revision } = this.state;
     if (op.kind === 'stroke') {
       this.state = await this.api.applyStroke({
         imageId,
-        baseVersion: version,
+        baseRevision: revision,
         baseRoundId: this.baseRoundId,
         tool: op.tool,
         classId: op.classId,
@@ -116,7 +116,7 @@ export class SaveQueue {
       return;
     }
     const call = op.kind === 'undo' ? this.api.undoStroke : this.api.redoStroke;
-    const reply = await call({ imageId, baseVersion: version });
+    const reply = await call({ imageId, baseRevision: revision });
     this.state = reply.state;
     this.applyRemote(decodeDelta(base64ToBytes(reply.delta), reply.state.width * reply.state.height));
   }
