@@ -8,6 +8,7 @@ import { Filters, type ImageFilters } from './library/Filters';
 import { ImportPanel } from './library/ImportPanel';
 import { ThumbnailGrid } from './library/ThumbnailGrid';
 import { RoundsPanel } from './rounds/RoundsPanel';
+import { RoundsView } from './rounds/RoundsView';
 import { useJobs } from './useJobs';
 import { ImageView } from './viewer/ImageView';
 
@@ -29,6 +30,7 @@ export function App({ api }: { api: CordaApi }) {
   const [returnedFromViewer, setReturnedFromViewer] = useState(false);
   const [errors, setErrors] = useState<string[]>([]);
   const [region, setRegion] = useState<Region | null>(null);
+  const [tab, setTab] = useState<'library' | 'rounds'>('library');
   const thumbnailJobsStarted = useRef(new Set<number>());
 
   const reportError = useCallback((error: unknown) => {
@@ -129,6 +131,14 @@ export function App({ api }: { api: CordaApi }) {
             {appInfo?.projectName ?? '…'}
           </span>
           <span className="app-header__dir muted">{appInfo?.projectDir}</span>
+          <nav className="tabs" aria-label="Views">
+            <button type="button" className={`tab${tab === 'library' ? ' is-active' : ''}`} data-testid="tab-library" aria-pressed={tab === 'library'} onClick={() => setTab('library')}>
+              Library
+            </button>
+            <button type="button" className={`tab${tab === 'rounds' ? ' is-active' : ''}`} data-testid="tab-rounds" aria-pressed={tab === 'rounds'} onClick={() => setTab('rounds')}>
+              Rounds
+            </button>
+          </nav>
           <span className="toolbar__spacer" />
           {appInfo && (
             <span className="app-header__transport muted">
@@ -164,6 +174,11 @@ export function App({ api }: { api: CordaApi }) {
             />
             <RoundsPanel datasets={datasets} />
           </nav>
+          {tab === 'rounds' ? (
+            <main className="library">
+              <RoundsView datasets={datasets ?? []} appInfo={appInfo} />
+            </main>
+          ) : (
           <main className="library">
             <div className="toolbar library__toolbar">
               <Filters filters={filters} cities={selectedDataset?.cities ?? []} onChange={setFilters} />
@@ -199,6 +214,7 @@ export function App({ api }: { api: CordaApi }) {
               />
             )}
           </main>
+          )}
         </div>
       </div>
     </ApiContext.Provider>

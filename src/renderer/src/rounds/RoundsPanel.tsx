@@ -1,110 +1,32 @@
 // A compact view of the project's adaptation rounds: the list, a live line for the running round, and
 // controls to start, cancel and resume. The full rounds view is separate.
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import type { Dataset, JobFinished, JobProgress, RoundProgressEvent, RoundSummary } from '../../../shared/api';
-import { errorMessage, useApi } from '../ApiContext';
+import { useState, type FormEvent } from 'react';
+import type { Dataset, RoundSummary } from '../../../shared/api';
+import { useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
+import { describeLive, IN_PROGRESS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
 
 type MethodChoice = RoundSummary['method'];
 
 const METHODS: MethodChoice[] = ['corda', 'dacs', 'source-only'];
 
-const RESUMABLE: ReadonlySet<RoundSummary['status']> = new Set(['cancelled', 'failed', 'interrupted']);
-const IN_PROGRESS: ReadonlySet<RoundSummary['status']> = new Set(['running', 'predicting']);
-
-/** The round job this window knows to be running: from its own start/resume, or from progress events. */
-interface ActiveJob {
-  jobId: string;
-  /** Latest progress; null until the worker reports (it loads data and the backend first). */
-  progress: RoundProgressEvent | null;
-  cancelling: boolean;
-}
-
 export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
   const api = useApi();
-  const [rounds, setRounds] = useState<RoundSummary[] | null>(null);
-  const [active, setActive] = useState<ActiveJob | null>(null);
-  const [requesting, setRequesting] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { rounds, active, requesting, busy, error, launch, resume, cancel } = useRounds(api);
   const [method, setMethod] = useState<MethodChoice>('corda');
   const [iters, setIters] = useState('50');
-  /** Jobs that finished, so a start/resume answer arriving after its own jobFinished does not revive it. */
-  const finishedJobs = useRef(new Set<string>());
-  /** The last (job, round, phase) progress was seen for: a change means the list's rows are stale. */
-  const seenPhase = useRef<string | null>(null);
-
-  const reload = useCallback(() => {
-    api.listRounds({}).then(setRounds, (reason: unknown) => setError(errorMessage(reason)));
-  }, [api]);
-
-  useEffect(() => {
-    reload();
-    return api.onEvent((message) => {
-      if (message.event === 'roundProgress') {
-        const progress = message.payload as RoundProgressEvent;
-        if (finishedJobs.current.has(progress.jobId)) return;
-        setActive((current) =>
-          current?.jobId === progress.jobId ? { ...current, progress } : { jobId: progress.jobId, progress, cancelling: false },
-        );
-        const phaseKey = `${progress.jobId}:${progress.roundId}:${progress.phase}`;
-        if (progress.roundId !== null && seenPhase.current !== phaseKey) {
-          seenPhase.current = phaseKey;
-          reload();
-        }
-      } else if (message.event === 'jobFinished') {
-        const finished = message.payload as JobFinished;
-        if (finished.kind !== 'round') return;
-        finishedJobs.current.add(finished.jobId);
-        setActive((current) => (current?.jobId === finished.jobId ? null : current));
-        if (finished.status === 'failed') setError(finished.error ?? 'The round failed, and the error carried no message.');
-        reload();
-      }
-    });
-  }, [api, reload]);
 
   const source = datasets?.find((dataset) => dataset.role === 'source') ?? null;
   const target = datasets?.find((dataset) => dataset.role === 'target') ?? null;
   const itersValue = Number(iters);
   const itersValid = Number.isInteger(itersValue) && itersValue >= 1;
-  const busy = active !== null || requesting;
-
-  async function launch(request: () => Promise<{ jobId: string }>) {
-    setError(null);
-    setRequesting(true);
-    try {
-      const { jobId } = await request();
-      if (!finishedJobs.current.has(jobId)) {
-        setActive((current) => (current?.jobId === jobId ? current : { jobId, progress: null, cancelling: false }));
-      }
-    } catch (reason) {
-      setError(errorMessage(reason));
-    } finally {
-      setRequesting(false);
-    }
-  }
 
   function start(event: FormEvent) {
     event.preventDefault();
     if (!source || !target || !itersValid) return;
-    void launch(() =>
+    launch(() =>
       api.startRound({ sourceDatasetId: source.id, targetDatasetId: target.id, method, iters: itersValue }),
     );
-  }
-
-  function resume(roundId: number) {
-    void launch(() => api.resumeRound({ roundId }));
-  }
-
-  async function cancel() {
-    if (!active) return;
-    const { jobId } = active;
-    setActive((current) => (current?.jobId === jobId ? { ...current, cancelling: true } : current));
-    try {
-      await api.cancelJob({ jobId });
-    } catch (reason) {
-      setError(errorMessage(reason));
-      setActive((current) => (current?.jobId === jobId ? { ...current, cancelling: false } : current));
-    }
   }
 
   const missing = !source ? 'a source' : !target ? 'a target' : null;
@@ -178,7 +100,7 @@ export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
               className="button"
               data-testid="round-cancel"
               disabled={active.cancelling}
-              onClick={() => void cancel()}
+              onClick={cancel}
             >
               Cancel
             </button>
@@ -263,30 +185,3 @@ export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
   );
 }
 
-function percent(value: number | null): string {
-  return value === null ? '—' : `${(value * 100).toFixed(1)}%`;
-}
-
-/** The ProgressBar's view of a round: iterations while training, images while predicting. */
-function toJobProgress(progress: RoundProgressEvent): JobProgress {
-  const predicting = progress.phase === 'predicting';
-  return {
-    jobId: progress.jobId,
-    kind: 'round',
-    phase: progress.phase,
-    done: predicting ? (progress.done ?? 0) : progress.iteration,
-    total: predicting ? (progress.total ?? 0) : progress.iters,
-    ratePerSecond: progress.imagesPerSecond,
-    etaSeconds: progress.etaSeconds,
-  };
-}
-
-function describeLive(progress: RoundProgressEvent | null): string {
-  if (!progress) return 'loading data and backend…';
-  if (progress.phase === 'predicting') return `trained ${progress.iters.toLocaleString()} iterations; predicting the target images`;
-  const parts: string[] = [];
-  if (progress.imagesPerSecond !== null) parts.push(`${progress.imagesPerSecond.toFixed(1)} img/s`);
-  const total = progress.losses?.total;
-  if (total !== undefined) parts.push(`loss ${total.toFixed(3)}`);
-  return parts.length > 0 ? parts.join(' · ') : 'training';
-}
