@@ -1,6 +1,8 @@
 // The Rounds panel in web mode: run a short DACS round from the sidebar, watch its progress, and see the
 // finished row with its backend and mIoU; then cancel a longer round and resume it. Runs after library.spec.ts (files run in order, one worker), which
 // imports the GTA5 demo as source; run on its own, it imports that itself.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { fromSetup } from './fromSetup';
@@ -72,4 +74,60 @@ test('run, cancel and resume rounds from the sidebar', async ({ page }) => {
   await expect(page.getByTestId('round-progress')).toBeHidden();
   await expect(rows).toHaveCount(before + 2);
   expect(pageErrors).toEqual([]);
+});
+
+test('the Rounds view runs a round with a loss chart, shows its metrics row, and exports the model and labels', async ({ page }) => {
+  test.setTimeout(180_000);
+  const appUrl = fromSetup('CORDA_E2E_URL');
+  const out = mkdtempSync(join(tmpdir(), 'corda-e2e-export-'));
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  try {
+    await page.goto(appUrl);
+    await page.getByTestId('tab-rounds').click();
+    const view = page.getByTestId('rounds-view');
+    await expect(view).toBeVisible();
+    await expect(page.getByTestId('rv-source')).not.toHaveValue('');
+    const finished = page.locator('[data-testid="rv-row"][data-status="done"]');
+    const before = await finished.count();
+
+    await page.getByTestId('rv-method').selectOption('corda');
+    await page.getByTestId('rv-iters').fill('12');
+    await page.getByTestId('rv-start').click();
+    await expect(page.getByTestId('rv-progress')).toBeVisible();
+    await expect(page.getByTestId('rv-live-line')).toContainText('img/s', { timeout: 60_000 });
+    await expect(page.getByTestId('loss-chart')).toBeVisible({ timeout: 60_000 });
+    await page.screenshot({ path: 'artifacts/e2e-rounds-view.png', fullPage: true });
+
+    await expect(finished).toHaveCount(before + 1, { timeout: 120_000 });
+    const row = page.locator('[data-testid="rv-row"]').first();
+    await expect(row).toHaveAttribute('data-status', 'done');
+    await expect(row.getByTestId('rv-miou')).toHaveText(/^\d+\.\d%$/);
+    await row.getByTestId('rv-per-class').click();
+    await expect(page.getByTestId('rv-class-table')).toContainText('road');
+    await expect(page.getByTestId('budget-point').first()).toBeVisible();
+
+    // Export the newest round's model as TensorFlow.js, then the labels it predicts.
+    const modelDir = join(out, 'model');
+    await page.getByTestId('export-format').selectOption('tfjs');
+    await page.getByTestId('export-model-dir').fill(modelDir);
+    await page.getByTestId('export-model').click();
+    await expect(page.getByTestId('export-model-status')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    expect(existsSync(join(modelDir, 'model.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(modelDir, 'model-card.json'), 'utf8')).classes).toHaveLength(19);
+
+    // The same folder again: refused with a sentence, nothing overwritten.
+    await page.getByTestId('export-model').click();
+    await expect(page.getByTestId('export-model-status')).toHaveAttribute('data-state', 'failed');
+
+    const labelsDir = join(out, 'labels');
+    await page.getByTestId('export-which').selectOption('predicted');
+    await page.getByTestId('export-labels-dir').fill(labelsDir);
+    await page.getByTestId('export-labels').click();
+    await expect(page.getByTestId('export-labels-status')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    expect(existsSync(join(labelsDir, 'gtFine'))).toBe(true);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
