@@ -41,11 +41,21 @@ export function ClassPalette({ selected, protectedClasses, editable, onSelect, o
               title={locked.has(row.id) ? `Unlock ${row.name}: strokes may change it again` : `Protect ${row.name}: strokes leave its pixels alone`}
               onClick={() => onToggleProtected(row.id)}
             >
-              {locked.has(row.id) ? '🔒' : '🔓'}
+              <Padlock closed={locked.has(row.id)} />
             </button>
           </li>
         ))}
       </ul>
     </section>
+  );
+}
+
+/** A padlock drawn inline: emoji fonts are not on every machine. */
+function Padlock({ closed }: { closed: boolean }) {
+  return (
+    <svg width="10" height="12" viewBox="0 0 10 12" aria-hidden="true">
+      <path d={closed ? 'M2.5 5.5V3.5a2.5 2.5 0 0 1 5 0v2' : 'M2.5 5.5V3.5a2.5 2.5 0 0 1 5 0'} fill="none" stroke="currentColor" strokeWidth="1.3" />
+      <rect x="1" y="5.5" width="8" height="6" rx="1" fill="currentColor" />
+    </svg>
   );
 }
