@@ -7,6 +7,7 @@ import { generateDemoData } from '../core/datasets/demo/generate';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { adaptCommand, evalCommand, predictCommand, type CommandHelpers } from './engineCommands';
 import { benchEngine, parsePresets, parseSizes } from './benchEngine';
+import { exportLabelsCommand } from './exportLabelsCommand';
 import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
@@ -29,6 +30,8 @@ usage:
   corda predict --project DIR --round ID --image PNG --out PNG
   corda bench-engine [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--method M] [--backend B] [--json]
   corda eval-files --gt DIR --pred DIR [--format labelIds|trainIds] [--allow-missing] [--json]
+  corda export-labels --project DIR --dataset ID --out DIR --which corrected|predicted|best
+                      [--format labelIds|trainIds|color] [--round ID] [--json]
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
 `;
 
@@ -212,6 +215,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   import: importCommand,
   datasets,
   'eval-files': evalFiles,
+  'export-labels': (args) => exportLabelsCommand(args, helpers),
   'bench-engine': benchEngineCommand,
   serve,
 };

@@ -28,6 +28,7 @@ import { renderLayer } from './adapt/layerImages';
 import type { RoundWorkerInput } from './jobs/roundWorker';
 import { APP_VERSION } from './version';
 import { summariseRound, targetPixelLookup } from './adapt/roundSummary';
+import { prepareLabelExport } from './export/labels/exportLabels';
 
 export type Transport = 'electron' | 'web' | 'cli';
 
@@ -195,8 +196,9 @@ export function createService(options: ServiceOptions): Service {
     exportModel: async () => {
       throw new UserError('Not built yet.');
     },
-    exportLabels: async () => {
-      throw new UserError('Not built yet.');
+    exportLabels: async (request) => {
+      const labelExport = prepareLabelExport(db, request);
+      return { jobId: jobs.start('export', (ctx) => labelExport.run(ctx)) };
     },
   };
 
