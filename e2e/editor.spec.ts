@@ -98,6 +98,8 @@ test('paint, fill, undo, redo, reload, region queue and budget', async ({ page }
   let labels = await storedLabels(page, imageId);
   expect(labels.length).toBe(2048 * 1024);
   expect(labels[310 * 2048 + 600]).toBe(2);
+  // Untouched pixels hold the round's prediction (the correction starts from it), not "ignore".
+  expect(labels[900 * 2048 + 1800]).toBeLessThan(19);
   await expect(budget).not.toContainText('0.00 %');
   const afterStroke = await page.getByTestId('correction-stats').textContent();
 

@@ -59,7 +59,8 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
   const [canvas, setCanvas] = useState<LabelCanvas | null>(null);
   const sessionRef = useRef<EditorSession | null>(null);
   const [view, setView] = useState<View>({ scale: 1, x: 0, y: 0 });
-  const [rounds, setRounds] = useState<RoundSummary[]>([]);
+  /** null until the project's rounds are known: the editor starts from the newest finished round. */
+  const [rounds, setRounds] = useState<RoundSummary[] | null>(null);
   const [layers, setLayers] = useState<Record<string, LayerSetting>>(DEFAULT_LAYERS);
   const [peek, setPeek] = useState(false);
   const [compare, setCompare] = useState(false);
@@ -73,9 +74,9 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
     api.listRounds({}).then(setRounds, () => setRounds([]));
   }, [api]);
 
-  const datasetRounds = rounds.filter((r) => r.targetDatasetId === image.datasetId && r.status === 'done');
+  const datasetRounds = (rounds ?? []).filter((r) => r.targetDatasetId === image.datasetId && r.status === 'done');
   const latestRoundId = datasetRounds.length ? Math.max(...datasetRounds.map((r) => r.id)) : null;
-  const roundsKnown = rounds.length > 0 || latestRoundId === null;
+  const roundsKnown = rounds !== null;
 
   // The canvas lives as long as the view; sessions come and go with the image.
   useEffect(() => {
