@@ -8,6 +8,7 @@ import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { adaptCommand, evalCommand, predictCommand, type CommandHelpers } from './engineCommands';
 import { benchEngine, parsePresets, parseSizes } from './benchEngine';
 import { exportLabelsCommand } from './exportLabelsCommand';
+import { exportModelCommand } from './exportModelCommand';
 import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
@@ -30,6 +31,7 @@ usage:
   corda predict --project DIR --round ID --image PNG --out PNG
   corda bench-engine [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--method M] [--backend B] [--json]
   corda eval-files --gt DIR --pred DIR [--format labelIds|trainIds] [--allow-missing] [--json]
+  corda export-model --project DIR --round ID --format tfjs|onnx --out DIR [--json]
   corda export-labels --project DIR --dataset ID --out DIR --which corrected|predicted|best
                       [--format labelIds|trainIds|color] [--round ID] [--json]
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
@@ -215,6 +217,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   import: importCommand,
   datasets,
   'eval-files': evalFiles,
+  'export-model': (args) => exportModelCommand(args, helpers),
   'export-labels': (args) => exportLabelsCommand(args, helpers),
   'bench-engine': benchEngineCommand,
   serve,

@@ -29,6 +29,7 @@ import type { RoundWorkerInput } from './jobs/roundWorker';
 import { APP_VERSION } from './version';
 import { summariseRound, targetPixelLookup } from './adapt/roundSummary';
 import { prepareLabelExport } from './export/labels/exportLabels';
+import { exportModel, planModelExport } from './export/model/exportModel';
 
 export type Transport = 'electron' | 'web' | 'cli';
 
@@ -192,9 +193,15 @@ export function createService(options: ServiceOptions): Service {
     getBudget: corrections.getBudget,
     nextRegion: regions.nextRegion,
     setRegionState: regions.setRegionState,
-    // TODO(issue 5): the export helpers replace these.
-    exportModel: async () => {
-      throw new UserError('Not built yet.');
+    exportModel: async (request) => {
+      const plan = planModelExport(db, request);
+      return {
+        jobId: jobs.start('export', async (ctx) => {
+          // Let the caller have the job id before the first progress event.
+          await new Promise((resolve) => setImmediate(resolve));
+          await exportModel(plan, { signal: ctx.signal, onProgress: (phase, done, total) => ctx.progress(phase, done, total) });
+        }),
+      };
     },
     exportLabels: async (request) => {
       const labelExport = prepareLabelExport(db, request);
