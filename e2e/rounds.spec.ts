@@ -4,9 +4,21 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { fromSetup } from './fromSetup';
 
+
+/** A round needs a source dataset: import the GTA5 demo when the library spec has not. */
+async function ensureSourceDataset(page: Page, demoDir: string): Promise<void> {
+  await expect(page.getByTestId('dataset-item').first()).toBeVisible();
+  if ((await page.locator('[data-testid="dataset-item"][data-role="source"]').count()) === 0) {
+    await page.getByTestId('open-folder').click();
+    await page.getByTestId('folder-path').fill(join(demoDir, 'gta5'));
+    await page.getByTestId('import-submit').click();
+    await expect(page.getByTestId('import-summary')).toBeVisible({ timeout: 60_000 });
+  }
+  await expect(page.locator('[data-testid="dataset-item"][data-role="source"]')).toHaveCount(1);
+}
 
 test('run, cancel and resume rounds from the sidebar', async ({ page }) => {
   test.setTimeout(150_000);
@@ -21,14 +33,7 @@ test('run, cancel and resume rounds from the sidebar', async ({ page }) => {
   const datasets = page.getByTestId('dataset-item');
   await expect(datasets.first()).toBeVisible();
 
-  // A round needs a source dataset: import the GTA5 demo when the library spec has not.
-  if ((await page.locator('[data-testid="dataset-item"][data-role="source"]').count()) === 0) {
-    await page.getByTestId('open-folder').click();
-    await page.getByTestId('folder-path').fill(join(demoDir, 'gta5'));
-    await page.getByTestId('import-submit').click();
-    await expect(page.getByTestId('import-summary')).toBeVisible({ timeout: 60_000 });
-  }
-  await expect(page.locator('[data-testid="dataset-item"][data-role="source"]')).toHaveCount(1);
+  await ensureSourceDataset(page, demoDir);
 
   // Defaults, then a two-iteration DACS round.
   await expect(page.getByTestId('round-method')).toHaveValue('corda');
@@ -84,6 +89,7 @@ test('the Rounds view runs a round with a loss chart, shows its metrics row, and
   page.on('pageerror', (error) => pageErrors.push(error.message));
   try {
     await page.goto(appUrl);
+    await ensureSourceDataset(page, fromSetup('CORDA_E2E_DEMO_DIR'));
     await page.getByTestId('tab-rounds').click();
     const view = page.getByTestId('rounds-view');
     await expect(view).toBeVisible();

@@ -228,8 +228,10 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
           )}
         </div>
         <div className="rounds-view__side">
-          <h3 className="panel__title">mIoU against corrections</h3>
-          <BudgetPlot rounds={rounds ?? []} />
+          <div className="rounds-view__plot">
+            <h3 className="panel__title">mIoU against corrections</h3>
+            <BudgetPlot rounds={rounds ?? []} />
+          </div>
           <ExportPanel api={api} rounds={rounds ?? []} datasets={datasets} canPickFolder={appInfo?.canPickFolder ?? false} />
         </div>
       </div>
