@@ -94,6 +94,7 @@ if (!values.only || values.only === 'engine') {
     if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(best / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-');
     return row;
   });
+  console.log(`engine backend: ${engine.backend || 'none started'}${torch ? `; PyTorch on the CPU with ${cpus().length} threads` : ''}`);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));

@@ -7,7 +7,7 @@ import type { Crop } from '../core/adapt/data';
 import { predictSample } from '../core/adapt/predict';
 import { Trainer } from '../core/adapt/trainer';
 import { ParallelTrainer } from '../core/adapt/parallel';
-import { describeBackend, initBackend, isBackendName } from '../core/model/backend';
+import { BACKEND_NAMES, describeBackend, initBackend, isBackendName } from '../core/model/backend';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import * as tf from '../core/model/tf';
 import { UserError } from '../shared/api';
@@ -36,7 +36,7 @@ function syntheticCrop(w: number, h: number, seed: number): Crop {
 }
 
 export async function benchEngine(options: { presets: PresetName[]; sizes: [number, number][]; steps: number; method: Method; threads: number; backend?: string; log: (line: string) => void }): Promise<{ backend: string; machine: string; rows: BenchRow[] }> {
-  if (options.backend !== undefined && !isBackendName(options.backend)) throw new UserError(`Unknown backend "${options.backend}".`);
+  if (options.backend !== undefined && !isBackendName(options.backend)) throw new UserError(`Unknown backend "${options.backend}": choose one of ${BACKEND_NAMES.join(', ')}.`);
   const info = await initBackend(options.backend);
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
   const rows: BenchRow[] = [];
@@ -76,7 +76,8 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
       const inferMs = (performance.now() - t1) / inferRuns;
       trainer.dispose();
       let parallelMs: number | null = null;
-      const threads = Math.min(options.threads, config.batchSize);
+      // Data-parallel replicas only where a backend runs one core per thread (wasm, cpu); one GPU trains in one thread.
+      const threads = info.name === 'wasm' || info.name === 'cpu' ? Math.min(options.threads, config.batchSize) : 1;
       if (threads > 1) {
         const replicas = new ParallelTrainer(config, info.name, threads);
         try {

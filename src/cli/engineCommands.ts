@@ -8,7 +8,7 @@ import { defaultConfig, type RoundConfig } from '../core/adapt/config';
 import { workingSize } from '../core/adapt/data';
 import { predictSample } from '../core/adapt/predict';
 import { finalCheckpoint, resumeRound, startRound, type RoundProgress } from '../core/adapt/round';
-import { initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
+import { BACKEND_NAMES, initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
 import { readCheckpoint } from '../core/model/checkpoint';
 import { CordaNetwork, PRESETS, type Method, type PresetName } from '../core/model/network';
 import { openProjectDb } from '../core/store/db';
@@ -25,7 +25,7 @@ export interface CommandHelpers {
 const METHODS: Method[] = ['source-only', 'dacs', 'corda'];
 
 async function backend(value: string | undefined, quiet: boolean): Promise<BackendInfo> {
-  if (value !== undefined && !isBackendName(value)) throw new UserError(`Unknown backend "${value}": choose tensorflow-gpu, tensorflow, wasm or cpu.`);
+  if (value !== undefined && !isBackendName(value)) throw new UserError(`Unknown backend "${value}": choose one of ${BACKEND_NAMES.join(', ')}.`);
   const info = await initBackend(value, quiet ? undefined : (line) => process.stderr.write(`${line}\n`));
   return info;
 }
@@ -56,6 +56,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
     preset: { type: 'string' }, iters: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
     resume: { type: 'string' }, pretrained: { type: 'string' }, 'no-corrections': { type: 'boolean' }, json: { type: 'boolean' },
+    'working-width': { type: 'string' },
   });
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
@@ -86,6 +87,10 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       if (values['checkpoint-every'] !== undefined) overrides.checkpointEvery = int(values['checkpoint-every'], '--checkpoint-every', 1);
       if (values.pretrained !== undefined) overrides.pretrained = resolve(String(values.pretrained));
       if (values['no-corrections']) overrides.useCorrections = false;
+      if (values['working-width'] !== undefined) {
+        // One width for both domains: quick runs on small images (the presets scale source and target apart).
+        overrides.sourceWidth = overrides.targetWidth = int(values['working-width'], '--working-width', 16);
+      }
       if (values.crop !== undefined) {
         const m = String(values.crop).match(/^(\d+)x(\d+)$/);
         if (!m) throw h.usage(`--crop must look like 256x128, got "${String(values.crop)}".`);

@@ -24,7 +24,7 @@ usage:
   corda import FOLDER --project DIR [--role source|target] [--json]
   corda datasets --project DIR [--json]
   corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
-              [--iters N] [--seed S] [--crop WxH] [--batch B] [--backend NAME] [--from ROUND]
+              [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
               [--pretrained LAYERSMODEL_DIR (small preset)] [--no-corrections] [--json]
   corda adapt --project DIR --resume ROUND [--json]
   corda eval --project DIR --round ID --json

@@ -160,7 +160,7 @@ export type ImageFilter = z.infer<typeof ImageFilter>;
 
 export const Method = z.enum(['source-only', 'dacs', 'corda']);
 export const PresetName = z.enum(['tiny', 'small', 'paper']);
-export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 
 export const RoundSummary = z.object({
   id: Id,

@@ -9,6 +9,7 @@ import type { BackendInfo } from '../model/backend';
 import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
 import { CordaNetwork, PRESETS } from '../model/network';
 import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
+import { releasePooledGpuBuffers } from '../model/webgpu';
 import { Rng } from '../random';
 import type { Db } from '../store/db';
 import { getDataset, getImage, listImages, type StoredImage } from '../store/datasetsRepo';
@@ -41,8 +42,12 @@ async function pretrainedStart(config: RoundConfig, log?: (line: string) => void
   }
 }
 
-/** Threads for training: wasm and cpu run one core per thread in Node, tfjs-node uses every core by itself. */
+/**
+ * Threads for training: wasm and cpu run one core per thread in Node, tfjs-node uses every core by itself, and
+ * replicas on one GPU would only compete for it (and each hold a copy of the model).
+ */
 export function trainingThreads(config: RoundConfig, backend: BackendInfo): number {
+  if (backend.name === 'webgpu' || backend.name === 'tensorflow-gpu') return 1;
   if (config.workers > 0) return Math.min(config.workers, config.batchSize);
   if (backend.name !== 'wasm' && backend.name !== 'cpu') return 1;
   return Math.max(1, Math.min(cpus().length, config.batchSize));
@@ -286,5 +291,6 @@ async function runRound(
     throw error;
   } finally {
     await trainer.dispose();
+    releasePooledGpuBuffers();
   }
 }

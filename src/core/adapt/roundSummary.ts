@@ -1,6 +1,7 @@
 // A round row as the contract shows it: status, timings and the evaluation's headline numbers, plus how much
 // of the target set was human-corrected when it started (for the mIoU-against-budget plot).
 import type { RoundSummary } from '../../shared/api';
+import { roundBackendLabel } from '../model/gpuAdapter';
 import type { Db } from '../store/db';
 import { correctionBudget } from '../store/correctionsRepo';
 import type { RoundRow } from '../store/roundsRepo';
@@ -27,7 +28,7 @@ export function summariseRound(db: Db, r: RoundRow, totalTargetPixels: (datasetI
     status: r.status,
     iteration: r.iteration,
     iters: Number(r.config.iters ?? 0),
-    backend: r.backend ? String((r.backend as { name?: string }).name ?? '') : null,
+    backend: roundBackendLabel(r.backend),
     mIoU: metrics?.mIoU ?? null,
     valMIoU: metrics?.val?.mIoU ?? null,
     mIoU16: metrics?.mIoU16 ?? null,

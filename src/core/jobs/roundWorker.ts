@@ -39,6 +39,9 @@ async function main(): Promise<void> {
     post({ type: 'error', message: (error as Error).message, userError: error instanceof UserError });
   } finally {
     db.close();
+    // The cancel listener would keep the thread alive after the round: closing the port lets it end, and its
+    // backend (on a GPU, the device and every buffer) goes with it.
+    parentPort!.close();
   }
 }
 

@@ -1,7 +1,8 @@
 // Picks the TensorFlow.js backend for training and inference at run time.
-// Order without a preference: tfjs-node-gpu, tfjs-node (both optional native packages that need libtensorflow),
-// then wasm (SIMD, one thread under Node), then the pure-JS cpu backend. `--backend` names one and gets exactly
-// that one or a UserError. Each worker_thread has its own tfjs instance and calls initBackend itself.
+// Order without a preference: tfjs-node-gpu (optional native package, libtensorflow with CUDA), WebGPU on a
+// hardware adapter (optional package `webgpu`, see ./webgpu.ts), tfjs-node (libtensorflow on the CPU), wasm (SIMD,
+// one thread under Node), then the pure-JS cpu backend. `--backend` names one and gets exactly that one or a
+// UserError; `--backend webgpu` also accepts a software adapter. Each worker_thread calls initBackend itself.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -12,30 +13,37 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../../shared/api';
 import { registerProjectKernels } from './kernels';
+import { describeAdapter, type GpuAdapter } from './gpuAdapter';
+import { startWebGpu, vulkanDriverListed } from './webgpu';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** The automatic order. */
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   name: BackendName;
-  /** The name tfjs knows the backend by (`tf.getBackend()`): 'tensorflow', 'wasm' or 'cpu'. */
+  /** The name tfjs knows the backend by (`tf.getBackend()`): 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   tfjsBackend: string;
   /** One line for logs and round records, e.g. "@tensorflow/tfjs-backend-wasm 4.22.0, SIMD, 1 thread". */
   detail: string;
   simd?: boolean;
   threads?: number;
+  /** webgpu: the GPU adapter it runs on. */
+  adapter?: GpuAdapter;
 }
 
 export function isBackendName(value: unknown): value is BackendName {
   return typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
 }
 
-/** Short text for the UI and the log: "wasm (SIMD, 1 thread)", "tensorflow-gpu (libtensorflow, CUDA)". */
+/** Short text for the UI and the log: "wasm (SIMD, 1 thread)", "webgpu · SwiftShader (software)". */
 export function describeBackend(info: BackendInfo): string {
   switch (info.name) {
     case 'tensorflow-gpu':
       return 'tensorflow-gpu (libtensorflow, CUDA)';
+    case 'webgpu':
+      return `webgpu · ${info.adapter ? describeAdapter(info.adapter) : 'unknown adapter'}`;
     case 'tensorflow':
       return 'tensorflow (libtensorflow, CPU)';
     case 'wasm': {
@@ -146,17 +154,32 @@ async function tryWasm(): Promise<BackendInfo> {
   };
 }
 
+/** `explicit`: asked for by name, so a software adapter is accepted. */
+async function tryWebGpu(explicit: boolean): Promise<BackendInfo> {
+  if (!explicit && !vulkanDriverListed()) throw new Error('no Vulkan driver is installed');
+  const adapter = await startWebGpu({ allowSoftware: explicit });
+  const version = (nodeRequire()('@tensorflow/tfjs-backend-webgpu/package.json') as { version: string }).version;
+  return {
+    name: 'webgpu',
+    tfjsBackend: 'webgpu',
+    detail: `@tensorflow/tfjs-backend-webgpu ${version} on Dawn (npm webgpu), adapter ${describeAdapter(adapter)}${adapter.description ? `: ${adapter.description}` : ''}`,
+    adapter,
+  };
+}
+
 async function tryCpu(): Promise<BackendInfo> {
   registerProjectKernels();
   await activate('cpu');
   return { name: 'cpu', tfjsBackend: 'cpu', detail: `@tensorflow/tfjs-backend-cpu ${tf.version_core}, JavaScript` };
 }
 
-function attempt(name: BackendName): Promise<BackendInfo> {
+function attempt(name: BackendName, explicit: boolean): Promise<BackendInfo> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow':
       return tryNative(name);
+    case 'webgpu':
+      return tryWebGpu(explicit);
     case 'wasm':
       return tryWasm();
     case 'cpu':
@@ -168,6 +191,8 @@ function unavailable(name: BackendName, why: string): UserError {
   const advice: Record<BackendName, string> = {
     'tensorflow-gpu':
       'install @tensorflow/tfjs-node-gpu (it needs libtensorflow and CUDA 11.2 with cuDNN 8.1) or choose --backend wasm',
+    webgpu:
+      'install a Vulkan, Metal or D3D12 GPU driver (on Linux libvulkan1 and the vendor\'s driver) and the optional package webgpu, or for the SwiftShader software adapter set VK_ICD_FILENAMES to Chromium\'s vk_swiftshader_icd.json, or choose --backend wasm',
     tensorflow: 'install @tensorflow/tfjs-node (it downloads libtensorflow at install time) or choose --backend wasm',
     wasm: 'reinstall @tensorflow/tfjs-backend-wasm or choose --backend cpu',
     cpu: 'reinstall @tensorflow/tfjs-backend-cpu',
@@ -176,8 +201,9 @@ function unavailable(name: BackendName, why: string): UserError {
 }
 
 /**
- * Selects and starts the backend. Without `preferred`, the first of tensorflow-gpu, tensorflow, wasm, cpu that
- * loads; with it, exactly that one or a UserError. Registers the project's kernels. Safe to call again.
+ * Selects and starts the backend. Without `preferred`, the first of tensorflow-gpu, webgpu (hardware adapter
+ * only), tensorflow, wasm, cpu that loads; with it, exactly that one or a UserError. Registers the project's
+ * kernels. Safe to call again.
  */
 export async function initBackend(preferred?: BackendName, log?: (line: string) => void): Promise<BackendInfo> {
   if (preferred !== undefined && !isBackendName(preferred)) {
@@ -189,7 +215,7 @@ export async function initBackend(preferred?: BackendName, log?: (line: string) 
   const order = preferred ? [preferred] : BACKEND_NAMES;
   for (const name of order) {
     try {
-      const info = await attempt(name);
+      const info = await attempt(name, preferred !== undefined);
       current = info;
       log?.(`backend: ${describeBackend(info)} [${info.detail}]`);
       return info;
