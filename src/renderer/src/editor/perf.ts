@@ -8,6 +8,8 @@ export interface PerfSummary {
   handlerMsP95: number;
   frameMsP50: number;
   frameMsP95: number;
+  /** Main-thread time to turn a finished stroke into the bytes sent (net change, encoding, base64). */
+  saveMsMax: number;
 }
 
 const KEEP = 20_000;
@@ -15,6 +17,7 @@ const KEEP = 20_000;
 export class PerfRecorder {
   private handlerMs: number[] = [];
   private frameMs: number[] = [];
+  private saveMs: number[] = [];
   private points = 0;
 
   handler(ms: number, points: number): void {
@@ -26,9 +29,14 @@ export class PerfRecorder {
     if (this.frameMs.length < KEEP) this.frameMs.push(ms);
   }
 
+  save(ms: number): void {
+    if (this.saveMs.length < KEEP) this.saveMs.push(ms);
+  }
+
   reset(): void {
     this.handlerMs = [];
     this.frameMs = [];
+    this.saveMs = [];
     this.points = 0;
   }
 
@@ -40,6 +48,7 @@ export class PerfRecorder {
       handlerMsP95: percentile(this.handlerMs, 0.95),
       frameMsP50: percentile(this.frameMs, 0.5),
       frameMsP95: percentile(this.frameMs, 0.95),
+      saveMsMax: Math.max(0, ...this.saveMs),
     };
   }
 }

@@ -35,6 +35,8 @@ export class SaveQueue {
     /** Applies a delta the store sent back (undo / redo) to the local map. */
     private readonly applyRemote: (delta: LabelDelta) => void,
     private readonly onStatus: (status: SaveStatus) => void,
+    /** Reports the main-thread milliseconds spent encoding each stroke. */
+    private readonly onEncoded: (ms: number) => void = () => undefined,
   ) {}
 
   push(op: SaveOp): void {
@@ -104,13 +106,16 @@ export class SaveQueue {
   private async send(op: SaveOp): Promise<void> {
     const { imageId, revision } = this.state;
     if (op.kind === 'stroke') {
+      const started = performance.now();
+      const delta = bytesToBase64(encodeDelta(op.delta));
+      this.onEncoded(performance.now() - started);
       this.state = await this.api.applyStroke({
         imageId,
         baseRevision: revision,
         baseRoundId: this.baseRoundId,
         tool: op.tool,
         classId: op.classId,
-        delta: bytesToBase64(encodeDelta(op.delta)),
+        delta,
         ms: op.ms,
       });
       return;

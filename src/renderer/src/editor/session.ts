@@ -100,7 +100,14 @@ export class EditorSession implements ToolHost {
         superpixels: superpixels && superpixels.length === 2 * n ? new Uint16Array(superpixels.buffer, superpixels.byteOffset, n) : null,
       };
       this.queue?.close();
-      this.queue = new SaveQueue(this.api, state, baseRoundId, (delta) => this.applyRemote(delta), (save) => this.update({ save }));
+      this.queue = new SaveQueue(
+        this.api,
+        state,
+        baseRoundId,
+        (delta) => this.applyRemote(delta),
+        (save) => this.update({ save }),
+        (ms) => this.canvas.perf.save(ms),
+      );
       this.canvas.setPlanes(this.planes);
       this.update({ phase: 'ready', error: null, baseRoundId, hasSecond: this.planes.second !== null, hasSuperpixels: this.planes.superpixels !== null, save: this.queue.status() });
     } catch (error) {
@@ -183,7 +190,9 @@ export class EditorSession implements ToolHost {
 
   commit(stroke: Stroke, tool: ToolName): void {
     this.canvas.invalidate(stroke.takeDirty());
+    const started = performance.now();
     const delta = stroke.finish();
+    this.canvas.perf.save(performance.now() - started);
     if (!delta || !this.queue) return;
     const classId = tool === 'brush' || tool === 'fill' || tool === 'polygon' || tool === 'lasso' || tool === 'superpixel' ? this.current.classId : tool === 'ignore' ? IGNORE : null;
     this.queue.push({ kind: 'stroke', delta, tool, classId, ms: Math.round(performance.now() - this.strokeStarted) });
