@@ -181,7 +181,7 @@ test('pointer timing on a 2048x1024 image (printed, not asserted)', async ({ bro
   ] as const) {
     const perf = await measureStroke(browser, dpr, zoomed, classKey);
     rows.push(
-      `dpr ${dpr}${zoomed ? ', zoomed in' : ''}: ${perf.events} events, ${perf.points} points; pointermove handler p95 ${perf.handlerMsP95!.toFixed(3)} ms, max ${perf.handlerMsMax!.toFixed(3)} ms; event to frame p50 ${perf.frameMsP50!.toFixed(1)} ms, p95 ${perf.frameMsP95!.toFixed(1)} ms; saving the stroke blocked the page at most ${perf.saveMsMax!.toFixed(1)} ms`,
+      `dpr ${dpr}${zoomed ? ', zoomed in' : ''}: ${perf.events} events, ${perf.points} points; pointermove handler p95 ${perf.handlerMsP95!.toFixed(3)} ms, max ${perf.handlerMsMax!.toFixed(3)} ms; event to frame p50 ${perf.frameMsP50!.toFixed(1)} ms, p95 ${perf.frameMsP95!.toFixed(1)} ms; save work on the page (net change; encoding) at most ${perf.saveMsMax!.toFixed(1)} ms per step`,
     );
   }
   console.log(`\nEditor pointer timing (headless Chromium, software rendering):\n  ${rows.join('\n  ')}\n`);
