@@ -43,8 +43,11 @@ export function protectionTable(protectedClasses: Iterable<number>): Uint8Array 
 
 export class Stroke {
   // Full-size planes rather than lists: scanning them in row order yields the sorted indices a delta needs
-  // without sorting a million-entry list after a big fill.
+  // without sorting a million-entry list after a big fill. Each row remembers the span it was touched in, so
+  // a thin diagonal stroke is scanned along itself, not over its whole bounding box.
   private readonly touched: Uint8Array;
+  private readonly rowFrom: Int32Array;
+  private readonly rowTo: Int32Array;
   private readonly beforeLabels: Uint8Array;
   private readonly beforeHuman: Uint8Array;
   /** Bounding box of the pixels changed since the last `takeDirty`, or null. */
@@ -61,6 +64,8 @@ export class Stroke {
     this.touched = new Uint8Array(n);
     this.beforeLabels = new Uint8Array(n);
     this.beforeHuman = new Uint8Array(n);
+    this.rowFrom = new Int32Array(planes.height).fill(planes.width);
+    this.rowTo = new Int32Array(planes.height).fill(-1);
   }
 
   /** Applies the stroke's mode to pixel `i` unless its class is protected. */
@@ -92,6 +97,10 @@ export class Stroke {
       this.beforeLabels[i] = current;
       this.beforeHuman[i] = human[i]!;
       this.extent = grow(this.extent, i, this.planes.width);
+      const x = i % this.planes.width;
+      const y = (i - x) / this.planes.width;
+      if (x < this.rowFrom[y]!) this.rowFrom[y] = x;
+      if (x > this.rowTo[y]!) this.rowTo[y] = x;
     }
     labels[i] = label;
     human[i] = provenance;
@@ -137,7 +146,7 @@ export class Stroke {
     if (!e) return;
     const w = this.planes.width;
     for (let y = e.y0; y <= e.y1; y++) {
-      for (let i = y * w + e.x0, end = y * w + e.x1; i <= end; i++) if (this.touched[i]) visit(i);
+      for (let i = y * w + this.rowFrom[y]!, end = y * w + this.rowTo[y]!; i <= end; i++) if (this.touched[i]) visit(i);
     }
   }
 }
