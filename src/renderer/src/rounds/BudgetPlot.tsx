@@ -14,13 +14,14 @@ export function BudgetPlot({ rounds }: { rounds: readonly RoundSummary[] }) {
   const mious = points.map((r) => r.mIoU!);
   const x = linearScale([0, Math.max(0.05, ...shares)], [PAD.left, WIDTH - PAD.right]);
   const y = linearScale([0, Math.max(...mious) * 1.1], [HEIGHT - PAD.bottom, PAD.top]);
+  const yDigits = y.domain[1] < 0.1 ? 1 : 0;
   return (
     <svg className="chart" data-testid="budget-plot" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="mIoU against the share of target pixels corrected">
       {niceTicks(y.domain[0], y.domain[1], 4).map((t) => (
         <g key={t}>
           <line className="chart__grid" x1={PAD.left} x2={WIDTH - PAD.right} y1={y(t)} y2={y(t)} />
           <text className="chart__tick" x={PAD.left - 4} y={y(t) + 3} textAnchor="end">
-            {(t * 100).toFixed(0)}%
+            {(t * 100).toFixed(yDigits)}%
           </text>
         </g>
       ))}
