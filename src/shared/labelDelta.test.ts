@@ -13,6 +13,17 @@ describe('label deltas', () => {
     expect(Array.from(decoded.human)).toEqual([1, 1, 1, 1]);
   });
 
+  it('writes standard base64 for every padding case', () => {
+    const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+    expect(['', 'M', 'Ma', 'Man', 'Many'].map((t) => bytesToBase64(ascii(t)))).toEqual(['', 'TQ==', 'TWE=', 'TWFu', 'TWFueQ==']);
+    expect(bytesToBase64(Uint8Array.from([0xfb, 0xff, 0xbf]))).toBe('+/+/');
+    for (let n = 0; n < 8; n++) {
+      const bytes = Uint8Array.from({ length: n * 7 + (n % 3) }, (_, i) => (i * 37 + n) & 255);
+      expect(base64ToBytes(bytesToBase64(bytes))).toEqual(bytes);
+      expect(bytesToBase64(bytes)).toBe(btoa(String.fromCharCode(...bytes)));
+    }
+  });
+
   it('applies a delta and its returned inverse restores the planes exactly', () => {
     const p = planes();
     const original = { labels: p.labels.slice(), human: p.human.slice() };

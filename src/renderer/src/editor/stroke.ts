@@ -1,7 +1,7 @@
 // One stroke's effect on the label map while it is being drawn. Pixels change at once (so the canvas shows
 // them), the first value of each touched pixel is remembered, and `finish` turns the net change into a
 // LabelDelta for the save queue; `cancel` puts every pixel back.
-import { deltaFromIndices, type LabelDelta } from '../../../shared/labelDelta';
+import type { LabelDelta } from '../../../shared/labelDelta';
 import { IGNORE } from '../../../shared/labels';
 
 /** The label map being edited and what the tools read from. All at the image's resolution. */
@@ -120,13 +120,25 @@ export class Stroke {
 
   /** The net change (pixels whose value differs from before the stroke), or null when there is none. */
   finish(): LabelDelta | null {
-    const { labels, human } = this.planes;
-    const changed: number[] = [];
-    this.forEachTouched((i) => {
-      if (labels[i] !== this.beforeLabels[i] || human[i] !== this.beforeHuman[i]) changed.push(i);
-    });
-    if (changed.length === 0) return null;
-    return deltaFromIndices(changed, (i) => labels[i]!, (i) => human[i]!);
+    const { labels, human, width } = this.planes;
+    const e = this.extent;
+    if (!e) return null;
+    // Built straight from the row spans, in index order: runs merge as they are found.
+    const runs: number[] = [];
+    const newLabels: number[] = [];
+    const newHuman: number[] = [];
+    for (let y = e.y0; y <= e.y1; y++) {
+      for (let i = y * width + this.rowFrom[y]!, end = y * width + this.rowTo[y]!; i <= end; i++) {
+        if (!this.touched[i] || (labels[i] === this.beforeLabels[i] && human[i] === this.beforeHuman[i])) continue;
+        const last = runs.length - 2;
+        if (last >= 0 && runs[last]! + runs[last + 1]! === i) runs[last + 1]!++;
+        else runs.push(i, 1);
+        newLabels.push(labels[i]!);
+        newHuman.push(human[i]!);
+      }
+    }
+    if (newLabels.length === 0) return null;
+    return { runs: Uint32Array.from(runs), labels: Uint8Array.from(newLabels), human: Uint8Array.from(newHuman) };
   }
 
   /** Restores every touched pixel; returns the rectangle to redraw. */
