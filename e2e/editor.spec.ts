@@ -145,6 +145,8 @@ test('paint, fill, undo, redo, reload, region queue and budget', async ({ page }
   await expect(region).toBeVisible();
   await expect(page.getByTestId('image-viewport')).toHaveAttribute('data-image-id', (await region.getAttribute('data-image-id'))!, { timeout: 30_000 });
   await expect(page.getByTestId('zoom-level')).not.toHaveText(zoom!);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: 'artifacts/e2e-region.png' });
   const first = await region.getAttribute('data-region-id');
   await page.getByTestId('region-done').click();
   await expect(region).not.toHaveAttribute('data-region-id', first!);

@@ -44,13 +44,14 @@ export class LabelCanvas {
   private readonly stage: Konva.Stage;
   private readonly imageLayer = new Konva.Layer({ listening: false });
   private readonly labelLayer = new Konva.Layer({ listening: false, imageSmoothingEnabled: false });
-  private readonly uiLayer = new Konva.Layer({ listening: false });
+  private readonly uiLayer = new Konva.Layer({ listening: false, imageSmoothingEnabled: false });
   private readonly rgb = new Konva.Image({ image: undefined, x: 0, y: 0 });
   private readonly overlays = new Map<string, Konva.Image>();
   private readonly labelsNode = new Konva.Image({ image: undefined, x: 0, y: 0 });
   private readonly humanNode = new Konva.Image({ image: undefined, x: 0, y: 0, visible: false });
   private readonly cursor = new Konva.Circle({ radius: 5, stroke: '#fff', strokeWidth: 1.5, strokeScaleEnabled: false, visible: false, shadowColor: '#000', shadowBlur: 2 });
   private readonly path = new Konva.Line({ points: [], stroke: '#ffeb3b', strokeWidth: 2, strokeScaleEnabled: false, dash: [6, 4], visible: false });
+  private readonly regionMask = new Konva.Image({ image: undefined, visible: false });
   private readonly region = new Konva.Rect({ stroke: '#00e5ff', strokeWidth: 2, strokeScaleEnabled: false, dash: [8, 4], visible: false });
 
   private planes: EditorPlanes | null = null;
@@ -84,7 +85,7 @@ export class LabelCanvas {
     this.stage = new Konva.Stage({ container, width: container.clientWidth || 1, height: container.clientHeight || 1 });
     this.imageLayer.add(this.rgb);
     this.labelLayer.add(this.labelsNode, this.humanNode);
-    this.uiLayer.add(this.region, this.path, this.cursor);
+    this.uiLayer.add(this.regionMask, this.region, this.path, this.cursor);
     this.stage.add(this.imageLayer, this.labelLayer, this.uiLayer);
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
@@ -220,11 +221,20 @@ export class LabelCanvas {
     this.container.style.cursor = held ? 'grab' : this.editable && this.tool ? 'none' : 'default';
   }
 
-  /** Outline a region (image pixels) and, when `zoom`, bring it into view with some context around it. */
-  showRegion(rect: { x: number; y: number; width: number; height: number } | null, zoom: boolean): void {
-    this.region.visible(rect !== null);
+  /**
+   * Outline a region (image pixels) and, when `zoom`, bring it into view with some context around it. With its
+   * superpixel map the region's own shape is tinted and edged; otherwise only its box is drawn.
+   */
+  showRegion(
+    rect: { x: number; y: number; width: number; height: number } | null,
+    zoom: boolean,
+    shape: { superpixels: Uint16Array; width: number; id: number } | null = null,
+  ): void {
+    this.region.visible(rect !== null && shape === null);
+    this.regionMask.visible(rect !== null && shape !== null);
     if (rect) {
       this.region.setAttrs(rect);
+      if (shape) this.regionMask.setAttrs({ image: regionShape(rect, shape), ...rect });
       if (zoom) {
         const pad = Math.max(rect.width, rect.height) * 0.75 + 16;
         const box = { width: rect.width + 2 * pad, height: rect.height + 2 * pad };
@@ -421,6 +431,30 @@ export class LabelCanvas {
     this.labelCanvas!.getContext('2d')!.putImageData(this.labelImage, 0, 0, x0, y0, w, h);
     this.humanCanvas!.getContext('2d')!.putImageData(this.humanImage, 0, 0, x0, y0, w, h);
   }
+}
+
+const REGION_EDGE = (255 << 24) | (255 << 16) | (229 << 8) | 0; // cyan, opaque
+const REGION_FILL = (60 << 24) | (255 << 16) | (229 << 8) | 0; // cyan, faint
+
+/** The region's superpixel inside its box: a faint fill with an opaque edge (pixels with a neighbour outside it). */
+function regionShape(rect: { x: number; y: number; width: number; height: number }, shape: { superpixels: Uint16Array; width: number; id: number }): HTMLCanvasElement {
+  const { superpixels, width, id } = shape;
+  const height = superpixels.length / width;
+  const canvas = makeCanvas(rect.width, rect.height);
+  const image = new ImageData(rect.width, rect.height);
+  const words = new Uint32Array(image.data.buffer);
+  const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < width && y < height && superpixels[y * width + x] === id;
+  for (let y = 0; y < rect.height; y++) {
+    for (let x = 0; x < rect.width; x++) {
+      const ix = rect.x + x;
+      const iy = rect.y + y;
+      if (!inside(ix, iy)) continue;
+      const edge = !inside(ix - 1, iy) || !inside(ix + 1, iy) || !inside(ix, iy - 1) || !inside(ix, iy + 1);
+      words[y * rect.width + x] = edge ? REGION_EDGE : REGION_FILL;
+    }
+  }
+  canvas.getContext('2d')!.putImageData(image, 0, 0);
+  return canvas;
 }
 
 function makeCanvas(width: number, height: number): HTMLCanvasElement {

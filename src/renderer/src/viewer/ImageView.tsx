@@ -155,12 +155,15 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
     if (pending === 0) refreshBudget();
   }, [refreshBudget, savedVersion, pending]);
 
-  // The region outline follows the region's image.
+  // The region outline follows the region's image; its shape shows once the editor holds that round's superpixels.
+  const phase = snapshot?.phase;
+  const baseRoundId = snapshot?.baseRoundId ?? null;
   useEffect(() => {
     if (!canvas) return;
-    if (region && region.imageId === image.id) canvas.showRegion(region, true);
-    else canvas.showRegion(null, false);
-  }, [canvas, region, image.id, session]);
+    if (!region || region.imageId !== image.id) return canvas.showRegion(null, false);
+    const superpixels = phase === 'ready' && baseRoundId === region.roundId ? session?.planes.superpixels : null;
+    canvas.showRegion(region, true, superpixels ? { superpixels, width: image.width, id: region.superpixel } : null);
+  }, [canvas, region, image.id, image.width, session, phase, baseRoundId]);
 
   const unsavedWithError = pending > 0 && snapshot?.save?.error;
   function go(delta: number) {
