@@ -93,16 +93,24 @@ export function synthiaIdsToTrainIds(ids: ArrayLike<number>): Uint8Array {
 
 /** RGBA overlay of a trainId map in the Cityscapes palette; ignore pixels are transparent. */
 export function colorizeTrainIds(trainIds: ArrayLike<number>, alpha = 255): Uint8ClampedArray {
-  const rgba = new Uint8ClampedArray(trainIds.length * 4);
+  return paint(trainIds, new Uint8ClampedArray(trainIds.length * 4), 4, alpha);
+}
+
+/** RGB in the Cityscapes palette, ignore black, as in the official `_color.png` files. */
+export function colorizeTrainIdsRgb(trainIds: ArrayLike<number>): Uint8Array {
+  return paint(trainIds, new Uint8Array(trainIds.length * 3), 3, 0);
+}
+
+function paint<T extends Uint8Array | Uint8ClampedArray>(trainIds: ArrayLike<number>, out: T, channels: 3 | 4, alpha: number): T {
   for (let i = 0; i < trainIds.length; i++) {
     const cls = TRAIN_CLASSES[trainIds[i]!];
     if (!cls) continue;
-    rgba[i * 4] = cls.color[0];
-    rgba[i * 4 + 1] = cls.color[1];
-    rgba[i * 4 + 2] = cls.color[2];
-    rgba[i * 4 + 3] = alpha;
+    out[i * channels] = cls.color[0];
+    out[i * channels + 1] = cls.color[1];
+    out[i * channels + 2] = cls.color[2];
+    if (channels === 4) out[i * channels + 3] = alpha;
   }
-  return rgba;
+  return out;
 }
 
 /** Evaluation protocols: which trainIds each one scores (DATASETS.md). */

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../model/tf';
 import { defaultConfig } from './config';
 import { Rng } from '../random';
-import type { Crop } from './data';
+import { toyCrop } from './toyCrop';
 import { Trainer, type Batch } from './trainer';
 import { initBackend } from '../model/backend';
 
@@ -14,24 +14,7 @@ beforeAll(async () => {
 const W = 48;
 const H = 32;
 
-/** A toy scene: sky above, road below, a "car" block; depth grows towards the horizon; sky depth invalid. */
-function crop(shift: number, tint: number): Crop {
-  const rgb = new Float32Array(W * H * 3);
-  const labels = new Uint8Array(W * H);
-  const depth = new Float32Array(W * H);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const i = y * W + x;
-      const car = y > 18 && y < 26 && x > 10 + shift && x < 24 + shift;
-      const cls = y < 12 ? 10 : car ? 13 : 0;
-      labels[i] = cls;
-      const colour = cls === 10 ? [90, 140, 200] : cls === 13 ? [20, 20, 160] : [120, 110, 120];
-      rgb.set(colour.map((c) => Math.min(255, c + tint)), i * 3);
-      depth[i] = cls === 10 ? 1 : 2 + (y - 12) * 3;
-    }
-  }
-  return { rgb, labels, depth };
-}
+const crop = (shift: number, tint: number) => toyCrop(W, H, shift, tint);
 
 function batch(): Batch {
   return { source: [crop(0, 0), crop(8, 0)], target: [crop(4, 30), crop(12, 30)].map((c) => ({ ...c, labels: null })) };

@@ -18,7 +18,7 @@ import { Rng } from '../random';
 import { openProjectDb, type Db } from '../store/db';
 import { getRound } from '../store/roundsRepo';
 import { defaultConfig } from './config';
-import type { Crop } from './data';
+import { toyCrop } from './toyCrop';
 import { predictSample, type Prediction } from './predict';
 import { startRound } from './round';
 import { summariseRound } from './roundSummary';
@@ -45,23 +45,8 @@ const H = 32;
 /** Rounds train and predict at a quarter of that: SwiftShader's time grows with the pixels even this small. */
 const ROUND_CROP = { width: 32, height: 16 };
 
-/** A toy street crop: sky, road, a "car" block, depth growing towards the horizon, a little texture. */
-function crop(shift: number, tint: number): Crop {
-  const rgb = new Float32Array(W * H * 3);
-  const labels = new Uint8Array(W * H);
-  const depth = new Float32Array(W * H);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const i = y * W + x;
-      const cls = y < 12 ? 10 : y > 18 && y < 26 && x > 10 + shift && x < 24 + shift ? 13 : 0;
-      labels[i] = cls;
-      const colour = cls === 10 ? [90, 140, 200] : cls === 13 ? [20, 20, 160] : [120, 110, 120];
-      rgb.set(colour.map((c) => Math.min(255, c + tint + ((x * 7 + y * 13) % 17))), i * 3);
-      depth[i] = cls === 10 ? 1 : 2 + (y - 12) * 3;
-    }
-  }
-  return { rgb, labels, depth };
-}
+/** The toy street crop, with a little texture so the network sees more than three colours. */
+const crop = (shift: number, tint: number) => toyCrop(W, H, shift, tint, true);
 
 const corda = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 3, batchSize: 1 });
 

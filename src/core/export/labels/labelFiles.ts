@@ -1,7 +1,7 @@
 // One exported label map as a Cityscapes gtFine file: its path inside the export and its PNG bytes.
 import sharp from 'sharp';
 import type { LabelFormat, Split } from '../../../shared/api';
-import { TRAIN_CLASSES, trainIdsToLabelIds } from '../../../shared/labels';
+import { colorizeTrainIdsRgb, trainIdsToLabelIds } from '../../../shared/labels';
 
 const SUFFIX: Record<LabelFormat, string> = {
   labelIds: '_gtFine_labelIds.png',
@@ -14,26 +14,13 @@ export function gtFinePath(image: { split: Split; city: string; name: string }, 
   return `gtFine/${image.split}/${image.city}/${image.name}${SUFFIX[format]}`;
 }
 
-/** Cityscapes palette as RGB; ignore (and anything unknown) is black, as in the official `_color.png` files. */
-function colorize(trainIds: Uint8Array): Uint8Array {
-  const rgb = new Uint8Array(trainIds.length * 3);
-  for (let i = 0; i < trainIds.length; i++) {
-    const cls = TRAIN_CLASSES[trainIds[i]!];
-    if (!cls) continue;
-    rgb[i * 3] = cls.color[0];
-    rgb[i * 3 + 1] = cls.color[1];
-    rgb[i * 3 + 2] = cls.color[2];
-  }
-  return rgb;
-}
-
 /**
  * PNG bytes of a trainId map (255 = ignore) in `format`: 8-bit grey labelIds (ignore → 0, unlabeled) or trainIds
  * (ignore stays 255), or RGB colours. Encoded by sharp off the main thread.
  */
 export async function encodeLabelPng(trainIds: Uint8Array, width: number, height: number, format: LabelFormat): Promise<Buffer> {
   const [pixels, channels] =
-    format === 'color' ? [colorize(trainIds), 3 as const] : [format === 'labelIds' ? trainIdsToLabelIds(trainIds) : trainIds, 1 as const];
+    format === 'color' ? [colorizeTrainIdsRgb(trainIds), 3 as const] : [format === 'labelIds' ? trainIdsToLabelIds(trainIds) : trainIds, 1 as const];
   const image = sharp(pixels, { raw: { width, height, channels } });
   // Without b-w sharp writes a one-channel input as RGB.
   return (channels === 1 ? image.toColourspace('b-w') : image).png({ compressionLevel: 6 }).toBuffer();

@@ -92,19 +92,19 @@ export class Stroke {
         break;
     }
     if (label === current && human[i] === provenance) return;
+    const x = i % this.planes.width;
+    const y = (i - x) / this.planes.width;
     if (!this.touched[i]) {
       this.touched[i] = 1;
       this.beforeLabels[i] = current;
       this.beforeHuman[i] = human[i]!;
-      this.extent = grow(this.extent, i, this.planes.width);
-      const x = i % this.planes.width;
-      const y = (i - x) / this.planes.width;
+      this.extent = grow(this.extent, x, y);
       if (x < this.rowFrom[y]!) this.rowFrom[y] = x;
       if (x > this.rowTo[y]!) this.rowTo[y] = x;
     }
     labels[i] = label;
     human[i] = provenance;
-    this.dirty = grow(this.dirty, i, this.planes.width);
+    this.dirty = grow(this.dirty, x, y);
   };
 
   touchAll(indices: ArrayLike<number>): void {
@@ -163,9 +163,7 @@ export class Stroke {
   }
 }
 
-function grow(rect: Rect | null, i: number, width: number): Rect {
-  const x = i % width;
-  const y = (i - x) / width;
+function grow(rect: Rect | null, x: number, y: number): Rect {
   if (!rect) return { x0: x, y0: y, x1: x, y1: y };
   if (x < rect.x0) rect.x0 = x;
   if (x > rect.x1) rect.x1 = x;

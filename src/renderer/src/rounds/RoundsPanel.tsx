@@ -4,11 +4,10 @@ import { useState, type FormEvent } from 'react';
 import type { Dataset, RoundSummary } from '../../../shared/api';
 import { useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
-import { describeLive, IN_PROGRESS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
+import { describeLive, IN_PROGRESS, METHODS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
 
 type MethodChoice = RoundSummary['method'];
 
-const METHODS: MethodChoice[] = ['corda', 'dacs', 'source-only'];
 
 export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
   const api = useApi();

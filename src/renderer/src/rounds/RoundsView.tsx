@@ -10,9 +10,8 @@ import { BudgetPlot } from './BudgetPlot';
 import { mIoUChanges } from './chartMath';
 import { ExportPanel } from './ExportPanel';
 import { LossChart } from './LossChart';
-import { describeLive, IN_PROGRESS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
+import { describeLive, IN_PROGRESS, METHODS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
 
-const METHODS: RoundSummary['method'][] = ['corda', 'dacs', 'source-only'];
 const PRESETS = ['tiny', 'small', 'paper'] as const;
 
 export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo: AppInfo | null }) {
