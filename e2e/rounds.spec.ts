@@ -94,8 +94,10 @@ test('the Rounds view runs a round with a loss chart, shows its metrics row, and
     const view = page.getByTestId('rounds-view');
     await expect(view).toBeVisible();
     await expect(page.getByTestId('rv-source')).not.toHaveValue('');
-    const finished = page.locator('[data-testid="rv-row"][data-status="done"]');
-    const before = await finished.count();
+    // Count the history only once it has loaded: counting an unloaded table would make any old row look new.
+    await expect(view.getByText('Loading rounds…')).toHaveCount(0);
+    const historyRows = page.locator('[data-testid="rv-row"]');
+    const before = await historyRows.count();
 
     await page.getByTestId('rv-method').selectOption('corda');
     await page.getByTestId('rv-iters').fill('12');
@@ -105,9 +107,10 @@ test('the Rounds view runs a round with a loss chart, shows its metrics row, and
     await expect(page.getByTestId('loss-chart')).toBeVisible({ timeout: 60_000 });
     await page.screenshot({ path: 'artifacts/e2e-rounds-view.png', fullPage: true });
 
-    await expect(finished).toHaveCount(before + 1, { timeout: 120_000 });
-    const row = page.locator('[data-testid="rv-row"]').first();
-    await expect(row).toHaveAttribute('data-status', 'done');
+    // The new round is the history's first row; it turns done once it is trained, predicted and evaluated.
+    await expect(historyRows).toHaveCount(before + 1, { timeout: 60_000 });
+    const row = historyRows.first();
+    await expect(row).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
     await expect(row.getByTestId('rv-miou')).toHaveText(/^\d+\.\d%$/);
     await row.getByTestId('rv-per-class').click();
     await expect(page.getByTestId('rv-class-table')).toContainText('road');
