@@ -1,7 +1,8 @@
 import * as tf from '../model/tf';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { berHu, crossEntropy, depthDiscrepancyWeight, difficultyMap, stopGradient, validDepthMask, weightedCrossEntropy } from './losses';
+import { HUMAN_IGNORE } from '../../shared/labels';
+import { berHu, crossEntropy, depthDiscrepancyWeight, difficultyMap, mixedTargets, stopGradient, validDepthMask, weightedCrossEntropy } from './losses';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -102,5 +103,39 @@ describe('cross-entropy gradient', () => {
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
     expect(worst).toBeLessThan(1e-6);
+  });
+});
+
+describe('mixed-image targets', () => {
+  // Four pixels: pasted source (m = 1), an uncorrected target pixel, a corrected one (class 7), one marked ignore.
+  const m = () => tf.tensor3d([1, 0, 0, 0], [1, 1, 4]);
+  const source = () => tf.tensor3d([3, 3, 3, 3], [1, 1, 4], 'int32');
+  const pseudo = () => tf.tensor3d([9, 9, 9, 9], [1, 1, 4], 'int32');
+  const q = () => tf.scalar(0.6);
+
+  it('gives source pixels weight 1, pseudo-labels q, corrections weight 1 and ignore-marked pixels 0', async () => {
+    const corrected = tf.tensor3d([255, 255, 7, HUMAN_IGNORE], [1, 1, 4], 'int32');
+    const { labels, weight, trusted } = mixedTargets(m(), source(), pseudo(), q(), corrected);
+    expect(Array.from(await labels.data())).toEqual([3, 9, 7, 9]);
+    const w = Array.from(await weight.data());
+    [1, 0.6, 1, 0].forEach((expected, i) => close(w[i]!, expected));
+    expect(Array.from(await trusted!.data())).toEqual([0, 0, 1, 0]);
+  });
+
+  it('without corrections: source labels and pseudo-labels, weights 1 and q, nothing trusted', async () => {
+    const { labels, weight, trusted } = mixedTargets(m(), source(), pseudo(), q(), null);
+    expect(Array.from(await labels.data())).toEqual([3, 9, 9, 9]);
+    const w = Array.from(await weight.data());
+    [1, 0.6, 0.6, 0.6].forEach((expected, i) => close(w[i]!, expected));
+    expect(trusted).toBeNull();
+  });
+
+  it('an ignore-marked pixel adds nothing to the loss, whatever the model predicts there', async () => {
+    const corrected = tf.tensor3d([255, 255, 7, HUMAN_IGNORE], [1, 1, 4], 'int32');
+    const { labels, weight } = mixedTargets(m(), source(), pseudo(), q(), corrected);
+    const scores = (last: number) => logits([{ cls: 3, score: 2 }, { cls: 9, score: 2 }, { cls: 7, score: 2 }, { cls: last, score: 4 }]);
+    const a = (await weightedCrossEntropy(scores(0), labels, weight).data())[0]!;
+    const b = (await weightedCrossEntropy(scores(9), labels, weight).data())[0]!;
+    close(a, b);
   });
 });

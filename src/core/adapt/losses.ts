@@ -1,6 +1,6 @@
 // Loss terms of CORDA.md §3 as tfjs functions (differentiable where a gradient is meant to flow).
 import * as tf from '../model/tf';
-import { IGNORE, NUM_CLASSES } from '../../shared/labels';
+import { HUMAN_IGNORE, IGNORE, NUM_CLASSES } from '../../shared/labels';
 
 /** Identity whose gradient is zero: the value takes part in the loss but is treated as a constant. */
 export const stopGradient = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
@@ -89,5 +89,35 @@ export function difficultyMap(depthSrc: tf.Tensor3D, depthTgt: tf.Tensor3D, dept
     const delta = tf.abs(tf.sub(depthSrc, depthTgt));
     const s = tf.relu(tf.sub(1, tf.div(delta, tf.maximum(depthTarget, 1e-6))));
     return tf.sub(1, tf.clipByValue(s, 0, 1)) as tf.Tensor3D;
+  });
+}
+
+/**
+ * The ClassMix image's labels and per-pixel cross-entropy weights before the depth re-weighting. Pasted source
+ * pixels (m = 1) keep their label with weight 1; target pixels take the teacher's pseudo-label with the
+ * confidence scalar q. Human corrections (`corrected`: trainIds, 255 where uncorrected) are trusted labels: they
+ * replace the pseudo-label with weight 1 and are reported in `trusted`, which the depth re-weighting leaves alone
+ * (CORDA.md §6). Pixels a person marked "ignore" (HUMAN_IGNORE) weigh 0: neither label is learnt there.
+ */
+export function mixedTargets(
+  m: tf.Tensor3D,
+  sourceLabels: tf.Tensor3D,
+  pseudo: tf.Tensor3D,
+  q: tf.Scalar,
+  corrected: tf.Tensor3D | null,
+): { labels: tf.Tensor3D; weight: tf.Tensor3D; trusted: tf.Tensor3D | null } {
+  return tf.tidy(() => {
+    const fromTarget = tf.sub(1, m);
+    const base = tf.add(m, tf.mul(fromTarget, q)) as tf.Tensor3D;
+    if (!corrected) return { labels: tf.where(tf.greater(m, 0.5), sourceLabels, pseudo) as tf.Tensor3D, weight: base, trusted: null };
+    const isLabel = tf.less(corrected, NUM_CLASSES);
+    const trusted = tf.mul(fromTarget, tf.cast(isLabel, 'float32')) as tf.Tensor3D;
+    const ignored = tf.mul(fromTarget, tf.cast(tf.equal(corrected, HUMAN_IGNORE), 'float32'));
+    const targetLabels = tf.where(isLabel, corrected, pseudo);
+    return {
+      labels: tf.where(tf.greater(m, 0.5), sourceLabels, targetLabels) as tf.Tensor3D,
+      weight: tf.add(tf.mul(base, tf.sub(tf.sub(1, trusted), ignored)), trusted) as tf.Tensor3D,
+      trusted,
+    };
   });
 }

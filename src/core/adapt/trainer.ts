@@ -3,7 +3,6 @@
 // read back, asynchronously.
 import * as tf from '../model/tf';
 import { UserError } from '../../shared/api';
-import { HUMAN_IGNORE, NUM_CLASSES } from '../../shared/labels';
 import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
 import { augmentBatch, drawAugment, type AugmentParams } from './augment';
@@ -11,7 +10,7 @@ import { classMask, mix, pickHalf, presentClasses } from './classmix';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
 import type { Crop } from './data';
-import { berHu, crossEntropy, depthDiscrepancyWeight, stopGradient, weightedCrossEntropy } from './losses';
+import { berHu, crossEntropy, depthDiscrepancyWeight, mixedTargets, stopGradient, weightedCrossEntropy } from './losses';
 import { Sgd, updateEma } from './optim';
 
 export interface Batch {
@@ -159,21 +158,12 @@ export class Trainer {
         batch.source.forEach((c, i) => masks.set(classMask(c.labels!, batch.mixClasses[i]!), i * h * w));
         const m = hold(tf.tensor3d(masks, [batch.source.length, h, w]));
         const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), batch.augment)));
-        // Human corrections (target crops' labels, 255 where uncorrected) are trusted labels: they replace the
-        // pseudo-label, weigh 1 and are exempt from the depth re-weighting (CORDA.md §6). Pixels a person marked
-        // "ignore" (HUMAN_IGNORE) weigh 0: neither their label nor the pseudo-label is learnt there.
         const corrected = batch.target.some((c) => c.labels) ? hold(labelTensor(batch.target, h, w)) : null;
-        const trusted = corrected ? hold(tf.tidy(() => tf.mul(tf.sub(1, m), tf.cast(tf.less(corrected, NUM_CLASSES), 'float32')) as tf.Tensor3D)) : null;
-        const ignored = corrected ? hold(tf.tidy(() => tf.mul(tf.sub(1, m), tf.cast(tf.equal(corrected, HUMAN_IGNORE), 'float32')) as tf.Tensor3D)) : null;
-        const targetLabels = corrected ? hold(tf.tidy(() => tf.where(tf.less(corrected, NUM_CLASSES), corrected, pseudo) as tf.Tensor3D)) : pseudo;
-        const y = hold(tf.tidy(() => tf.where(tf.greater(m, 0.5), ys, targetLabels) as tf.Tensor3D));
+        const { labels: y, weight, trusted } = mixedTargets(m, ys, pseudo, q, corrected);
+        hold(y);
+        hold(weight);
+        if (trusted) hold(trusted);
         const d = withDepth ? hold(mix(m, ds!, dt!)) : null;
-        const weight = hold(
-          tf.tidy(() => {
-            const base = tf.add(m, tf.mul(tf.sub(1, m), q)) as tf.Tensor3D;
-            return trusted && ignored ? (tf.add(tf.mul(base, tf.sub(tf.sub(1, trusted), ignored)), trusted) as tf.Tensor3D) : base;
-          }),
-        );
         mixed = { x, y, d, m, weight, q, trusted };
       }
 
