@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resizeNearestCentred } from '../corrections/modelLabels';
 import { Rng } from '../random';
-import { imageRegions, nativeFootprints, type Footprint } from './imageRegions';
+import { imageRegions, nativeFootprints, pickSpread, superpixelNeighbours, type Footprint } from './imageRegions';
 import { resizeIdsCentred, uint16LittleEndian } from './nativeSize';
 
 /** The footprints read off the resized map itself, pixel by pixel. */
@@ -61,5 +61,36 @@ describe('image regions', () => {
     expect(regions[0]).toMatchObject({ x: 4, y: 0, width: 2, height: 4, pixels: 8 });
     expect(regions[1]).toMatchObject({ x: 0, y: 0, width: 4, height: 4, pixels: 12 });
     expect(imageRegions(layers, { width: 6, height: 4 }, { minPixels: 1, perImage: 1 })).toHaveLength(1);
+  });
+
+  it('spreads the picks: a hard superpixel touching one already picked waits until the non-touching ones are in', () => {
+    // Four 2-column superpixels side by side (0 | 1 | 2 | 3); 0 and 1 are the hardest and touch, 3 is third.
+    const width = 8;
+    const height = 2;
+    const superpixels = Uint16Array.from({ length: width * height }, (_, p) => Math.floor((p % width) / 2));
+    const hardness = [250, 240, 20, 120];
+    const layers = {
+      width,
+      height,
+      count: 4,
+      superpixels,
+      labels: new Uint8Array(width * height),
+      confidence: new Uint8Array(width * height).fill(64),
+      difficulty: Uint8Array.from(superpixels, (id) => hardness[id]!),
+    };
+    const neighbours = superpixelNeighbours(superpixels, width, height, 4);
+    expect(neighbours.map((set) => [...set].sort())).toEqual([[1], [0, 2], [1, 3], [2]]);
+
+    const native = { width: 16, height: 4 };
+    expect(imageRegions(layers, native, { minPixels: 1, perImage: 2 }).map((r) => r.superpixel)).toEqual([0, 3]);
+    // Slots left after the spread picks are filled from the passed-over ones, hardest first.
+    expect(imageRegions(layers, native, { minPixels: 1, perImage: 3 }).map((r) => r.superpixel)).toEqual([0, 3, 1]);
+    expect(imageRegions(layers, native, { minPixels: 1, perImage: 4 }).map((r) => r.superpixel)).toEqual([0, 3, 1, 2]);
+    // 2 touches 3 (picked), so with 0 and 3 taken only the passed-over 1 and 2 remain, in score order.
+    expect(pickSpread([{ superpixel: 0 }, { superpixel: 1 }, { superpixel: 3 }, { superpixel: 2 }], neighbours, 3)).toEqual([
+      { superpixel: 0 },
+      { superpixel: 3 },
+      { superpixel: 1 },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 // An image's review regions: its superpixels scored at the round's working size, the hardest kept, each with
 // its bounding box and pixel count in the image's own pixels under the nearest-neighbour mapping that serves
-// the raw buffers (nativeSize.ts).
+// the raw buffers (nativeSize.ts). Neighbours are suppressed as in RIPU: a wrongly predicted object usually
+// spans several adjacent superpixels, and one visit fixes it, so the picks are spread over the image first.
 import { axisMapping } from './nativeSize';
 import { scoreRegions, type RegionLayers } from './score';
 
@@ -71,7 +72,53 @@ export function nativeFootprints(superpixels: Uint16Array, count: number, w: num
   );
 }
 
-/** The image's hardest superpixels, at most `perImage`, with native boxes. */
+/** Each superpixel's 4-connected neighbours at the layers' size. */
+export function superpixelNeighbours(superpixels: Uint16Array, width: number, height: number, count: number): Set<number>[] {
+  const neighbours = Array.from({ length: count }, () => new Set<number>());
+  const link = (a: number, b: number) => {
+    if (a === b) return;
+    neighbours[a]!.add(b);
+    neighbours[b]!.add(a);
+  };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (x + 1 < width) link(superpixels[p]!, superpixels[p + 1]!);
+      if (y + 1 < height) link(superpixels[p]!, superpixels[p + width]!);
+    }
+  }
+  return neighbours;
+}
+
+/**
+ * Greedy pick with neighbour suppression: in the given (hardest first) order, each item is taken unless it
+ * touches one already taken; slots left over are then filled from the passed-over items, still in order, so an
+ * image with few hard regions keeps all of them.
+ */
+export function pickSpread<T extends { superpixel: number }>(ranked: readonly T[], neighbours: readonly Set<number>[], limit: number): T[] {
+  const picked: T[] = [];
+  const passed: T[] = [];
+  const taken = new Set<number>();
+  for (const item of ranked) {
+    if (picked.length >= limit) break;
+    let touches = false;
+    for (const other of neighbours[item.superpixel] ?? []) {
+      if (taken.has(other)) {
+        touches = true;
+        break;
+      }
+    }
+    if (touches) {
+      passed.push(item);
+    } else {
+      picked.push(item);
+      taken.add(item.superpixel);
+    }
+  }
+  return [...picked, ...passed.slice(0, limit - picked.length)];
+}
+
+/** The image's hardest superpixels, at most `perImage`, spread by neighbour suppression, with native boxes. */
 export function imageRegions(
   layers: RegionLayers,
   native: { width: number; height: number },
@@ -79,12 +126,7 @@ export function imageRegions(
 ): RegionWrite[] {
   const perImage = options.perImage ?? REGIONS_PER_IMAGE;
   const footprints = nativeFootprints(layers.superpixels, layers.count, layers.width, layers.height, native.width, native.height);
-  const regions: RegionWrite[] = [];
-  for (const scored of scoreRegions(layers, options.minPixels ?? MIN_REGION_PIXELS)) {
-    if (regions.length >= perImage) break;
-    const box = footprints[scored.superpixel]!;
-    if (box.pixels === 0) continue;
-    regions.push({ superpixel: scored.superpixel, ...box, score: scored.score });
-  }
-  return regions;
+  const candidates = scoreRegions(layers, options.minPixels ?? MIN_REGION_PIXELS).filter((scored) => footprints[scored.superpixel]!.pixels > 0);
+  const neighbours = superpixelNeighbours(layers.superpixels, layers.width, layers.height, layers.count);
+  return pickSpread(candidates, neighbours, perImage).map((scored) => ({ superpixel: scored.superpixel, ...footprints[scored.superpixel]!, score: scored.score }));
 }
