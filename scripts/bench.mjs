@@ -1,11 +1,14 @@
-// `npm run bench [-- --only import|engine] [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--backend B]`
+// `npm run bench [-- --only import|engine] [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--backend B]
+//                  [--torch-device cpu|cuda] [--python PATH]`
 // Measured figures, printed with the machine and backend they were measured on. Not a test: nothing here passes
 // or fails on speed. Runs the built CLI (npm run build first).
 //   import: generates N target images (BENCH_IMAGES, default 3000, 256x128) and times `corda import` (a
 //           header-only scan + one transaction), then a re-import of the same folder.
 //   engine: training ms/step (CorDA step, batch 2), images/s, inference ms/image and peak memory per preset and
 //           size; and, where Debian's system python3 has torch (apt-get install python3-torch), the same network
-//           and step in PyTorch CPU with the same number of threads, and the ratio.
+//           and step in PyTorch with the same number of threads, and the ratio. PyTorch runs on the CPU unless
+//           --torch-device cuda (or the engine ran on webgpu / tensorflow-gpu and torch sees a CUDA device), so
+//           a GPU backend is compared with a GPU. --python picks another interpreter (e.g. a venv with CUDA torch).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -16,8 +19,20 @@ import { parseArgs } from 'node:util';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = process.env.CORDA_CLI ?? join(root, 'out', 'main', 'cli.js');
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    presets: { type: 'string' },
+    sizes: { type: 'string' },
+    steps: { type: 'string' },
+    backend: { type: 'string' },
+    'torch-device': { type: 'string' },
+    python: { type: 'string' },
+  },
 });
+if (values['torch-device'] && !['cpu', 'cuda'].includes(values['torch-device'])) {
+  console.error(`bench: --torch-device takes cpu or cuda, not "${values['torch-device']}".`);
+  process.exit(1);
+}
 if (!existsSync(cli)) {
   console.error('bench: the CLI is not built. Run `npm run build` first.');
   process.exit(1);
@@ -76,13 +91,16 @@ if (!values.only || values.only === 'engine') {
     }
   }
   let torch = null;
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  const python = values.python ?? '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import torch; print(int(torch.cuda.is_available()))'], { encoding: 'utf8' });
   if (probe.status === 0) {
-    const run = spawnSync('/usr/bin/python3', [join(root, 'scripts', 'bench_torch.py'), presets, sizes, steps, String(cpus().length)], { encoding: 'utf8' });
+    const gpuEngine = /gpu/i.test(engine.backend);
+    const device = values['torch-device'] ?? (gpuEngine && probe.stdout.trim() === '1' ? 'cuda' : 'cpu');
+    const run = spawnSync(python, [join(root, 'scripts', 'bench_torch.py'), presets, sizes, steps, String(cpus().length), device], { encoding: 'utf8' });
     if (run.status === 0) torch = JSON.parse(run.stdout.trim().split('\n').pop());
     else console.log(`pytorch: the comparison failed: ${run.stderr.trim().split('\n').pop()}`);
   } else {
-    console.log('pytorch: not measured (Debian system python3 has no torch; apt-get install python3-torch to compare)');
+    console.log(`pytorch: not measured (${python} has no torch; apt-get install python3-torch, or --python PATH to an interpreter that has it)`);
   }
   const header = ['preset', 'size', 'train ms/step, 1 thread', `train ms/step, ${cpus().length} threads`, 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
   if (torch) header.push(`torch ${torch.torch} ms/step`, 'ratio', 'torch infer ms');
@@ -94,7 +112,8 @@ if (!values.only || values.only === 'engine') {
     if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(best / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-');
     return row;
   });
-  console.log(`engine backend: ${engine.backend || 'none started'}${torch ? `; PyTorch on the CPU with ${cpus().length} threads` : ''}`);
+  const torchWhere = torch?.device === 'cpu' ? `the CPU with ${cpus().length} threads` : torch?.device;
+  console.log(`engine backend: ${engine.backend || 'none started'}${torch ? `; PyTorch on ${torchWhere}` : ''}`);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));

@@ -2,7 +2,7 @@
 
 Same layers, widths, heads and per-step work as src/core/model/network.ts and src/core/adapt/trainer.ts
 (source pass, teacher pass, ClassMix pass, CE + BerHu losses, SGD, EMA). Prints one JSON line.
-Usage: python3 bench_torch.py PRESETS SIZES STEPS THREADS
+Usage: python3 bench_torch.py PRESETS SIZES STEPS THREADS [cpu|cuda]
 """
 import json
 import sys
@@ -129,33 +129,42 @@ def step(student, teacher, opt, xs, ys, ds, xt, dt):
 
 def main():
     presets, sizes, steps, threads = sys.argv[1].split(","), sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4])
+    device = sys.argv[5] if len(sys.argv) > 5 else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        sys.exit("this torch has no CUDA device; compare on the CPU (--torch-device cpu)")
     torch.set_num_threads(threads)
+    # CUDA kernels run asynchronously: wait for them before reading the clock.
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     torch.manual_seed(1)
     rows = []
     for name in presets:
         for size in sizes:
             w, h = map(int, size.split("x"))
-            student, teacher = Net(PRESETS[name]), Net(PRESETS[name])
+            student, teacher = Net(PRESETS[name]).to(device), Net(PRESETS[name]).to(device)
             teacher.load_state_dict(student.state_dict())
             opt = torch.optim.SGD(student.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-            xs, xt = torch.rand(2, 3, h, w), torch.rand(2, 3, h, w)
-            ys = torch.randint(0, NUM_CLASSES, (2, h, w))
-            ds, dt = torch.rand(2, h, w) * 50 + 2, torch.rand(2, h, w) * 50 + 2
+            xs, xt = torch.rand(2, 3, h, w, device=device), torch.rand(2, 3, h, w, device=device)
+            ys = torch.randint(0, NUM_CLASSES, (2, h, w), device=device)
+            ds, dt = torch.rand(2, h, w, device=device) * 50 + 2, torch.rand(2, h, w, device=device) * 50 + 2
             for _ in range(2):
                 step(student, teacher, opt, xs, ys, ds, xt, dt)
+            sync()
             t0 = time.perf_counter()
             for _ in range(steps):
                 step(student, teacher, opt, xs, ys, ds, xt, dt)
+            sync()
             train_ms = (time.perf_counter() - t0) * 1000 / steps
             student.eval()
             with torch.no_grad():
                 student(xt[:1])
+                sync()
                 t1 = time.perf_counter()
                 for _ in range(max(2, min(10, steps))):
                     student(xt[:1])
+                sync()
                 infer_ms = (time.perf_counter() - t1) * 1000 / max(2, min(10, steps))
             rows.append(dict(preset=name, size=size, trainMsPerStep=train_ms, inferMsPerImage=infer_ms))
-    print(json.dumps(dict(torch=torch.__version__, threads=threads, rows=rows)))
+    print(json.dumps(dict(torch=torch.__version__, device=torch.cuda.get_device_name() if device == "cuda" else "cpu", threads=threads, rows=rows)))
 
 
 if __name__ == "__main__":
