@@ -34,6 +34,15 @@ describe('strokes', () => {
     expect(Array.from(stroke.finish()!.runs)).toEqual([0, 1, 2, 1]);
   });
 
+  it('confined to a region: a stroke changes only the pixels of that superpixel', () => {
+    const p = planes([0, 0, 0, 0, 0]);
+    const superpixels = Uint16Array.from([3, 3, 4, 3, 4]);
+    const stroke = new Stroke(p, { kind: 'class', classId: 6 }, protectionTable([]), { superpixels, id: 3 });
+    stroke.touchAll([0, 1, 2, 3, 4]);
+    expect(Array.from(p.labels)).toEqual([6, 6, 0, 6, 0]);
+    expect(Array.from(p.human)).toEqual([1, 1, 0, 1, 0]);
+  });
+
   it('the eraser restores the model label with model provenance; ignore writes 255; second choice swaps', () => {
     const p = planes([3, 3, 3], [1, 2, 3], [9, 8, 7]);
     new Stroke(p, { kind: 'class', classId: 4 }).touchAll([0, 1, 2]);

@@ -59,6 +59,8 @@ export class Stroke {
     private readonly planes: EditorPlanes,
     private readonly mode: PaintMode,
     private readonly protection: Uint8Array = new Uint8Array(256),
+    /** Keeps the stroke inside one superpixel (the queued region), or null. */
+    private readonly confine: { superpixels: Uint16Array; id: number } | null = null,
   ) {
     const n = planes.width * planes.height;
     this.touched = new Uint8Array(n);
@@ -68,11 +70,12 @@ export class Stroke {
     this.rowTo = new Int32Array(planes.height).fill(-1);
   }
 
-  /** Applies the stroke's mode to pixel `i` unless its class is protected. */
+  /** Applies the stroke's mode to pixel `i` unless its class is protected or it lies outside the confinement. */
   readonly touch = (i: number): void => {
     const { labels, human } = this.planes;
     const current = labels[i]!;
     if (this.protection[current]) return;
+    if (this.confine && this.confine.superpixels[i] !== this.confine.id) return;
     let label: number;
     let provenance = 1;
     switch (this.mode.kind) {
