@@ -193,6 +193,7 @@ export function createService(options: ServiceOptions): Service {
     getBudget: corrections.getBudget,
     nextRegion: regions.nextRegion,
     setRegionState: regions.setRegionState,
+    getRegionStats: regions.getRegionStats,
     exportModel: async (request) => {
       const plan = planModelExport(db, request);
       return {

@@ -258,9 +258,26 @@ export const Region = z.object({
   superpixel: z.number().int(),
   pixels: z.number().int(),
   score: z.number(),
-  state: z.enum(['open', 'done', 'skipped']),
+  /** covered: left out of the queue because a person had already corrected at least half its pixels. */
+  state: z.enum(['open', 'done', 'skipped', 'covered']),
+  /** Seconds a person spent on it (summed over visits ended with done or skip); null until then. */
+  seconds: z.number().nullable(),
 });
 export type Region = z.infer<typeof Region>;
+
+/** Where a person stands with one round's region queue (regions of images still on disk). */
+export const RegionStats = z.object({
+  /** The round counted; null when the dataset has no finished round. */
+  roundId: Id.nullable(),
+  open: z.number().int(),
+  done: z.number().int(),
+  skipped: z.number().int(),
+  covered: z.number().int(),
+  /** Regions with time recorded, and the median of their seconds (null when none is). */
+  timed: z.number().int(),
+  medianSeconds: z.number().nullable(),
+});
+export type RegionStats = z.infer<typeof RegionStats>;
 
 export const Budget = z.object({
   datasetId: Id,
@@ -325,7 +342,19 @@ export const methods = {
     z.object({ datasetId: Id, roundId: Id.optional(), afterRegionId: Id.optional() }).strict(),
     Region.nullable(),
   ),
-  setRegionState: method(z.object({ regionId: Id, state: z.enum(['open', 'done', 'skipped']) }).strict(), Region),
+  setRegionState: method(
+    z
+      .object({
+        regionId: Id,
+        state: z.enum(['open', 'done', 'skipped']),
+        /** Seconds since the editor jumped to the region, added to its time (zod 4 numbers are finite). */
+        seconds: z.number().min(0).max(3600).optional(),
+      })
+      .strict(),
+    Region,
+  ),
+  /** Counts by state and time per region of a round: the one asked for, else the dataset's latest finished one. */
+  getRegionStats: method(z.object({ datasetId: Id, roundId: Id.optional() }).strict(), RegionStats),
   /** Writes the round's model to a new folder `outDir` (must not exist or be empty); progress as jobProgress (kind export). */
   exportModel: method(
     z.object({ roundId: Id, format: ModelFormat, outDir: z.string().min(1).max(4096) }).strict(),

@@ -21,6 +21,7 @@ export const METHOD_NAMES = [
   'getBudget',
   'nextRegion',
   'setRegionState',
+  'getRegionStats',
   'exportModel',
   'exportLabels',
 ] as const;

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { encode } from 'fast-png';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { generateDemoData } from '../datasets/demo/generate';
 import { Rng } from '../random';
 import { createService, type Service } from '../service';
 import { createRound, saveLayers, updateRound } from '../store/roundsRepo';
+import { COVERED_SHARE, humanShares } from './coverage';
 import { slicSuperpixels } from './superpixels';
 
 const WORK_W = 48;
@@ -139,6 +141,125 @@ describe('region queue', () => {
     await expect(service.call('nextRegion', { datasetId: target, afterRegionId: 99999 })).rejects.toThrow(/no region 99999/);
     await expect(service.call('nextRegion', { datasetId: target, roundId: 999 })).rejects.toThrow(/no round 999/);
     await expect(service.call('nextRegion', { datasetId: source, roundId })).rejects.toThrow(/not adapted to dataset/);
+  });
+});
+
+/** The image's superpixel ids at its own size, as the editor gets them. */
+async function nativeSuperpixels(imageId: number, roundId: number): Promise<Uint16Array> {
+  const data = ((await service.asset({ imageId, roundId, raw: 'superpixels' })) as { data: Buffer }).data;
+  return Uint16Array.from({ length: data.length / 2 }, (_, p) => data.readUInt16LE(p * 2));
+}
+
+/** Stores a correction whose human mask is exactly `human` (labels irrelevant here). */
+function storeHumanMask(image: { id: number; width: number; height: number }, human: Uint8Array): void {
+  const n = image.width * image.height;
+  const humanPixels = human.reduce((a, b) => a + (b ? 1 : 0), 0);
+  service.db
+    .prepare(
+      `INSERT INTO corrections (image_id, base_round_id, width, height, labels, human, human_pixels, version, revision, seconds_spent, updated_at)
+       VALUES (?, NULL, ?, ?, ?, ?, ?, 1, 1, 0, 'now')
+       ON CONFLICT (image_id) DO UPDATE SET human = excluded.human, human_pixels = excluded.human_pixels`,
+    )
+    .run(image.id, image.width, image.height, deflateRawSync(new Uint8Array(n)), deflateRawSync(human), humanPixels);
+}
+
+/** Sets the first `share` of a superpixel's native pixels (in raster order) in `human`. */
+function setShare(human: Uint8Array, ids: Uint16Array, superpixel: number, share: number): void {
+  const at = Array.from(ids).flatMap((id, p) => (id === superpixel ? [p] : []));
+  for (const p of at.slice(0, Math.ceil(at.length * share))) human[p] = 1;
+}
+
+const stateOf = (regionId: number) => (service.db.prepare('SELECT state FROM regions WHERE id = ?').get(regionId) as { state: string }).state;
+
+describe('covered regions', () => {
+  it("judges a region by its superpixel's own native pixels, not by its box", () => {
+    // 4x2 working map: superpixel 1 is an L inside a box that also holds superpixel 0's pixel (1, 0).
+    const superpixels = Uint16Array.from([0, 0, 1, 2, 1, 1, 1, 2]);
+    const native = { W: 8, H: 4 };
+    const human = new Uint8Array(native.W * native.H);
+    // Working pixel (1, 0) of superpixel 0 shows as native 2..3 x 0..1: all of it corrected.
+    for (const [X, Y] of [[2, 0], [3, 0], [2, 1], [3, 1]] as const) human[Y * native.W + X] = 1;
+    const box = { superpixel: 1, x: 0, y: 0, width: 6, height: 4 };
+    expect(humanShares(superpixels, 4, 2, human, native.W, native.H, [box, { superpixel: 0, x: 0, y: 0, width: 4, height: 2 }])).toEqual([0, 0.5]);
+    // Superpixel 1's top-right native pixels (4..5 x 0..1) make 4 of its 16.
+    for (const [X, Y] of [[4, 0], [5, 0], [4, 1], [5, 1]] as const) human[Y * native.W + X] = 1;
+    expect(humanShares(superpixels, 4, 2, human, native.W, native.H, [box])).toEqual([0.25]);
+  });
+
+  let round: number;
+  it('passes over open regions at least half corrected, marks them covered and counts them', async () => {
+    round = addRound('done', 5);
+    const first = (await service.call('nextRegion', { datasetId: target, roundId: round }))!;
+    const image = images.find((i) => i.id === first.imageId)!;
+    const others = service.db
+      .prepare("SELECT id, superpixel FROM regions WHERE round_id = ? AND image_id = ? AND id <> ? ORDER BY score DESC, id")
+      .all(round, image.id, first.id) as { id: number; superpixel: number }[];
+    expect(others.length).toBeGreaterThan(1);
+    const ids = await nativeSuperpixels(image.id, round);
+    const human = new Uint8Array(image.width * image.height);
+    setShare(human, ids, first.superpixel, COVERED_SHARE); // exactly half: covered
+    setShare(human, ids, others[0]!.superpixel, 0.4); // less than half: stays open
+    storeHumanMask(image, human);
+
+    const before = await service.call('getRegionStats', { datasetId: target, roundId: round });
+    const next = (await service.call('nextRegion', { datasetId: target, roundId: round }))!;
+    expect(next.id).not.toBe(first.id);
+    expect(stateOf(first.id)).toBe('covered');
+    expect(stateOf(others[0]!.id)).toBe('open');
+    const after = await service.call('getRegionStats', { datasetId: target, roundId: round });
+    expect(after).toMatchObject({ roundId: round, covered: 1, open: before.open - 1, done: 0, skipped: 0 });
+    // A person may still open a covered region again by hand.
+    expect(await service.call('setRegionState', { regionId: first.id, state: 'open' })).toMatchObject({ state: 'open' });
+  });
+
+  it("judges the image's other open regions when one of them is closed, so the counts show them at once", async () => {
+    const regionsOf = service.db.prepare("SELECT id, image_id AS imageId, superpixel FROM regions WHERE round_id = ? AND state = 'open' AND image_id <> ? ORDER BY score DESC, id").all(
+      round,
+      (await service.call('nextRegion', { datasetId: target, roundId: round }))!.imageId,
+    ) as { id: number; imageId: number; superpixel: number }[];
+    const image = images.find((i) => i.id === regionsOf[0]!.imageId)!;
+    const [closed, fixed] = regionsOf.filter((r) => r.imageId === image.id);
+    const human = new Uint8Array(image.width * image.height);
+    setShare(human, await nativeSuperpixels(image.id, round), fixed!.superpixel, 0.9);
+    storeHumanMask(image, human);
+    await service.call('setRegionState', { regionId: closed!.id, state: 'done' });
+    expect(stateOf(fixed!.id)).toBe('covered');
+    expect((await service.call('getRegionStats', { datasetId: target, roundId: round })).covered).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('time per region', () => {
+  it('adds each visit\'s seconds to the region and reports the median over timed regions', async () => {
+    service.db.prepare('DELETE FROM corrections').run(); // the masks above would cover some of this round's regions
+    const round = addRound('done', 6);
+    const open = service.db.prepare('SELECT id FROM regions WHERE round_id = ? ORDER BY score DESC, id').all(round) as { id: number }[];
+    const [a, b, c, d] = open.map((r) => r.id);
+    expect(await service.call('getRegionStats', { datasetId: target, roundId: round })).toEqual({
+      roundId: round, open: open.length, done: 0, skipped: 0, covered: 0, timed: 0, medianSeconds: null,
+    });
+
+    expect(await service.call('setRegionState', { regionId: a!, state: 'skipped', seconds: 4 })).toMatchObject({ state: 'skipped', seconds: 4 });
+    expect(await service.call('setRegionState', { regionId: a!, state: 'open' })).toMatchObject({ state: 'open', seconds: 4 });
+    expect(await service.call('setRegionState', { regionId: a!, state: 'done', seconds: 6.5 })).toMatchObject({ state: 'done', seconds: 10.5 });
+    await service.call('setRegionState', { regionId: b!, state: 'done', seconds: 2 });
+    await service.call('setRegionState', { regionId: c!, state: 'skipped', seconds: 30 });
+    await service.call('setRegionState', { regionId: d!, state: 'done' });
+    expect(await service.call('getRegionStats', { datasetId: target, roundId: round })).toEqual({
+      roundId: round, open: open.length - 4, done: 3, skipped: 1, covered: 0, timed: 3, medianSeconds: 10.5,
+    });
+    await service.call('setRegionState', { regionId: d!, state: 'done', seconds: 0 });
+    expect(await service.call('getRegionStats', { datasetId: target, roundId: round })).toMatchObject({ timed: 4, medianSeconds: (2 + 10.5) / 2 });
+  });
+
+  it('refuses times outside 0..3600 seconds or not finite, and counts nothing without a round', async () => {
+    const { id } = service.db.prepare('SELECT id FROM regions LIMIT 1').get() as { id: number };
+    for (const seconds of [-1, 3600.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(service.call('setRegionState', { regionId: id, state: 'done', seconds })).rejects.toThrow();
+    }
+    await expect(service.call('getRegionStats', { datasetId: target, roundId: 999 })).rejects.toThrow(/no round 999/);
+    await expect(service.call('getRegionStats', { datasetId: source })).resolves.toEqual({
+      roundId: null, open: 0, done: 0, skipped: 0, covered: 0, timed: 0, medianSeconds: null,
+    });
   });
 });
 

@@ -127,6 +127,15 @@ export function readCorrection(db: Db, imageId: number): CorrectionPlanes | null
   return { width: row.width, height: row.height, labels: unpack(row.labels, n), human: unpack(row.human, n) };
 }
 
+/** The mask of human-set pixels (non-zero where a person set the label), or null when no pixel is. */
+export function readHumanMask(db: Db, imageId: number): { width: number; height: number; human: Uint8Array } | null {
+  const row = db.prepare('SELECT width, height, human, human_pixels AS humanPixels FROM corrections WHERE image_id = ?').get(imageId) as
+    | { width: number; height: number; human: Buffer; humanPixels: number }
+    | undefined;
+  if (!row || row.humanPixels === 0) return null;
+  return { width: row.width, height: row.height, human: unpack(row.human, row.width * row.height) };
+}
+
 /**
  * The labels a person set, 255 everywhere else (what a round trusts), or null when nobody corrected the image.
  */

@@ -47,6 +47,40 @@ describe('project database', () => {
     db.close();
   });
 
+  it("migrates a schema-5 region queue to schema 6 with its ids and states, and takes 'covered' and seconds after", () => {
+    const file = join(dir, DB_FILE);
+    const old = new Database(file);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 5)) old.exec(m.sql);
+    old.pragma('user_version = 5');
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.prepare("INSERT INTO datasets (id, name, kind, role, root, layout, imported_at) VALUES (1, 'cs', 'cityscapes', 'target', '/data/cs', '{}', 'then')").run();
+    old.prepare("INSERT INTO images (id, dataset_id, split, city, name, rgb_path, width, height) VALUES (1, 1, 'val', 'berlin', 'x', 'a.png', 8, 4)").run();
+    old.prepare("INSERT INTO rounds (id, source_dataset_id, target_dataset_id, method, preset, config, status, created_at) VALUES (1, 1, 1, 'dacs', 'tiny', '{}', 'done', 'then')").run();
+    const region = old.prepare('INSERT INTO regions (id, round_id, image_id, superpixel, x, y, width, height, pixels, score, state) VALUES (?, 1, 1, ?, 0, 0, 2, 2, 4, ?, ?)');
+    region.run(7, 3, 0.5, 'done');
+    region.run(9, 4, 0.25, 'open');
+    expect(() => old.prepare("UPDATE regions SET state = 'covered' WHERE id = 9").run()).toThrow(/CHECK/);
+    old.close();
+
+    const db = openProjectDb(dir);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA);
+    expect(db.prepare('SELECT id, superpixel, score, state, seconds FROM regions ORDER BY id').all()).toEqual([
+      { id: 7, superpixel: 3, score: 0.5, state: 'done', seconds: null },
+      { id: 9, superpixel: 4, score: 0.25, state: 'open', seconds: null },
+    ]);
+    db.prepare("UPDATE regions SET state = 'covered', seconds = 12.5 WHERE id = 9").run();
+    expect(() => db.prepare("UPDATE regions SET state = 'lost' WHERE id = 9").run()).toThrow(/CHECK/);
+    expect(() => db.prepare('UPDATE regions SET seconds = -1 WHERE id = 9').run()).toThrow(/CHECK/);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'regions' AND name LIKE 'regions_%' ORDER BY name").all()).toEqual([
+      { name: 'regions_by_image' },
+      { name: 'regions_queue' },
+    ]);
+    // The rebuilt table still cascades from its round.
+    db.prepare('DELETE FROM rounds WHERE id = 1').run();
+    expect(db.prepare('SELECT count(*) AS n FROM regions').get()).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('refuses a project from a newer version and leaves the file unchanged', () => {
     const file = join(dir, DB_FILE);
     const newer = new Database(file);

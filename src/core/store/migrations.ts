@@ -157,6 +157,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX regions_by_image ON regions(image_id);
     `,
   },
+  {
+    version: 6,
+    description: "regions: the 'covered' state (mostly corrected already) and the seconds a person spent on each",
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt with its rows and ids.
+    sql: `
+      CREATE TABLE regions_v6 (
+        id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        superpixel INTEGER NOT NULL,
+        x INTEGER NOT NULL,
+        y INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        pixels INTEGER NOT NULL,
+        score REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'skipped', 'covered')),
+        seconds REAL CHECK (seconds IS NULL OR seconds >= 0),
+        UNIQUE (round_id, image_id, superpixel)
+      );
+      INSERT INTO regions_v6 (id, round_id, image_id, superpixel, x, y, width, height, pixels, score, state)
+        SELECT id, round_id, image_id, superpixel, x, y, width, height, pixels, score, state FROM regions;
+      DROP TABLE regions;
+      ALTER TABLE regions_v6 RENAME TO regions;
+      CREATE INDEX regions_queue ON regions(round_id, state, score DESC);
+      CREATE INDEX regions_by_image ON regions(image_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

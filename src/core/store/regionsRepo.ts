@@ -1,5 +1,5 @@
 // The region queue: each round's hardest superpixels per target image, and where a person stands with them.
-import type { Region } from '../../shared/api';
+import type { Region, RegionStats } from '../../shared/api';
 import type { RegionWrite } from '../regions/imageRegions';
 import type { Db } from './db';
 
@@ -17,6 +17,7 @@ interface RegionRow {
   pixels: number;
   score: number;
   state: RegionState;
+  seconds: number | null;
 }
 
 const toRegion = (r: RegionRow): Region => ({
@@ -31,6 +32,7 @@ const toRegion = (r: RegionRow): Region => ({
   pixels: r.pixels,
   score: r.score,
   state: r.state,
+  seconds: r.seconds,
 });
 
 /** Replaces an image's regions for a round (a resumed round predicts an image again). Call inside a transaction. */
@@ -78,7 +80,44 @@ export function nextOpenRegion(db: Db, roundId: number, after?: Region): Region 
   return row ? toRegion(row) : null;
 }
 
-export function setRegionState(db: Db, regionId: number, state: RegionState): Region | undefined {
-  db.prepare('UPDATE regions SET state = ? WHERE id = ?').run(state, regionId);
+/** Sets a region's state; `seconds` (time spent on this visit) adds to the time it already has. */
+export function setRegionState(db: Db, regionId: number, state: RegionState, seconds?: number): Region | undefined {
+  db.prepare('UPDATE regions SET state = ?, seconds = CASE WHEN ? IS NULL THEN seconds ELSE coalesce(seconds, 0) + ? END WHERE id = ?').run(
+    state, seconds ?? null, seconds ?? null, regionId,
+  );
   return getRegion(db, regionId);
+}
+
+/** The open regions of one image in a round. */
+export function openImageRegions(db: Db, roundId: number, imageId: number): Region[] {
+  const rows = db.prepare("SELECT * FROM regions WHERE round_id = ? AND image_id = ? AND state = 'open' ORDER BY score DESC, id").all(roundId, imageId) as RegionRow[];
+  return rows.map(toRegion);
+}
+
+/** Marks open regions covered (a person already corrected most of them); other states are left alone. */
+export function markCovered(db: Db, regionIds: readonly number[]): void {
+  const update = db.prepare("UPDATE regions SET state = 'covered' WHERE id = ? AND state = 'open'");
+  db.transaction(() => {
+    for (const id of regionIds) update.run(id);
+  })();
+}
+
+/** Counts by state and the median time per timed region of a round, over images still on disk. */
+export function regionStats(db: Db, roundId: number): RegionStats {
+  const stats: RegionStats = { roundId, open: 0, done: 0, skipped: 0, covered: 0, timed: 0, medianSeconds: null };
+  const counts = db
+    .prepare('SELECT regions.state AS state, count(*) AS n FROM regions JOIN images ON images.id = regions.image_id WHERE regions.round_id = ? AND images.missing = 0 GROUP BY regions.state')
+    .all(roundId) as { state: RegionState; n: number }[];
+  for (const { state, n } of counts) stats[state] = n;
+  const seconds = (
+    db
+      .prepare('SELECT regions.seconds AS s FROM regions JOIN images ON images.id = regions.image_id WHERE regions.round_id = ? AND images.missing = 0 AND regions.seconds IS NOT NULL ORDER BY regions.seconds')
+      .all(roundId) as { s: number }[]
+  ).map((r) => r.s);
+  stats.timed = seconds.length;
+  if (seconds.length > 0) {
+    const mid = seconds.length >> 1;
+    stats.medianSeconds = seconds.length % 2 === 1 ? seconds[mid]! : (seconds[mid - 1]! + seconds[mid]!) / 2;
+  }
+  return stats;
 }
