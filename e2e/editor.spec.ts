@@ -150,6 +150,9 @@ test('paint, fill, undo, redo, reload, region queue and budget', async ({ page }
   const first = await region.getAttribute('data-region-id');
   await page.getByTestId('region-done').click();
   await expect(region).not.toHaveAttribute('data-region-id', first!);
+  // The queue counts the region done and shows its time per region and the estimate for the rest.
+  await expect(page.getByTestId('region-counts')).toContainText(/^1 done · 0 skipped · \d+ covered · \d+ open$/);
+  await expect(page.getByTestId('region-time')).toContainText(/^≈ \d+ s per region · .+ for the \d+ open$/);
   expect(pageErrors).toEqual([]);
 });
 

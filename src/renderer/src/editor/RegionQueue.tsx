@@ -1,22 +1,38 @@
 // "Next hardest region" across the target set, and the budget meter: the share of target pixels corrected,
-// with marks at 2.2 % (RIPU's budget for 69.6 mIoU on GTA5→Cityscapes) and 5 %.
-import type { Budget, Region } from '../../../shared/api';
+// with marks at 2.2 % (RIPU's budget for 69.6 mIoU on GTA5→Cityscapes) and 5 %. Each visit is timed from the
+// jump to the region to Done / Skip; the queue shows its counts by state and the median time per region.
+import { useEffect, useRef } from 'react';
+import type { Budget, Region, RegionStats } from '../../../shared/api';
+import { regionCountsText, regionTimeText, visitSeconds } from './regionTime';
 
 interface RegionQueueProps {
   region: Region | null;
   budget: Budget | null;
+  stats: RegionStats | null;
   busy: boolean;
   message: string | null;
   onNext: () => void;
-  onMark: (state: 'done' | 'skipped') => void;
+  /** `seconds`: the visit's time, when it is worth recording. */
+  onMark: (state: 'done' | 'skipped', seconds: number | undefined) => void;
 }
 
 const MARKS = [0.022, 0.05];
 /** The meter's full width: a little past the last mark so both marks are readable. */
 const METER_MAX = 0.06;
 
-export function RegionQueue({ region, budget, busy, message, onNext, onMark }: RegionQueueProps) {
+export function RegionQueue({ region, budget, stats, busy, message, onNext, onMark }: RegionQueueProps) {
   const share = budget?.share ?? 0;
+  // The visit's clock starts when the editor jumps to a region (a new region id here).
+  const visit = useRef<{ regionId: number; since: number } | null>(null);
+  const regionId = region?.id ?? null;
+  useEffect(() => {
+    visit.current = regionId === null ? null : { regionId, since: performance.now() };
+  }, [regionId]);
+  function mark(state: 'done' | 'skipped') {
+    const clock = visit.current;
+    onMark(state, clock && clock.regionId === regionId ? visitSeconds(clock.since, performance.now()) : undefined);
+  }
+  const timeText = stats && regionTimeText(stats);
   return (
     <section className="regions" aria-label="Region queue" data-testid="region-queue">
       <h3 className="panel__title">Hardest regions</h3>
@@ -35,16 +51,26 @@ export function RegionQueue({ region, budget, busy, message, onNext, onMark }: R
         <button type="button" className="button" data-testid="next-region" disabled={busy} onClick={onNext} title="Jump to the next hardest region (N)">
           Next region
         </button>
-        <button type="button" className="button" data-testid="region-done" disabled={!region || busy} onClick={() => onMark('done')}>
+        <button type="button" className="button" data-testid="region-done" disabled={!region || busy} onClick={() => mark('done')}>
           Done
         </button>
-        <button type="button" className="button" data-testid="region-skip" disabled={!region || busy} onClick={() => onMark('skipped')}>
+        <button type="button" className="button" data-testid="region-skip" disabled={!region || busy} onClick={() => mark('skipped')}>
           Skip
         </button>
       </div>
       {region && (
         <p className="regions__current muted" data-testid="current-region" data-region-id={region.id} data-image-id={region.imageId}>
           Region {region.id}: score {region.score.toFixed(3)}, {region.pixels.toLocaleString()} px
+        </p>
+      )}
+      {stats && stats.roundId !== null && (
+        <p className="regions__stats muted" data-testid="region-counts" title={`Regions of round ${stats.roundId}; covered: already at least half corrected, so passed over`}>
+          {regionCountsText(stats)}
+        </p>
+      )}
+      {timeText && (
+        <p className="regions__stats muted" data-testid="region-time" title={`Median time from the jump to Done / Skip over ${stats!.timed} timed region${stats!.timed === 1 ? '' : 's'}`}>
+          {timeText}
         </p>
       )}
       {message && <p className="regions__message muted">{message}</p>}

@@ -2,7 +2,7 @@
 // difficulty, confidence, depth heads), the pseudo depth and ground truth, and the correction a person edits
 // with the tools. Next / previous, zoom about the cursor, pan, the region queue and the budget meter.
 import { useCallback, useEffect, useEffectEvent, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { Budget, ImageSummary, Region, RoundLayer, RoundSummary } from '../../../shared/api';
+import type { Budget, ImageSummary, Region, RegionStats, RoundLayer, RoundSummary } from '../../../shared/api';
 import { IGNORE, TRAIN_CLASSES } from '../../../shared/labels';
 import { errorMessage, useApi } from '../ApiContext';
 import { imageUrl, layerUrl } from '../api/connect';
@@ -67,6 +67,7 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
   const [budget, setBudget] = useState<Budget | null>(null);
   const [regionMessage, setRegionMessage] = useState<string | null>(null);
   const [regionBusy, setRegionBusy] = useState(false);
+  const [regionStats, setRegionStats] = useState<RegionStats | null>(null);
   /** Tool settings carry over from image to image. */
   const toolSettings = useRef<Pick<SessionSnapshot, 'tool' | 'classId' | 'brushSize' | 'protectedClasses'>>(INITIAL_TOOLS);
 
@@ -155,6 +156,18 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
     if (pending === 0) refreshBudget();
   }, [refreshBudget, savedVersion, pending]);
 
+  // The queue's counts and times: the current region's round, else the newest; again after every jump or mark.
+  useEffect(() => {
+    let live = true;
+    api.getRegionStats({ datasetId: image.datasetId, ...(region && { roundId: region.roundId }) }).then(
+      (stats) => live && setRegionStats(stats),
+      () => live && setRegionStats(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, image.datasetId, region]);
+
   // The region outline follows the region's image; its shape shows once the editor holds that round's superpixels.
   const phase = snapshot?.phase;
   const baseRoundId = snapshot?.baseRoundId ?? null;
@@ -194,10 +207,10 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
     }
   }
 
-  async function markRegion(state: 'done' | 'skipped') {
+  async function markRegion(state: 'done' | 'skipped', seconds: number | undefined) {
     if (!region) return;
     try {
-      await api.setRegionState({ regionId: region.id, state });
+      await api.setRegionState({ regionId: region.id, state, ...(seconds !== undefined && { seconds }) });
       await nextRegion(region.id);
     } catch (error) {
       setRegionMessage(errorMessage(error));
@@ -390,7 +403,15 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
             )}
           </div>
           {editable && (
-            <RegionQueue region={region} budget={budget} busy={regionBusy} message={regionMessage} onNext={() => void nextRegion(region?.id)} onMark={(state) => void markRegion(state)} />
+            <RegionQueue
+              region={region}
+              budget={budget}
+              stats={regionStats}
+              busy={regionBusy}
+              message={regionMessage}
+              onNext={() => void nextRegion(region?.id)}
+              onMark={(state, seconds) => void markRegion(state, seconds)}
+            />
           )}
           <LayersPanel rows={layerRows} settings={layers} onChange={(id, setting) => setLayers((current) => ({ ...current, [id]: setting }))} />
           <ClassPalette
