@@ -13,8 +13,12 @@ import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
 import { startWebServer } from '../server/webServer';
+import { WEB_TOKEN_FILE, projectWebToken } from '../server/webToken';
 import { APP_VERSION } from '../core/version';
 import { rendererDir } from './paths';
+
+/** `corda serve`'s port when none is given, so a restart keeps the address (a free port when it is taken). */
+const DEFAULT_WEB_PORT = 4780;
 
 const USAGE = `corda ${APP_VERSION}: the CorDA workbench from a terminal
 
@@ -35,6 +39,9 @@ usage:
   corda export-labels --project DIR --dataset ID --out DIR --which corrected|predicted|best
                       [--format labelIds|trainIds|color] [--round ID] [--json]
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
+              no --port: ${DEFAULT_WEB_PORT}, or a free port when that is taken; --port 0: a free port.
+              The URL's token is kept in the project's ${WEB_TOKEN_FILE} file (owner-only), so a restart on the
+              same port keeps the address and an open page reconnects; delete the file for a new token.
 `;
 
 class UsageError extends UserError {}
@@ -150,8 +157,18 @@ async function serve(args: string[]) {
   const projectDir = chosen ? resolve(chosen) : defaultProjectDir();
   if (!chosen) await ensureDemoProject(projectDir, (line) => console.log(line));
   const service = createService({ projectDir, transport: 'web' });
-  const server = await startWebServer({ service, rendererDir: rendererDir(), port: intOption(values.port, 'port', 0), host });
+  const server = await startWebServer({
+    service,
+    rendererDir: rendererDir(),
+    port: intOption(values.port, 'port', DEFAULT_WEB_PORT),
+    portFallback: values.port === undefined,
+    host,
+    token: projectWebToken(service.projectDir),
+  });
   console.log(`CorDA workbench (web mode) for project ${service.projectDir}`);
+  if (values.port === undefined && server.port !== DEFAULT_WEB_PORT) {
+    console.log(`Port ${DEFAULT_WEB_PORT} is in use, so this server listens on ${server.port}; pass --port to choose one.`);
+  }
   console.log(`Open ${server.url}`);
   const stop = () => {
     void server.close().then(() => {

@@ -99,4 +99,30 @@ describe('web mode server', () => {
     expect((await fetch(`${base}/api/image/1/passwd`, auth)).status).toBe(404);
     expect((await fetch(`${base}/..%2Fsecret.txt`, auth)).status).toBe(404);
   });
+
+  it('takes a free port when the one asked for is taken and fallback is allowed; fails with a sentence otherwise', async () => {
+    const renderer = join(dir, 'renderer');
+    await expect(startWebServer({ service, rendererDir: renderer, port: server.port })).rejects.toThrow(/Port \d+ is already in use/);
+    const other = await startWebServer({ service, rendererDir: renderer, port: server.port, portFallback: true });
+    try {
+      expect(other.port).not.toBe(server.port);
+      expect(other.port).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('answers on the same port with the same token after a restart', async () => {
+    const renderer = join(dir, 'renderer');
+    const first = await startWebServer({ service, rendererDir: renderer, port: 0, token: server.token });
+    const { port } = first;
+    await first.close();
+    const again = await startWebServer({ service, rendererDir: renderer, port, token: server.token });
+    try {
+      expect(again.url).toBe(first.url);
+      expect((await rpc(`ws://127.0.0.1:${port}/api/ws?token=${server.token}`, 'listDatasets', {})).ok).toBe(true);
+    } finally {
+      await again.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 // Web mode: serves the built renderer and the API contract over a WebSocket on 127.0.0.1. Every HTTP request
-// and every socket must carry the per-run random token (query `token`, the cookie set on first visit, or an
+// and every socket must carry the random token (the CLI keeps one per project, see webToken.ts) (query `token`, the cookie set on first visit, or an
 // `Authorization: Bearer` header); anything else gets 401.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -32,6 +32,8 @@ export interface WebServerOptions {
   /** The built renderer (out/renderer). */
   rendererDir: string;
   port?: number;
+  /** When `port` is taken, listen on a free port instead of failing. */
+  portFallback?: boolean;
   host?: string;
   token?: string;
 }
@@ -153,18 +155,27 @@ export function startWebServer(options: WebServerOptions): Promise<RunningWebSer
     });
   });
 
-  return new Promise((resolveStart, rejectStart) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      rejectStart(
-        error.code === 'EADDRINUSE'
-          ? new UserError(`Port ${options.port} is already in use: pass another with --port, or 0 for any free port.`)
-          : error,
-      );
+  const listen = (port: number) =>
+    new Promise<void>((resolveListen, rejectListen) => {
+      const failed = (error: Error) => rejectListen(error);
+      server.once('error', failed);
+      server.listen(port, host, () => {
+        server.off('error', failed);
+        resolveListen();
+      });
     });
-    server.listen(options.port ?? 0, host, () => {
+
+  const port = options.port ?? 0;
+  return listen(port)
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      if (options.portFallback && port !== 0) return listen(0);
+      throw new UserError(`Port ${port} is already in use: pass another with --port, or 0 for any free port.`);
+    })
+    .then(() => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      resolveStart({
+      return {
         url: `http://${host}:${port}/?token=${token}`,
         port,
         token,
@@ -176,7 +187,6 @@ export function startWebServer(options: WebServerOptions): Promise<RunningWebSer
             server.close(() => done());
             server.closeAllConnections();
           }),
-      });
+      };
     });
-  });
 }
