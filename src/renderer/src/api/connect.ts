@@ -1,7 +1,7 @@
 // Picks the transport: the preload's bridge in Electron, a WebSocket to the local server in web mode.
 // The rest of the renderer only sees CordaApi and imageUrl().
 import { IMAGE_SCHEME, assetPath, type CordaApi, type CorrectionRaw, type ImageVariant, type RoundLayer, type RoundRaw } from '../../../shared/api';
-import { createWsApi } from './wsClient';
+import { createWsApi, type ConnectionState, type WsConnection } from './wsClient';
 
 declare global {
   interface Window {
@@ -10,6 +10,8 @@ declare global {
 }
 
 let webToken = '';
+let connection: WsConnection | null = null;
+const ALWAYS_CONNECTED: ConnectionState = { connected: true, attempt: 0 };
 
 export async function connectApi(): Promise<CordaApi> {
   if (window.corda) return window.corda;
@@ -17,7 +19,24 @@ export async function connectApi(): Promise<CordaApi> {
   webToken = params.get('token') ?? sessionStorage.getItem('corda-token') ?? '';
   sessionStorage.setItem('corda-token', webToken);
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  return createWsApi(`${scheme}://${window.location.host}/api/ws?token=${encodeURIComponent(webToken)}`);
+  connection = await createWsApi(`${scheme}://${window.location.host}/api/ws?token=${encodeURIComponent(webToken)}`, (url) => new WebSocket(url));
+  return connection.api;
+}
+
+// The connection to the server, for the banner and for code that refreshes server state after a reconnect.
+// Electron's bridge never disconnects: there it is always connected and `onReconnect` never fires.
+
+export function connectionState(): ConnectionState {
+  return connection?.state() ?? ALWAYS_CONNECTED;
+}
+
+export function subscribeConnection(listener: () => void): () => void {
+  return connection?.subscribe(listener) ?? (() => undefined);
+}
+
+/** Calls `listener` each time the web-mode socket is open again after it was lost. */
+export function onReconnect(listener: () => void): () => void {
+  return connection?.onReconnect(listener) ?? (() => undefined);
 }
 
 function assetUrl(path: string): string {

@@ -1,6 +1,7 @@
 // Sends finished strokes, undos and redos to the project one at a time, in order. Each operation carries the
 // revision it was made on, so the store refuses edits made on a stale copy. A failed save keeps the operation
-// (the image stays dirty, with the reason) and is retried; nothing is marked saved until the store said so.
+// (the image stays dirty, with the reason) and is retried every 2 s, and at once when the connection to the
+// server is back; nothing is marked saved until the store said so.
 import type { CordaApi, CorrectionState, StrokeTool } from '../../../shared/api';
 import { base64ToBytes, bytesToBase64, decodeDelta, encodeDelta, type LabelDelta } from '../../../shared/labelDelta';
 
@@ -26,6 +27,8 @@ export class SaveQueue {
   private running = false;
   private error: string | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** While a retry is scheduled: stops listening for the reconnect that triggers it early. */
+  private stopWaiting: (() => void) | null = null;
   private closed = false;
 
   constructor(
@@ -37,6 +40,8 @@ export class SaveQueue {
     private readonly onStatus: (status: SaveStatus) => void,
     /** Reports the main-thread milliseconds spent encoding each stroke. */
     private readonly onEncoded: (ms: number) => void = () => undefined,
+    /** Subscribes to the connection coming back (web mode's `onReconnect`); returns the unsubscribe. */
+    private readonly onReconnect: (listener: () => void) => () => void = () => () => undefined,
   ) {}
 
   push(op: SaveOp): void {
@@ -67,14 +72,26 @@ export class SaveQueue {
   /** Stops retrying; what is still queued is reported by `status().pending`. */
   close(): void {
     this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.cancelRetry();
   }
 
-  /** Retry now (a "Retry" button), instead of waiting for the timer. */
+  /** Retry now (a "Retry" button, the connection back), instead of waiting for the timer. */
   retry(): void {
+    this.cancelRetry();
+    void this.drain();
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => this.retry(), RETRY_MS);
+    this.stopWaiting = this.onReconnect(() => this.retry());
+  }
+
+  private cancelRetry(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    void this.drain();
+    this.stopWaiting?.();
+    this.stopWaiting = null;
   }
 
   private async drain(): Promise<void> {
@@ -89,10 +106,7 @@ export class SaveQueue {
           this.error = null;
         } catch (error) {
           this.error = error instanceof Error ? error.message : String(error);
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            void this.drain();
-          }, RETRY_MS);
+          this.scheduleRetry();
           return;
         } finally {
           this.report();

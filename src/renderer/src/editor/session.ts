@@ -4,7 +4,7 @@
 import type { CordaApi, ImageSummary } from '../../../shared/api';
 import { applyDelta, forEachDeltaPixel, type LabelDelta } from '../../../shared/labelDelta';
 import { IGNORE } from '../../../shared/labels';
-import { correctionUrl, fetchBytes, roundRawUrl } from '../api/connect';
+import { correctionUrl, fetchBytes, onReconnect, roundRawUrl } from '../api/connect';
 import type { LabelCanvas } from './labelCanvas';
 import { SaveQueue, type SaveStatus } from './saveQueue';
 import { Stroke, protectionTable, type EditorPlanes, type PaintMode, type Rect } from './stroke';
@@ -107,6 +107,7 @@ export class EditorSession implements ToolHost {
         (delta) => this.applyRemote(delta),
         (save) => this.update({ save }),
         (ms) => this.canvas.perf.save(ms),
+        onReconnect,
       );
       this.canvas.setPlanes(this.planes);
       this.update({ phase: 'ready', error: null, baseRoundId, hasSecond: this.planes.second !== null, hasSuperpixels: this.planes.superpixels !== null, save: this.queue.status() });
@@ -121,6 +122,23 @@ export class EditorSession implements ToolHost {
     this.queue = null;
     this.update({ phase: 'loading', save: null });
     await this.load();
+  }
+
+  /**
+   * After the connection to the server came back: load again when loading had failed, or when nothing is waiting
+   * to be saved and the stored correction moved on meanwhile (another window, another start of the server).
+   * Queued work is left to the save queue, which sends it itself; a refused stale edit then says so and offers
+   * the reload.
+   */
+  async refresh(): Promise<void> {
+    if (!this.disposed && this.current.phase === 'failed') return this.reload();
+    const queue = this.queue;
+    if (this.disposed || this.current.phase !== 'ready' || !queue || queue.status().pending > 0) return;
+    const revision = queue.status().state.revision;
+    const stored = await this.api.getCorrection({ imageId: this.image.id }).catch(() => null);
+    const untouched = this.queue === queue && queue.status().pending === 0 && queue.status().state.revision === revision;
+    if (!stored || this.disposed || this.tool.busy || !untouched || stored.revision === revision) return;
+    await this.reload();
   }
 
   /** Stops listening; strokes still queued keep being sent (a stroke is never dropped by leaving the image). */
