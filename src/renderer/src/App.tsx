@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo, CordaApi, Dataset, ImageSummary, ImportResult, JobFinished, Region } from '../../shared/api';
 import { ApiContext, errorMessage } from './ApiContext';
+import { useConnectionState, useOnReconnect } from './api/useConnection';
 import { ProgressBar } from './components/ProgressBar';
 import { DatasetList } from './library/DatasetList';
 import { Filters, type ImageFilters } from './library/Filters';
@@ -32,6 +33,9 @@ export function App({ api }: { api: CordaApi }) {
   const [region, setRegion] = useState<Region | null>(null);
   const [tab, setTab] = useState<'library' | 'rounds'>('library');
   const thumbnailJobsStarted = useRef(new Set<number>());
+  /** Bumped when the connection is back, so the image list is fetched again. */
+  const [reconnects, setReconnects] = useState(0);
+  const connection = useConnectionState();
 
   const reportError = useCallback((error: unknown) => {
     const message = errorMessage(error);
@@ -66,6 +70,13 @@ export function App({ api }: { api: CordaApi }) {
     });
   }, [api, reloadDatasets, reportError]);
 
+  // Back from a lost connection (the server may have restarted): fetch again what came from it.
+  useOnReconnect(() => {
+    api.getAppInfo({}).then(setAppInfo, reportError);
+    reloadDatasets();
+    setReconnects((n) => n + 1);
+  });
+
   // Pre-generate the selected dataset's thumbnails in the background, once per dataset and session.
   useEffect(() => {
     if (selectedDatasetId === null || thumbnailJobsStarted.current.has(selectedDatasetId)) return;
@@ -87,7 +98,7 @@ export function App({ api }: { api: CordaApi }) {
     return () => {
       current = false;
     };
-  }, [api, selectedDatasetId, split, city, labelledOnly, corrected, sort, query, reportError]);
+  }, [api, selectedDatasetId, split, city, labelledOnly, corrected, sort, query, reportError, reconnects]);
 
   function selectDataset(datasetId: number) {
     if (datasetId === selectedDatasetId) return;
@@ -146,6 +157,7 @@ export function App({ api }: { api: CordaApi }) {
             </span>
           )}
         </header>
+        {!connection.connected && <ConnectionBanner attempt={connection.attempt} />}
         {errors.length > 0 && (
           <div className="error-banner" role="alert" data-testid="error-banner">
             {errors.map((message) => (
@@ -223,4 +235,25 @@ export function App({ api }: { api: CordaApi }) {
 
 function defaultDatasetId(datasets: Dataset[]): number | null {
   return (datasets.find((dataset) => dataset.role === 'target') ?? datasets[0])?.id ?? null;
+}
+
+/** After this many failed attempts the banner also says what to do if the server moved. */
+const ATTEMPTS_BEFORE_ADVICE = 10;
+
+function ConnectionBanner({ attempt }: { attempt: number }) {
+  const port = window.location.port;
+  return (
+    <div className="connection-banner" role="alert" data-testid="connection-banner" data-attempt={attempt}>
+      <p>
+        Connection to the workbench server lost — reconnecting (attempt {attempt})… Unsaved strokes are kept in this window and saved when it is
+        back.
+      </p>
+      {attempt > ATTEMPTS_BEFORE_ADVICE && (
+        <p data-testid="connection-advice">
+          If you restarted <code>corda serve</code> on another port, this window cannot reach it: stop it and start it again for the same project
+          with <code>--port {port}</code>, and this window saves its strokes. Do not close this window until the editor says “All changes saved”.
+        </p>
+      )}
+    </div>
+  );
 }

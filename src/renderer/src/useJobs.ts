@@ -1,6 +1,7 @@
 // Tracks running jobs from the API's jobProgress / jobFinished events.
 import { useEffect, useState } from 'react';
 import type { CordaApi, JobFinished, JobProgress } from '../../shared/api';
+import { useOnReconnect } from './api/useConnection';
 
 export interface RunningJobs {
   /** Latest progress of every job that has reported and not finished yet, oldest first. */
@@ -27,6 +28,9 @@ export function useJobs(api: CordaApi, onFinished: (finished: JobFinished) => vo
       }
     });
   }, [api, onFinished]);
+
+  // Back from a lost connection: a restarted server's jobs ended with the old one; one still running reports again.
+  useOnReconnect(() => setJobs(new Map()));
 
   return { jobs: [...jobs.values()] };
 }

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CordaApi, JobFinished, JobProgress, RoundProgressEvent, RoundSummary } from '../../../shared/api';
 import { errorMessage } from '../ApiContext';
+import { useOnReconnect } from '../api/useConnection';
 
 /** The round job this window knows to be running: from its own start/resume, or from progress events. */
 export interface ActiveJob {
@@ -70,6 +71,13 @@ export function useRounds(api: CordaApi) {
       }
     });
   }, [api, reload]);
+
+  // Back from a lost connection (the server may have restarted, ending its round): list the rounds again; a
+  // round still running reports its progress again and is shown as active then.
+  useOnReconnect(() => {
+    setActive(null);
+    reload();
+  });
 
   async function launch(request: () => Promise<{ jobId: string }>) {
     setError(null);

@@ -6,6 +6,7 @@ import type { Budget, ImageSummary, Region, RegionStats, RoundLayer, RoundSummar
 import { IGNORE, TRAIN_CLASSES } from '../../../shared/labels';
 import { errorMessage, useApi } from '../ApiContext';
 import { imageUrl, layerUrl } from '../api/connect';
+import { useOnReconnect } from '../api/useConnection';
 import { ClassPalette } from '../editor/ClassPalette';
 import { CompareStrip } from '../editor/CompareStrip';
 import { keyAction } from '../editor/keymap';
@@ -155,6 +156,13 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
   useEffect(() => {
     if (pending === 0) refreshBudget();
   }, [refreshBudget, savedVersion, pending]);
+
+  // Back from a lost connection (the server may have restarted): what came from it is fetched again.
+  useOnReconnect(() => {
+    api.listRounds({}).then(setRounds, () => undefined);
+    refreshBudget();
+    void session?.refresh();
+  });
 
   // The queue's counts and times: the current region's round, else the newest; again after every jump or mark.
   useEffect(() => {
