@@ -1,4 +1,4 @@
-// Runs the built CLI for the e2e specs: one-shot commands, and `corda serve` on a free port.
+// Runs the built CLI for the e2e specs: one-shot commands, and `corda serve` on a free port (or a given one).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -10,9 +10,9 @@ export function corda(...args: string[]): string {
   return result.stdout;
 }
 
-/** Starts the web-mode server for a project; resolves with its tokened URL once it prints it. */
-export async function serve(projectDir: string): Promise<{ url: string; server: ChildProcess }> {
-  const server = spawn(process.execPath, [CLI, 'serve', '--project', projectDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts the web-mode server for a project (on `port`; 0: a free one); resolves with its tokened URL once it prints it. */
+export async function serve(projectDir: string, port = 0): Promise<{ url: string; server: ChildProcess }> {
+  const server = spawn(process.execPath, [CLI, 'serve', '--project', projectDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`corda serve printed no URL: ${out}`)), 20_000);
