@@ -106,16 +106,21 @@ export function mixedTargets(
   q: tf.Scalar,
   corrected: tf.Tensor3D | null,
 ): { labels: tf.Tensor3D; weight: tf.Tensor3D; trusted: tf.Tensor3D | null } {
+  if (!corrected) {
+    const { labels, weight } = tf.tidy(() => ({
+      labels: tf.where(tf.greater(m, 0.5), sourceLabels, pseudo) as tf.Tensor3D,
+      weight: tf.add(m, tf.mul(tf.sub(1, m), q)) as tf.Tensor3D,
+    }));
+    return { labels, weight, trusted: null };
+  }
   return tf.tidy(() => {
     const fromTarget = tf.sub(1, m);
-    const base = tf.add(m, tf.mul(fromTarget, q)) as tf.Tensor3D;
-    if (!corrected) return { labels: tf.where(tf.greater(m, 0.5), sourceLabels, pseudo) as tf.Tensor3D, weight: base, trusted: null };
+    const base = tf.add(m, tf.mul(fromTarget, q));
     const isLabel = tf.less(corrected, NUM_CLASSES);
     const trusted = tf.mul(fromTarget, tf.cast(isLabel, 'float32')) as tf.Tensor3D;
     const ignored = tf.mul(fromTarget, tf.cast(tf.equal(corrected, HUMAN_IGNORE), 'float32'));
-    const targetLabels = tf.where(isLabel, corrected, pseudo);
     return {
-      labels: tf.where(tf.greater(m, 0.5), sourceLabels, targetLabels) as tf.Tensor3D,
+      labels: tf.where(tf.greater(m, 0.5), sourceLabels, tf.where(isLabel, corrected, pseudo)) as tf.Tensor3D,
       weight: tf.add(tf.mul(base, tf.sub(tf.sub(1, trusted), ignored)), trusted) as tf.Tensor3D,
       trusted,
     };
