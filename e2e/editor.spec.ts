@@ -60,6 +60,14 @@ async function storedLabels(page: Page, imageId: number, url = appUrl): Promise<
   return Array.from(await response.body());
 }
 
+/** A round's superpixel ids at the image's size (2048 wide), as the editor reads them. */
+async function rawSuperpixels(page: Page, imageId: number, roundId: number): Promise<Uint16Array> {
+  const { origin, searchParams } = new URL(appUrl);
+  const response = await page.request.get(`${origin}/api/image/${imageId}/round/${roundId}/raw/superpixels?token=${searchParams.get('token')}`);
+  expect(response.ok()).toBe(true);
+  return new Uint16Array(new Uint8Array(await response.body()).buffer);
+}
+
 async function currentImageId(page: Page): Promise<number> {
   return Number(await page.getByTestId('image-viewport').getAttribute('data-image-id'));
 }
@@ -149,6 +157,37 @@ test('paint, fill, undo, redo, reload, region queue and budget', async ({ page }
   await page.waitForTimeout(300);
   await page.screenshot({ path: 'artifacts/e2e-region.png' });
   const first = await region.getAttribute('data-region-id');
+
+  // Locked to the region (R), a stroke right across its box changes only the region's own pixels.
+  const regionImage = Number(await region.getAttribute('data-image-id'));
+  const superpixel = Number(await region.getAttribute('data-superpixel'));
+  const [bx, by, bw, bh] = (await region.getAttribute('data-box'))!.split(',').map(Number);
+  const owner = await rawSuperpixels(page, regionImage, Number(await region.getAttribute('data-round-id')));
+  // The box row holding most of the superpixel, so the stroke crosses it.
+  let row = by!;
+  let most = -1;
+  for (let y = by!; y < by! + bh!; y++) {
+    let count = 0;
+    for (let x = bx!; x < bx! + bw!; x++) if (owner[y * 2048 + x] === superpixel) count++;
+    if (count > most) [row, most] = [y, count];
+  }
+  const labelsBefore = await storedLabels(page, regionImage);
+  const versionBefore = Number(await page.getByTestId('image-viewport').getAttribute('data-version'));
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('region-lock')).toBeChecked();
+  await page.keyboard.press('b');
+  await page.keyboard.press('Shift+Digit8'); // motorcycle: hardly anywhere in the demo images
+  // Past the box on both sides, yet inside the zoomed view (the zoom pads a box by at least 0.75 of its size).
+  const margin = Math.round(bw! / 2) + 8;
+  await stroke(page, await screenPoint(page, Math.max(0, bx! - margin), row), await screenPoint(page, Math.min(2047, bx! + bw! + margin), row), 30);
+  await waitSaved(page, versionBefore + 1);
+  const labelsAfter = await storedLabels(page, regionImage);
+  const changed = labelsAfter.flatMap((label, i) => (label !== labelsBefore[i] ? [i] : []));
+  expect(changed.length).toBeGreaterThan(0);
+  expect(changed.filter((i) => owner[i] !== superpixel)).toEqual([]);
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('region-lock')).not.toBeChecked();
+
   await page.getByTestId('region-done').click();
   await expect(region).not.toHaveAttribute('data-region-id', first!);
   // The queue counts the region done and shows its time per region and the estimate for the rest.

@@ -14,13 +14,17 @@ interface RegionQueueProps {
   onNext: () => void;
   /** `seconds`: the visit's time, when it is worth recording. */
   onMark: (state: 'done' | 'skipped', seconds: number | undefined) => void;
+  /** Strokes are kept inside the region's superpixel (when it is on this image and the editor holds its shape). */
+  lock: boolean;
+  lockApplies: boolean;
+  onLock: (on: boolean) => void;
 }
 
 const MARKS = [0.022, 0.05];
 /** The meter's full width: a little past the last mark so both marks are readable. */
 const METER_MAX = 0.06;
 
-export function RegionQueue({ region, budget, stats, busy, message, onNext, onMark }: RegionQueueProps) {
+export function RegionQueue({ region, budget, stats, busy, message, onNext, onMark, lock, lockApplies, onLock }: RegionQueueProps) {
   const share = budget?.share ?? 0;
   // The visit's clock starts when the editor jumps to a region (a new region id here).
   const visit = useRef<{ regionId: number; since: number } | null>(null);
@@ -59,10 +63,23 @@ export function RegionQueue({ region, budget, stats, busy, message, onNext, onMa
         </button>
       </div>
       {region && (
-        <p className="regions__current muted" data-testid="current-region" data-region-id={region.id} data-image-id={region.imageId}>
+        <p
+          className="regions__current muted"
+          data-testid="current-region"
+          data-region-id={region.id}
+          data-image-id={region.imageId}
+          data-round-id={region.roundId}
+          data-superpixel={region.superpixel}
+          data-box={`${region.x},${region.y},${region.width},${region.height}`}
+        >
           Region {region.id}: score {region.score.toFixed(3)}, {region.pixels.toLocaleString()} px
         </p>
       )}
+      <label className="regions__lock" title="Strokes change only the region's own pixels (R)">
+        <input type="checkbox" data-testid="region-lock" checked={lock} onChange={(event) => onLock(event.target.checked)} />
+        Paint only inside the region
+        {lock && region && !lockApplies && <span className="muted"> (not active on this image)</span>}
+      </label>
       {stats && stats.roundId !== null && (
         <p className="regions__stats muted" data-testid="region-counts" title={`Regions of round ${stats.roundId}; covered: already at least half corrected, so passed over`}>
           {regionCountsText(stats)}

@@ -26,6 +26,8 @@ describe('key map', () => {
     expect(keyAction(press('g'))).toEqual({ kind: 'tool', tool: 'fill' });
     expect(keyAction(press(']', { code: 'BracketRight' }))).toEqual({ kind: 'brush', factor: 1.25 });
     expect(keyAction(press('q'))).toBeNull();
+    expect(keyAction(press('n'))).toEqual({ kind: 'nextRegion' });
+    expect(keyAction(press('r'))).toEqual({ kind: 'regionLock' });
     expect(keyAction(press('b', { alt: true }))).toBeNull();
   });
 });

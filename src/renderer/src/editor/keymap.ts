@@ -17,7 +17,8 @@ export type KeyAction =
   | { kind: 'toggleCorrection' }
   | { kind: 'peek' }
   | { kind: 'pan' }
-  | { kind: 'nextRegion' };
+  | { kind: 'nextRegion' }
+  | { kind: 'regionLock' };
 
 export interface KeyPress {
   key: string;
@@ -97,6 +98,8 @@ export function keyAction(press: KeyPress): KeyAction | null {
       return { kind: 'peek' };
     case 'n':
       return { kind: 'nextRegion' };
+    case 'r':
+      return { kind: 'regionLock' };
   }
   return null;
 }

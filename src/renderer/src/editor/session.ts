@@ -39,6 +39,8 @@ export class EditorSession implements ToolHost {
   private listeners = new Set<() => void>();
   private current: SessionSnapshot;
   private disposed = false;
+  /** The superpixel strokes are kept inside (the queued region's), or null. */
+  private confinedTo: number | null = null;
 
   constructor(
     private readonly api: Api,
@@ -173,6 +175,14 @@ export class EditorSession implements ToolHost {
     this.update({ protectedClasses: [...set].sort((a, b) => a - b) });
   }
 
+  /**
+   * Keeps every stroke inside superpixel `id` of the base round (the queued region), or lets strokes go
+   * anywhere (null). Without the base round's superpixels there is nothing to keep inside: strokes are free.
+   */
+  confineTo(id: number | null): void {
+    this.confinedTo = id;
+  }
+
   undo(): void {
     this.history('undo');
   }
@@ -199,7 +209,9 @@ export class EditorSession implements ToolHost {
   // ToolHost
   begin(mode: PaintMode): Stroke {
     this.strokeStarted = performance.now();
-    return new Stroke(this.planes, mode, protectionTable(this.current.protectedClasses));
+    const { superpixels } = this.planes;
+    const confine = this.confinedTo !== null && superpixels ? { superpixels, id: this.confinedTo } : null;
+    return new Stroke(this.planes, mode, protectionTable(this.current.protectedClasses), confine);
   }
 
   changed(stroke: Stroke): void {

@@ -69,6 +69,8 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
   const [regionMessage, setRegionMessage] = useState<string | null>(null);
   const [regionBusy, setRegionBusy] = useState(false);
   const [regionStats, setRegionStats] = useState<RegionStats | null>(null);
+  /** Strokes stay inside the queued region's superpixel while it is on this image. */
+  const [regionLock, setRegionLock] = useState(false);
   /** Tool settings carry over from image to image. */
   const toolSettings = useRef<Pick<SessionSnapshot, 'tool' | 'classId' | 'brushSize' | 'protectedClasses'>>(INITIAL_TOOLS);
 
@@ -186,6 +188,11 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
     canvas.showRegion(region, true, superpixels ? { superpixels, width: image.width, id: region.superpixel } : null);
   }, [canvas, region, image.id, image.width, session, phase, baseRoundId]);
 
+  // The lock applies where the editor holds the region's own superpixels: its image, started from its round.
+  const lockApplies = region !== null && region.imageId === image.id && phase === 'ready' && baseRoundId === region.roundId && snapshot?.hasSuperpixels === true;
+  const confinedTo = regionLock && lockApplies ? region.superpixel : null;
+  useEffect(() => session?.confineTo(confinedTo), [session, confinedTo]);
+
   const unsavedWithError = pending > 0 && snapshot?.save?.error;
   function go(delta: number) {
     const next = images[Math.max(0, Math.min(images.length - 1, index + delta))];
@@ -266,6 +273,8 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
         return canvas?.setSpaceHeld(true);
       case 'nextRegion':
         return void nextRegion(region?.id);
+      case 'regionLock':
+        return setRegionLock((on) => !on);
     }
   });
   const onKeyUp = useEffectEvent((event: KeyboardEvent) => {
@@ -419,6 +428,9 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
               message={regionMessage}
               onNext={() => void nextRegion(region?.id)}
               onMark={(state, seconds) => void markRegion(state, seconds)}
+              lock={regionLock}
+              lockApplies={lockApplies}
+              onLock={setRegionLock}
             />
           )}
           <LayersPanel rows={layerRows} settings={layers} onChange={(id, setting) => setLayers((current) => ({ ...current, [id]: setting }))} />
@@ -433,7 +445,7 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
       </div>
       <footer className="image-view__hints muted">
         Wheel: zoom · space-drag, middle or right drag: pan · 1…0, ⇧1…9: class · B E I G P L S X: tools · [ ]: brush size · Ctrl+Z / Ctrl+Shift+Z: undo / redo · H: peek · O:
-        correction · N: next region · ← → / A D: images · F: fit · Esc: grid
+        correction · N: next region · R: paint only inside it · ← → / A D: images · F: fit · Esc: grid
       </footer>
     </section>
   );
