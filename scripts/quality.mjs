@@ -1,10 +1,15 @@
-// `npm run quality [-- --warmup N] [--iters N] [--seeds 1,2,3] [--images N] [--methods source-only,dacs,corda]`
+// `npm run quality [-- --warmup N] [--iters N] [--seeds 1,2,3] [--images N] [--methods source-only,dacs,corda] [--budgets 0.022,0.05]`
 // The demo benchmark: generated source (GTA5 layout) and target (Cityscapes layout) with fixed seeds. As in the
 // workbench's loop (round N+1 starts from round N), one source-only warm-up round (seed 1) is trained first, then
 // one round per method and seed starts from it (`--from`); source-only simply trains on for the same number of
 // iterations. Target val mIoU (19 classes) as mean ± spread over seeds; prints a Markdown table.
+// `--budgets`: the person in the loop, simulated as RIPU does. For each budget a copy of the project as it stood
+// after the warm-up gets `corda simulate-annotator` on the warm-up round's region queue (ground truth copied into
+// the hardest regions of target train images until that share of the train pixels is corrected), then one corda
+// round per seed from the warm-up, which trains on those corrections. A second table compares them with the plain
+// corda rounds (budget 0: same warm-up, same seeds, no corrections).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +21,20 @@ if (!existsSync(cli)) {
   console.error('quality: the CLI is not built. Run `npm run build` first.');
   process.exit(1);
 }
-const { values } = parseArgs({ options: { warmup: { type: 'string' }, iters: { type: 'string' }, seeds: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, keep: { type: 'string' } } });
+const { values } = parseArgs({ options: { warmup: { type: 'string' }, iters: { type: 'string' }, seeds: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, keep: { type: 'string' }, budgets: { type: 'string' } } });
 const iters = values.iters ?? '300';
 const warmup = values.warmup ?? '300';
 const seeds = (values.seeds ?? '1,2,3').split(',');
 const methods = (values.methods ?? 'source-only,dacs,corda').split(',');
 const images = values.images ?? '48';
+const budgets = values.budgets ? values.budgets.split(',').map(Number) : [];
+if (budgets.some((b) => !(b > 0 && b <= 1))) {
+  console.error(`quality: --budgets takes shares between 0 and 1 (0.022 for 2.2 %), got "${values.budgets}".`);
+  process.exit(1);
+}
+const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+const std = (v) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / Math.max(1, v.length - 1));
+const pct = (share) => `${(share * 100).toFixed(2)} %`;
 
 function corda(...args) {
   const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
@@ -40,17 +53,39 @@ try {
   const target = JSON.parse(corda('import', join(work, 'demo', 'cityscapes'), '--project', project, '--json')).datasetId;
   const warm = JSON.parse(corda('adapt', '--project', project, '--source', String(source), '--target', String(target), '--method', 'source-only', '--iters', warmup, '--seed', '1', '--json'));
   console.error(`warm-up (source-only, ${warmup} iterations): val mIoU ${((warm.metrics.val?.mIoU ?? warm.metrics.mIoU) * 100).toFixed(1)}`);
+  // Copies of the project as it stands after the warm-up, one per budget, before any other round is added.
+  const budgetProjects = budgets.map((budget) => {
+    const copy = join(work, `project-budget-${budget}`);
+    cpSync(project, copy, { recursive: true });
+    return copy;
+  });
   const results = {};
-  for (const method of methods) {
+  const adaptRound = (dir, method, seed) => {
+    const started = performance.now();
+    const out = JSON.parse(corda('adapt', '--project', dir, '--source', String(source), '--target', String(target), '--method', method, '--iters', iters, '--seed', seed, '--from', String(warm.roundId), '--json'));
+    const val = out.metrics.val?.mIoU ?? out.metrics.mIoU;
+    return { val, seconds: (performance.now() - started) / 1000, msPerStep: out.timings.msPerStep, backend: out.backend };
+  };
+  const budgetMethods = budgets.length > 0 && !methods.includes('corda') ? [...methods, 'corda'] : methods;
+  for (const method of budgetMethods) {
     results[method] = [];
     for (const seed of seeds) {
-      const started = performance.now();
-      const out = JSON.parse(corda('adapt', '--project', project, '--source', String(source), '--target', String(target), '--method', method, '--iters', iters, '--seed', seed, '--from', String(warm.roundId), '--json'));
-      const val = out.metrics.val?.mIoU ?? out.metrics.mIoU;
-      results[method].push(val);
-      console.error(`${method} seed ${seed}: val mIoU ${(val * 100).toFixed(1)} (${((performance.now() - started) / 1000).toFixed(0)} s, ${out.timings.msPerStep.toFixed(0)} ms/step, ${out.backend})`);
+      const out = adaptRound(project, method, seed);
+      results[method].push(out.val);
+      console.error(`${method} seed ${seed}: val mIoU ${(out.val * 100).toFixed(1)} (${out.seconds.toFixed(0)} s, ${out.msPerStep.toFixed(0)} ms/step, ${out.backend})`);
     }
   }
+  const simulated = budgets.map((budget, k) => {
+    const dir = budgetProjects[k];
+    const sim = JSON.parse(corda('simulate-annotator', '--project', dir, '--dataset', String(target), '--round', String(warm.roundId), '--budget', String(budget), '--json'));
+    console.error(`budget ${pct(budget)}: ${sim.regions} regions (${sim.skipped} on val/test skipped), ${sim.pixels} pixels, ${pct(sim.share)} of train pixels, ${pct(sim.meter.share)} on the meter${sim.stopped === 'queue' ? ', the queue ran out first' : ''}`);
+    const vals = seeds.map((seed) => {
+      const out = adaptRound(dir, 'corda', seed);
+      console.error(`corda + ${pct(budget)} corrections seed ${seed}: val mIoU ${(out.val * 100).toFixed(1)} (${out.seconds.toFixed(0)} s, ${out.msPerStep.toFixed(0)} ms/step)`);
+      return out.val;
+    });
+    return { budget, sim, vals };
+  });
   const warmVal = (warm.metrics.val?.mIoU ?? warm.metrics.mIoU) * 100;
   console.log(`Demo benchmark: ${images} source + ${images} target images at 512x256 (demo-data seed 1), preset tiny, crop 256x128, batch 2, ${cpus().length} cores, backend ${warm.backend}. A source-only warm-up of ${warmup} iterations (val mIoU ${warmVal.toFixed(1)}), then ${iters} iterations per method and seed from it.`);
   console.log('');
@@ -58,9 +93,25 @@ try {
   console.log('| --- | --- | --- |');
   for (const method of methods) {
     const v = results[method].map((x) => x * 100);
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1));
-    console.log(`| ${method} | ${mean.toFixed(1)} ± ${std.toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} |`);
+    console.log(`| ${method} | ${mean(v).toFixed(1)} ± ${std(v).toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} |`);
+  }
+  if (simulated.length > 0) {
+    const plain = results.corda.map((x) => x * 100);
+    console.log('');
+    console.log(`Simulated annotator (\`corda simulate-annotator\`, ground truth copied into the warm-up round's queued regions of target train images), then a corda round from the warm-up per seed. Budget: share of the target train pixels; the meter column is the editor's share of all target pixels.`);
+    console.log('');
+    console.log('| budget | train pixels corrected | meter | regions | target val mIoU, mean ± std over seeds ' + seeds.join(', ') + ' | per seed | change against budget 0, per seed |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`| 0 (plain corda) | 0 | 0 % | 0 | ${mean(plain).toFixed(1)} ± ${std(plain).toFixed(1)} | ${plain.map((x) => x.toFixed(1)).join(', ')} | |`);
+    for (const { budget, sim, vals } of simulated) {
+      const v = vals.map((x) => x * 100);
+      const change = v.map((x, i) => x - plain[i]);
+      const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+      console.log(
+        `| ${pct(budget)} | ${sim.pixels} (${pct(sim.share)})${sim.stopped === 'queue' ? ', queue ran out' : ''} | ${pct(sim.meter.share)} | ${sim.regions} | ` +
+          `${mean(v).toFixed(1)} ± ${std(v).toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} | ${change.map(signed).join(', ')} (mean ${signed(mean(change))}) |`,
+      );
+    }
   }
 } finally {
   if (!values.keep) rmSync(work, { recursive: true, force: true });
