@@ -44,7 +44,7 @@ function progressPrinter(json: boolean) {
     }
     const l = p.losses!;
     const eta = p.etaSeconds !== undefined ? `${Math.round(p.etaSeconds)} s left` : '';
-    const line = `iter ${p.iteration}/${p.iters}  loss ${l.total.toFixed(3)} (src ce ${l.sourceCe.toFixed(3)}, src depth ${l.sourceDepth.toFixed(3)}, mix ce ${l.mixedCe.toFixed(3)}, mix depth ${l.mixedDepth.toFixed(3)}, q ${l.confidentShare.toFixed(2)})  ${p.imagesPerSecond?.toFixed(1)} img/s  ${eta}`;
+    const line = `iter ${p.iteration}/${p.iters}  loss ${l.total.toFixed(3)} (src ce ${l.sourceCe.toFixed(3)}, src depth ${l.sourceDepth.toFixed(3)}, mix ce ${l.mixedCe.toFixed(3)}, mix depth ${l.mixedDepth.toFixed(3)}${l.correctedCe > 0 ? `, corrected ce ${l.correctedCe.toFixed(3)}` : ''}, q ${l.confidentShare.toFixed(2)})  ${p.imagesPerSecond?.toFixed(1)} img/s  ${eta}`;
     process.stderr.write(`${line}\n`);
     void json;
   };

@@ -102,4 +102,24 @@ describe('human corrections', () => {
     expect(without).toBeLessThan(0.05);
     expect(withCorrections).toBeGreaterThan(without + 0.2);
   });
+
+  it('get a supervised loss of their own on the target crop, which falls as they are learnt; ignore marks alone add none', async () => {
+    const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 3 });
+    const trainer = new Trainer(config);
+    const random = new Rng(2);
+    // The top rows corrected to class 5, the rest untouched; one crop marked ignore everywhere (HUMAN_IGNORE 254).
+    const top = new Uint8Array(W * H).fill(255).fill(5, 0, W * 8);
+    const target = [{ ...crop(4, 30), labels: top }, { ...crop(12, 30), labels: new Uint8Array(W * H).fill(254) }];
+    const first = await trainer.step({ source: [crop(0, 0), crop(8, 0)], target }, 0, random);
+    const tensors = tf.memory().numTensors;
+    const losses = [first];
+    for (let i = 1; i < 10; i++) losses.push(await trainer.step({ source: [crop(0, 0), crop(8, 0)], target }, i, random));
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(first.correctedCe).toBeGreaterThan(0);
+    expect(losses[9]!.correctedCe).toBeLessThan(first.correctedCe);
+    // Only ignore marks (no class set): no supervised pass, nothing to learn there.
+    const ignoredOnly = await trainer.step({ source: [crop(0, 0), crop(8, 0)], target: [target[1]!, target[1]!] }, 10, random);
+    expect(ignoredOnly.correctedCe).toBe(0);
+    trainer.dispose();
+  });
 });

@@ -3,6 +3,7 @@
 // read back, asynchronously.
 import * as tf from '../model/tf';
 import { UserError } from '../../shared/api';
+import { IGNORE, NUM_CLASSES } from '../../shared/labels';
 import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
 import { augmentBatch, drawAugment, type AugmentParams } from './augment';
@@ -55,6 +56,8 @@ export interface StepLosses {
   sourceDepth: number;
   mixedCe: number;
   mixedDepth: number;
+  /** Cross-entropy on the target crops' human-corrected pixels (0 when the batch has none). */
+  correctedCe: number;
   /** Share of confident target pixels (DACS q). */
   confidentShare: number;
 }
@@ -139,6 +142,9 @@ export class Trainer {
       const ds = withDepth ? hold(stack(batch.source, 'depth', h, w)) : null;
 
       let mixed: { x: tf.Tensor4D; y: tf.Tensor3D; d: tf.Tensor3D | null; m: tf.Tensor3D; weight: tf.Tensor3D; q: tf.Scalar; trusted: tf.Tensor3D | null } | null = null;
+      // Human-corrected target pixels are supervised like source pixels (CORDA.md §6) on the whole target crop,
+      // not only where ClassMix leaves the target visible: an extra student pass, on batches that hold any.
+      let supervised: { x: tf.Tensor4D; labels: tf.Tensor3D } | null = null;
       if (adapt) {
         const xt = hold(stack(batch.target, 'rgb', h, w));
         const dt = withDepth ? hold(stack(batch.target, 'depth', h, w)) : null;
@@ -160,6 +166,9 @@ export class Trainer {
         const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), batch.augment)));
         const corrected = batch.target.some((c) => c.labels) ? hold(labelTensor(batch.target, h, w)) : null;
         const { labels: y, weight, trusted } = mixedTargets(m, ys, pseudo, q, corrected);
+        if (corrected && batch.target.some((c) => c.labels?.some((label) => label < NUM_CLASSES))) {
+          supervised = { x: xt, labels: hold(tf.tidy(() => tf.where(tf.less(corrected, NUM_CLASSES), corrected, tf.fill(corrected.shape, IGNORE, 'int32')) as tf.Tensor3D)) };
+        }
         hold(y);
         hold(weight);
         if (trusted) hold(trusted);
@@ -195,6 +204,11 @@ export class Trainer {
             total = tf.add(total, tf.mul(parts.mixedDepth, this.config.mixedDepthWeight));
           }
         }
+        if (supervised) {
+          const outT = this.student.forward(supervised.x, { training: true, bnUpdates });
+          parts.correctedCe = tf.keep(tf.add(crossEntropy(outT.seg, supervised.labels), crossEntropy(outT.segInit, supervised.labels)) as tf.Scalar);
+          total = tf.add(total, parts.correctedCe);
+        }
         for (const u of bnUpdates) {
           tf.keep(u.batchMean);
           tf.keep(u.batchVariance);
@@ -214,6 +228,7 @@ export class Trainer {
         sourceDepth: await read(parts.sourceDepth),
         mixedCe: await read(parts.mixedCe),
         mixedDepth: await read(parts.mixedDepth),
+        correctedCe: await read(parts.correctedCe),
         confidentShare: await read(mixed?.q),
       };
       tf.dispose([value, ...Object.values(parts)]);
