@@ -39,9 +39,9 @@ usage:
   corda export-model --project DIR --round ID --format tfjs|onnx --out DIR [--json]
   corda export-labels --project DIR --dataset ID --out DIR --which corrected|predicted|best
                       [--format labelIds|trainIds|color] [--round ID] [--json]
-  corda simulate-annotator --project DIR --dataset ID [--round R] --budget FRACTION [--split train|val|test] [--json]
-                      walks the round's region queue as a person would and copies the ground truth into each
-                      region of the split (default train) until that share of the split's pixels is corrected
+  corda simulate-annotator --project DIR --dataset ID [--round R] --budget FRACTION [--json]
+                      walks the round's region queue (train images) as a person would and copies the ground truth
+                      into each region until that share of the train split's pixels is corrected
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
               no --port: ${DEFAULT_WEB_PORT}, or a free port when that is taken; --port 0: a free port.
               The URL's token is kept in the project's ${WEB_TOKEN_FILE} file (owner-only), so a restart on the

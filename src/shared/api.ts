@@ -9,6 +9,11 @@ export const DatasetRole = z.enum(['source', 'target']);
 export type DatasetRole = z.infer<typeof DatasetRole>;
 export const Split = z.enum(['train', 'val', 'test']);
 export type Split = z.infer<typeof Split>;
+/**
+ * The target split adaptation rounds learn from (its images and their corrections). The region queue and the
+ * budget meter cover this split only; corrections on other splits are kept and exported but not learnt.
+ */
+export const TRAINING_SPLIT = 'train' satisfies Split;
 
 const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const Empty = z.object({}).strict();
@@ -182,7 +187,7 @@ export const RoundSummary = z.object({
   mIoU13: z.number().nullable(),
   seed: z.number().int().nullable(),
   useCorrections: z.boolean(),
-  /** Share of the target set's pixels that were human-corrected when the round started, in [0, 1]. */
+  /** Share of the target training split's pixels that were human-corrected when the round started, in [0, 1]. */
   correctedShare: z.number().nullable(),
   error: z.string().nullable(),
   createdAt: z.string(),
@@ -265,7 +270,7 @@ export const Region = z.object({
 });
 export type Region = z.infer<typeof Region>;
 
-/** Where a person stands with one round's region queue (regions of images still on disk). */
+/** Where a person stands with one round's region queue (regions of training-split images still on disk). */
 export const RegionStats = z.object({
   /** The round counted; null when the dataset has no finished round. */
   roundId: Id.nullable(),
@@ -279,14 +284,21 @@ export const RegionStats = z.object({
 });
 export type RegionStats = z.infer<typeof RegionStats>;
 
+/** The corrected share of a target dataset's training split (TRAINING_SPLIT), as RIPU counts its budgets. */
 export const Budget = z.object({
   datasetId: Id,
+  /** Human-set pixels on images of the training split. */
   correctedPixels: z.number().int(),
+  /** All pixels of the training split's images. */
   totalPixels: z.number().int(),
+  /** Images of the training split with human-set pixels. */
   correctedImages: z.number().int(),
+  /** Images of the training split. */
   images: z.number().int(),
   /** correctedPixels / totalPixels, in [0, 1]. */
   share: z.number(),
+  /** Human-set pixels on images of other splits: kept and exported, not learnt, not in the share. */
+  otherSplitPixels: z.number().int(),
 });
 export type Budget = z.infer<typeof Budget>;
 

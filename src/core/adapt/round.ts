@@ -3,7 +3,7 @@
 // `resumeRound` continues an interrupted round from its last checkpoint with the same random state.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../shared/api';
+import { TRAINING_SPLIT, UserError } from '../../shared/api';
 import { changedSince, snapshotCorrections, trustedLabels, type CorrectionSnapshot } from '../corrections/roundCorrections';
 import type { BackendInfo } from '../model/backend';
 import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
@@ -124,8 +124,8 @@ export function checkRoundRequest(db: Db, req: RoundRequest): { source: StoredIm
   if (req.parentRoundId != null && !rounds.getRound(db, req.parentRoundId)) throw new UserError(`There is no round ${req.parentRoundId} to start from.`);
   const sourceImages = images(db, source.id).filter((i) => i.labelPath);
   if (sourceImages.length === 0) throw new UserError(`The source dataset "${source.name}" has no images with labels to learn from.`);
-  const targetImages = images(db, target.id).filter((i) => i.split === 'train');
-  if (targetImages.length === 0) throw new UserError(`The target dataset "${target.name}" has no train images to adapt to.`);
+  const targetImages = images(db, target.id).filter((i) => i.split === TRAINING_SPLIT);
+  if (targetImages.length === 0) throw new UserError(`The target dataset "${target.name}" has no ${TRAINING_SPLIT} images to adapt to.`);
   if (req.config.method === 'corda') {
     const noDepth = (list: StoredImage[]) => list.filter((i) => !i.depthPath).length;
     if (noDepth(sourceImages) > 0) throw new UserError(`CorDA needs depth for every source image, but ${noDepth(sourceImages)} of "${source.name}" have none; add depth or run --method dacs.`);

@@ -1,5 +1,5 @@
 // A round row as the contract shows it: status, timings and the evaluation's headline numbers, plus how much
-// of the target set was human-corrected when it started (for the mIoU-against-budget plot).
+// of the target training split was human-corrected when it started (for the mIoU-against-budget plot).
 import type { RoundSummary } from '../../shared/api';
 import { roundBackendLabel } from '../model/gpuAdapter';
 import type { Db } from '../store/db';
@@ -44,7 +44,7 @@ export function summariseRound(db: Db, r: RoundRow, totalTargetPixels: (datasetI
   };
 }
 
-/** Total pixels per target dataset, looked up once per listing. */
+/** Pixels of each target dataset's training split (the budget's denominator), looked up once per listing. */
 export function targetPixelLookup(db: Db): (datasetId: number) => number {
   const cache = new Map<number, number>();
   return (datasetId) => {

@@ -98,7 +98,7 @@ describe('correction methods', () => {
 
   it('counts the budget and lists images by corrected pixels and difficulty', async () => {
     const budget = await service.call('getBudget', { datasetId });
-    expect(budget).toEqual({ datasetId, correctedPixels: 7 + 3, totalPixels: 4 * W * H, correctedImages: 2, images: 4, share: 10 / (4 * W * H) });
+    expect(budget).toEqual({ datasetId, correctedPixels: 7 + 3, totalPixels: 4 * W * H, correctedImages: 2, images: 4, share: 10 / (4 * W * H), otherSplitPixels: 0 });
 
     const corrected = await service.call('listImages', { datasetId, corrected: true });
     expect(corrected.map((i) => [i.id, i.correctedPixels])).toEqual([[ids[0], 7], [ids[1], 3]]);

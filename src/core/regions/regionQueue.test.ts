@@ -22,7 +22,9 @@ let work: string;
 let service: Service;
 let source: number;
 let target: number;
-let images: { id: number; width: number; height: number }[];
+let images: { id: number; width: number; height: number; split: string }[];
+/** A round's regions on train images (the queue's), for SELECTs: `SELECT ... FROM ${TRAIN_REGIONS} ...`, round id bound first. */
+const TRAIN_REGIONS = "regions JOIN images ON images.id = regions.image_id WHERE regions.round_id = ? AND images.split = 'train'";
 
 function fakePrediction(seed: number): { prediction: Prediction; rgb: Uint8Array } {
   const rng = new Rng(seed);
@@ -70,11 +72,12 @@ function addOldRound(): number {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'corda-regions-'));
-  const demo = await generateDemoData(join(work, 'demo'), { images: 3, width: 64, height: 32, seed: 3 });
+  // 5 Cityscapes images: 3 train, 1 val, 1 test.
+  const demo = await generateDemoData(join(work, 'demo'), { images: 5, width: 64, height: 32, seed: 3 });
   service = createService({ projectDir: join(work, 'project'), transport: 'cli', create: true });
   source = (await service.call('importDataset', { folder: demo.gta5 })).datasetId;
   target = (await service.call('importDataset', { folder: demo.cityscapes })).datasetId;
-  images = (await service.call('listImages', { datasetId: target })).map(({ id, width, height }) => ({ id, width, height }));
+  images = (await service.call('listImages', { datasetId: target })).map(({ id, width, height, split }) => ({ id, width, height, split }));
 });
 afterAll(() => {
   service.close();
@@ -99,7 +102,7 @@ describe('region queue', () => {
   it('walks the queue hardest first; skipping moves on, done and skipped regions leave it', async () => {
     const first = (await service.call('nextRegion', { datasetId: target }))!;
     expect(first.roundId).toBe(roundId);
-    const best = service.db.prepare('SELECT max(score) AS s FROM regions WHERE round_id = ?').get(roundId) as { s: number };
+    const best = service.db.prepare(`SELECT max(regions.score) AS s FROM ${TRAIN_REGIONS}`).get(roundId) as { s: number };
     expect(first.score).toBe(best.s);
     expect(first.state).toBe('open');
 
@@ -117,7 +120,7 @@ describe('region queue', () => {
   });
 
   it('wraps round to the top after the last region and ends with null when every region is done', async () => {
-    const open = service.db.prepare("SELECT id FROM regions WHERE round_id = ? AND state = 'open' ORDER BY score DESC, id").all(roundId) as { id: number }[];
+    const open = service.db.prepare(`SELECT regions.id FROM ${TRAIN_REGIONS} AND regions.state = 'open' ORDER BY regions.score DESC, regions.id`).all(roundId) as { id: number }[];
     const last = open[open.length - 1]!.id;
     expect((await service.call('nextRegion', { datasetId: target, afterRegionId: last }))!.id).toBe(open[0]!.id);
     service.db.prepare("UPDATE regions SET state = 'done' WHERE round_id = ? AND id <> ?").run(roundId, last);
@@ -141,6 +144,28 @@ describe('region queue', () => {
     await expect(service.call('nextRegion', { datasetId: target, afterRegionId: 99999 })).rejects.toThrow(/no region 99999/);
     await expect(service.call('nextRegion', { datasetId: target, roundId: 999 })).rejects.toThrow(/no round 999/);
     await expect(service.call('nextRegion', { datasetId: source, roundId })).rejects.toThrow(/not adapted to dataset/);
+  });
+
+  it('offers and counts only regions on train images, the split rounds learn from', async () => {
+    const round = addRound('done', 4);
+    const splitOf = (imageId: number) => images.find((i) => i.id === imageId)!.split;
+    const all = service.db.prepare('SELECT id, image_id AS imageId, score FROM regions WHERE round_id = ?').all(round) as { id: number; imageId: number; score: number }[];
+    const train = all.filter((r) => splitOf(r.imageId) === 'train');
+    const others = all.filter((r) => splitOf(r.imageId) !== 'train');
+    expect(new Set(others.map((r) => splitOf(r.imageId)))).toEqual(new Set(['val', 'test']));
+    // The hardest region of the round overall is on a val or test image, so the queue must pass it over.
+    const hardest = others.reduce((a, b) => (b.score > a.score ? b : a));
+    service.db.prepare('UPDATE regions SET score = 2 WHERE id = ?').run(hardest.id);
+    expect(await service.call('getRegionStats', { datasetId: target, roundId: round })).toMatchObject({ open: train.length, done: 0, skipped: 0, covered: 0 });
+    const seen: number[] = [];
+    for (let region = await service.call('nextRegion', { datasetId: target, roundId: round }); region; region = await service.call('nextRegion', { datasetId: target, roundId: round })) {
+      seen.push(region.id);
+      await service.call('setRegionState', { regionId: region.id, state: 'done', seconds: 1 });
+    }
+    expect(seen.sort((a, b) => a - b)).toEqual(train.map((r) => r.id).sort((a, b) => a - b));
+    // A region of another split closed by hand (an old window) is not counted either.
+    await service.call('setRegionState', { regionId: hardest.id, state: 'done', seconds: 100 });
+    expect(await service.call('getRegionStats', { datasetId: target, roundId: round })).toMatchObject({ open: 0, done: train.length, timed: train.length, medianSeconds: 1 });
   });
 });
 
@@ -213,7 +238,7 @@ describe('covered regions', () => {
   });
 
   it("judges the image's other open regions when one of them is closed, so the counts show them at once", async () => {
-    const regionsOf = service.db.prepare("SELECT id, image_id AS imageId, superpixel FROM regions WHERE round_id = ? AND state = 'open' AND image_id <> ? ORDER BY score DESC, id").all(
+    const regionsOf = service.db.prepare(`SELECT regions.id, regions.image_id AS imageId, regions.superpixel FROM ${TRAIN_REGIONS} AND regions.state = 'open' AND regions.image_id <> ? ORDER BY regions.score DESC, regions.id`).all(
       round,
       (await service.call('nextRegion', { datasetId: target, roundId: round }))!.imageId,
     ) as { id: number; imageId: number; superpixel: number }[];
@@ -232,7 +257,7 @@ describe('time per region', () => {
   it('adds each visit\'s seconds to the region and reports the median over timed regions', async () => {
     service.db.prepare('DELETE FROM corrections').run(); // the masks above would cover some of this round's regions
     const round = addRound('done', 6);
-    const open = service.db.prepare('SELECT id FROM regions WHERE round_id = ? ORDER BY score DESC, id').all(round) as { id: number }[];
+    const open = service.db.prepare(`SELECT regions.id FROM ${TRAIN_REGIONS} ORDER BY regions.score DESC, regions.id`).all(round) as { id: number }[];
     const [a, b, c, d] = open.map((r) => r.id);
     expect(await service.call('getRegionStats', { datasetId: target, roundId: round })).toEqual({
       roundId: round, open: open.length, done: 0, skipped: 0, covered: 0, timed: 0, medianSeconds: null,

@@ -92,19 +92,21 @@ describe('simulated annotator', () => {
     const trainPixels = images.filter((i) => i.split === 'train').reduce((s, i) => s + i.width * i.height, 0);
     expect(result.splitPixels).toBe(trainPixels);
     expect(result.pixels).toBe(result.splitCorrectedPixels);
-    expect(result.meter.correctedPixels).toBe(result.pixels);
-    expect(result.meter.share).toBeLessThan(result.share); // the meter counts val and test pixels too
+    expect(result.meter).toMatchObject({ correctedPixels: result.pixels, totalPixels: trainPixels, otherSplitPixels: 0 });
+    expect(result.meter.share).toBe(result.share); // the meter is the share of the train split too
 
     const done = regionsOf(roundId, 'done');
     const skipped = regionsOf(roundId, 'skipped');
     expect(done).toHaveLength(result.regions);
     expect(skipped).toHaveLength(result.skipped);
-    expect([...done, ...skipped].map((r) => r.id)).toContain(first.id); // the hardest, whatever its split
+    expect(result.skipped).toBe(0); // the queue offers train regions only
     const split = (imageId: number) => images.find((i) => i.id === imageId)!.split;
+    expect(split(first.imageId)).toBe('train');
+    expect(done.map((r) => r.id)).toContain(first.id);
     for (const r of done) expect(split(r.imageId)).toBe('train');
     for (const r of skipped) expect(split(r.imageId)).not.toBe('train');
     // It stopped at the first region that reached the budget.
-    expect(shares).toHaveLength(result.regions + result.skipped);
+    expect(shares).toHaveLength(result.regions);
     expect(shares.slice(0, -1).every((s) => s < 0.1)).toBe(true);
     expect(shares[shares.length - 1]).toBe(result.share);
 
@@ -160,16 +162,16 @@ describe('simulated annotator', () => {
     expect(more.stopped).toBe('queue');
     expect(more.share).toBeLessThan(1);
     expect(more.meter.correctedPixels).toBe(before.correctedPixels + more.pixels);
-    expect(regionsOf(roundId, 'open')).toHaveLength(0);
+    // Every train region was walked; val and test regions were never offered, so they are open and uncorrected.
+    const open = regionsOf(roundId, 'open');
+    expect(open.length).toBeGreaterThan(0);
+    for (const r of open) expect(images.find((i) => i.id === r.imageId)!.split).not.toBe('train');
+    for (const image of images.filter((i) => i.split !== 'train')) {
+      expect(service.db.prepare('SELECT 1 FROM corrections WHERE image_id = ?').get(image.id)).toBeUndefined();
+    }
     expect(more.relabelled).toBeLessThanOrEqual(more.pixels);
   });
 
-  it('corrects the split asked for only', async () => {
-    const round = addRound(2);
-    const result = await simulateAnnotator(service, { datasetId: target, roundId: round, budget: 0.05, split: 'val' });
-    expect(result).toMatchObject({ roundId: round, split: 'val', stopped: 'budget' });
-    for (const r of regionsOf(round, 'done')) expect(images.find((i) => i.id === r.imageId)!.split).toBe('val');
-  });
 });
 
 describe('corda simulate-annotator', () => {
@@ -207,7 +209,7 @@ describe('corda simulate-annotator', () => {
       [['--project', project, '--budget', '0.05'], 2, /--dataset ID is required/],
       [['--project', project, '--dataset', String(target)], 2, /--budget FRACTION is required/],
       [['--project', project, '--dataset', String(target), '--budget', '5%'], 2, /--budget must be a share between 0 and 1/],
-      [['--project', project, '--dataset', String(target), '--budget', '0.05', '--split', 'everything'], 2, /--split must be train, val or test/],
+      [['--project', project, '--dataset', String(target), '--budget', '0.05', '--split', 'val'], 2, /Unknown option '--split'/],
       [['--project', project, '--dataset', String(source), '--budget', '0.05'], 1, /no finished round/],
     ] as const) {
       const result = await run(...args);

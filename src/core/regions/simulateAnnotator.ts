@@ -2,14 +2,14 @@
 // person does in the editor (nextRegion, then setRegionState done / skipped, then nextRegion after it) and,
 // for each region, copies the image's ground truth into the region's superpixel at the image's own size
 // through the editor's stroke path (getCorrection, then applyStroke with a LabelDelta of the changed pixels,
-// one brush stroke per class, locked to the superpixel). It stops once the corrected share of the chosen
+// one brush stroke per class, locked to the superpixel). It stops once the corrected share of the training
 // split's pixels reaches the budget, or when the queue is empty.
 //
-// The budget is a share of the split's pixels (RIPU's 2.2 % and 5 % are shares of the target *training*
-// set), not of the whole dataset as the editor's meter counts them; both are reported. Regions the queue
-// offers on other splits are marked skipped, so the split that is evaluated stays untouched. Ground-truth
-// pixels 255 (void) inside a region are left as they are.
-import { UserError, type Budget, type ImageSummary, type Region, type Split } from '../../shared/api';
+// The budget is a share of the training split's pixels (RIPU's 2.2 % and 5 % are shares of the target
+// *training* set), the same share the editor's meter shows. The queue offers regions on training images only;
+// a region on another split (none is offered) would be marked skipped, so the evaluated splits stay untouched.
+// Ground-truth pixels 255 (void) inside a region are left as they are.
+import { TRAINING_SPLIT, UserError, type Budget, type ImageSummary, type Region, type Split } from '../../shared/api';
 import { IGNORE } from '../../shared/labels';
 import { bytesToBase64, deltaFromIndices, encodeDelta } from '../../shared/labelDelta';
 import { containedPath } from '../datasets/assets';
@@ -21,10 +21,8 @@ export interface SimulateOptions {
   datasetId: number;
   /** The round whose queue is walked; default: the dataset's latest finished round (as the editor). */
   roundId?: number;
-  /** Share of the split's pixels to correct, in (0, 1]. */
+  /** Share of the training split's pixels to correct, in (0, 1]. */
   budget: number;
-  /** Only images of this split are corrected (default train). */
-  split?: Split;
   /** Called after each region. */
   onProgress?: (progress: { regions: number; share: number }) => void;
 }
@@ -36,18 +34,18 @@ export interface SimulationResult {
   budget: number;
   /** Regions corrected and marked done. */
   regions: number;
-  /** Regions offered on another split, marked skipped. */
+  /** Regions offered on another split, marked skipped (0: the queue offers training images only). */
   skipped: number;
   /** Strokes sent (one per class per region). */
   strokes: number;
   /** Pixels the annotator set by hand (the budget's unit), and those of them whose label changed. */
   pixels: number;
   relabelled: number;
-  /** Corrected pixels of the split's images against all their pixels, after the walk. */
+  /** Corrected pixels of the training split's images against all their pixels, after the walk. */
   splitPixels: number;
   splitCorrectedPixels: number;
   share: number;
-  /** The editor's meter: corrected pixels against the whole dataset's (getBudget). */
+  /** The editor's meter (getBudget): its share equals `share`, and it counts human pixels on other splits apart. */
   meter: Budget;
   /** budget: the share reached the budget; queue: no open region was left before it did. */
   stopped: 'budget' | 'queue';
@@ -78,7 +76,7 @@ interface ImageBuffers {
 
 export async function simulateAnnotator(service: Service, options: SimulateOptions): Promise<SimulationResult> {
   const { datasetId, budget } = options;
-  const split = options.split ?? 'train';
+  const split: Split = TRAINING_SPLIT;
   if (!(budget > 0 && budget <= 1)) throw new UserError(`The budget is a share of pixels between 0 and 1 (0.022 for 2.2 %), got ${budget}.`);
   const all = await service.call('listImages', { datasetId });
   const stats = await service.call('getRegionStats', { datasetId, ...(options.roundId !== undefined && { roundId: options.roundId }) });

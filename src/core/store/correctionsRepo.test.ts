@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../shared/api';
 import { applyDelta, decodeDelta, deltaFromIndices, encodeDelta, type LabelPlanes } from '../../shared/labelDelta';
 import { modelLabelsAtNativeSize } from '../corrections/modelLabels';
-import { addDoneRound, addTargetDataset, createTestProject, type TestProject } from '../corrections/testProject';
+import { join } from 'node:path';
+import { addDoneRound, addTargetDataset, createTestProject, writeCityscapes, writePng, type TestProject } from '../corrections/testProject';
+import { importDataset } from '../datasets/importDataset';
 import { getImage } from './datasetsRepo';
 import {
   applyStroke, correctionBudget, getCorrectionState, readCorrection, readHumanLabels, redoStroke, STALE_MESSAGE, undoStroke,
@@ -183,12 +185,33 @@ describe('corrections repository', () => {
   });
 
   it('sums corrected pixels against the dataset\'s pixels for the budget', () => {
-    expect(correctionBudget(p.db, datasetId)).toEqual({ datasetId, correctedPixels: 0, totalPixels: 3 * W * H, correctedImages: 0, images: 3, share: 0 });
+    expect(correctionBudget(p.db, datasetId)).toEqual({ datasetId, correctedPixels: 0, totalPixels: 3 * W * H, correctedImages: 0, images: 3, share: 0, otherSplitPixels: 0 });
     stroke(0, paint(0, 32, 1));
     image = getImage(p.db, imageIds[2]!)!;
     stroke(0, paint(0, 16, 1));
     // Erasing back to the model's label is not a correction.
     stroke(1, encodeDelta(deltaFromIndices([0, 1, 2, 3], () => 255, () => 0)));
-    expect(correctionBudget(p.db, datasetId)).toEqual({ datasetId, correctedPixels: 44, totalPixels: 384, correctedImages: 2, images: 3, share: 44 / 384 });
+    expect(correctionBudget(p.db, datasetId)).toEqual({ datasetId, correctedPixels: 44, totalPixels: 384, correctedImages: 2, images: 3, share: 44 / 384, otherSplitPixels: 0 });
+  });
+
+  it('counts only the train split in the budget, and human pixels on val and test images apart', async () => {
+    // 2 train images, a val and a twice-as-large test image.
+    const folder = join(p.dir, 'splits');
+    writeCityscapes(folder, 2, W, H);
+    writePng(join(folder, 'leftImg8bit', 'val', 'frankfurt', 'frankfurt_000000_000019_leftImg8bit.png'), W, H, 3, () => 90);
+    writePng(join(folder, 'leftImg8bit', 'test', 'berlin', 'berlin_000000_000019_leftImg8bit.png'), 2 * W, H, 3, () => 40);
+    const { datasetId: splits } = await importDataset(p.db, folder, { projectDir: p.projectDir });
+    const byName = (name: string) => getImage(p.db, (p.db.prepare('SELECT id FROM images WHERE dataset_id = ? AND name LIKE ?').get(splits, `${name}%`) as { id: number }).id)!;
+    const [train0, val, test] = [byName('aachen_000000'), byName('frankfurt_000000'), byName('berlin_000000')];
+    expect([train0.split, val.split, test.split]).toEqual(['train', 'val', 'test']);
+    const paintOn = (target: CorrectionImage, from: number, to: number) =>
+      applyStroke(p.db, target, { baseRevision: 0, baseRoundId: null, tool: 'brush', classId: 1, delta: paint(from, to, 1), ms: 0 });
+    paintOn(val, 0, 100);
+    paintOn(test, 0, 200);
+    expect(correctionBudget(p.db, splits)).toEqual({ datasetId: splits, correctedPixels: 0, totalPixels: 2 * W * H, correctedImages: 0, images: 2, share: 0, otherSplitPixels: 300 });
+    paintOn(train0, 0, 16);
+    expect(correctionBudget(p.db, splits)).toEqual({
+      datasetId: splits, correctedPixels: 16, totalPixels: 2 * W * H, correctedImages: 1, images: 2, share: 16 / (2 * W * H), otherSplitPixels: 300,
+    });
   });
 });

@@ -3,7 +3,7 @@
 // transaction that first checks the caller's version, so a stale window or bad input changes nothing.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { HUMAN_IGNORE, IGNORE } from '../../shared/labels';
-import { UserError, type Budget, type CorrectionState, type StrokeTool } from '../../shared/api';
+import { TRAINING_SPLIT, UserError, type Budget, type CorrectionState, type StrokeTool } from '../../shared/api';
 import { applyDelta, decodeDelta, encodeDelta, type LabelDelta, type LabelPlanes } from '../../shared/labelDelta';
 import { initialLabels } from '../corrections/modelLabels';
 import type { Db } from './db';
@@ -229,16 +229,23 @@ export function redoStroke(db: Db, image: CorrectionImage, baseRevision: number)
   return step(db, image, baseRevision, 'redo');
 }
 
-/** Corrected pixels against all pixels of a dataset's images (those still on disk). */
+/**
+ * Corrected pixels against all pixels of a dataset's training-split images (those still on disk): RIPU's budgets
+ * are shares of the target training set, and rounds learn from that split only. Human pixels on other splits are
+ * counted apart.
+ */
 export function correctionBudget(db: Db, datasetId: number): Budget {
   const row = db
     .prepare(
-      `SELECT count(*) AS images, coalesce(sum(i.width * i.height), 0) AS totalPixels,
-              coalesce(sum(c.human_pixels), 0) AS correctedPixels, coalesce(sum(c.human_pixels > 0), 0) AS correctedImages
+      `SELECT coalesce(sum(i.split = @split), 0) AS images,
+              coalesce(sum(CASE WHEN i.split = @split THEN i.width * i.height END), 0) AS totalPixels,
+              coalesce(sum(CASE WHEN i.split = @split THEN c.human_pixels END), 0) AS correctedPixels,
+              coalesce(sum(i.split = @split AND c.human_pixels > 0), 0) AS correctedImages,
+              coalesce(sum(CASE WHEN i.split <> @split THEN c.human_pixels END), 0) AS otherSplitPixels
          FROM images i LEFT JOIN corrections c ON c.image_id = i.id
-        WHERE i.dataset_id = ? AND i.missing = 0`,
+        WHERE i.dataset_id = @datasetId AND i.missing = 0`,
     )
-    .get(datasetId) as Omit<Budget, 'datasetId' | 'share'>;
+    .get({ datasetId, split: TRAINING_SPLIT }) as Omit<Budget, 'datasetId' | 'share'>;
   return { datasetId, ...row, share: row.totalPixels > 0 ? Math.min(1, row.correctedPixels / row.totalPixels) : 0 };
 }
 

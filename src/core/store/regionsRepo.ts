@@ -1,5 +1,5 @@
 // The region queue: each round's hardest superpixels per target image, and where a person stands with them.
-import type { Region, RegionStats } from '../../shared/api';
+import { TRAINING_SPLIT, type Region, type RegionStats } from '../../shared/api';
 import type { RegionWrite } from '../regions/imageRegions';
 import type { Db } from './db';
 
@@ -58,10 +58,15 @@ export function listRegions(db: Db, roundId: number, imageId?: number): Region[]
   return rows.map(toRegion);
 }
 
-/** Queue order: score descending, then id. Images gone missing on disk are left out. */
-const OPEN_IN_ORDER = `
-  SELECT regions.* FROM regions JOIN images ON images.id = regions.image_id
-   WHERE regions.round_id = ? AND regions.state = 'open' AND images.missing = 0`;
+/**
+ * The regions a person is offered: those on images of the split rounds learn from (corrections elsewhere are never
+ * trained on) that are still on disk.
+ */
+const QUEUED = `regions JOIN images ON images.id = regions.image_id
+   WHERE regions.round_id = ? AND images.missing = 0 AND images.split = '${TRAINING_SPLIT}'`;
+
+/** Queue order: score descending, then id. */
+const OPEN_IN_ORDER = `SELECT regions.* FROM ${QUEUED} AND regions.state = 'open'`;
 
 /**
  * The hardest open region of a round; with `after`, the first open region ranked below it (wrapping round to
@@ -102,16 +107,16 @@ export function markCovered(db: Db, regionIds: readonly number[]): void {
   })();
 }
 
-/** Counts by state and the median time per timed region of a round, over images still on disk. */
+/** Counts by state and the median time per timed region of a round, over the queue's images (see QUEUED). */
 export function regionStats(db: Db, roundId: number): RegionStats {
   const stats: RegionStats = { roundId, open: 0, done: 0, skipped: 0, covered: 0, timed: 0, medianSeconds: null };
   const counts = db
-    .prepare('SELECT regions.state AS state, count(*) AS n FROM regions JOIN images ON images.id = regions.image_id WHERE regions.round_id = ? AND images.missing = 0 GROUP BY regions.state')
+    .prepare(`SELECT regions.state AS state, count(*) AS n FROM ${QUEUED} GROUP BY regions.state`)
     .all(roundId) as { state: RegionState; n: number }[];
   for (const { state, n } of counts) stats[state] = n;
   const seconds = (
     db
-      .prepare('SELECT regions.seconds AS s FROM regions JOIN images ON images.id = regions.image_id WHERE regions.round_id = ? AND images.missing = 0 AND regions.seconds IS NOT NULL ORDER BY regions.seconds')
+      .prepare(`SELECT regions.seconds AS s FROM ${QUEUED} AND regions.seconds IS NOT NULL ORDER BY regions.seconds`)
       .all(roundId) as { s: number }[]
   ).map((r) => r.s);
   stats.timed = seconds.length;
