@@ -1,7 +1,8 @@
 // The label editor in web mode on 2048x1024 demo images with one finished round: pick a class by hotkey, paint,
-// flood fill, undo and redo, reload and find the correction; the region queue and the budget meter; the
-// pointer timing at devicePixelRatio 1 and 2 and zoomed in (printed); and a killed server loses no saved stroke,
-// while the stroke it could not save is kept by the open page and saved once the server is back on its address.
+// flood fill, undo and redo, reload and find the correction; the region queue and the budget meter; the note on
+// a val image that rounds do not learn from it; the pointer timing at devicePixelRatio 1 and 2 and zoomed in
+// (printed); and a killed server loses no saved stroke, while the stroke it could not save is kept by the open
+// page and saved once the server is back on its address.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +94,8 @@ test('paint, fill, undo, redo, reload, region queue and budget', async ({ page }
   await openFirstTargetImage(page);
   const imageId = await currentImageId(page);
   const budget = page.getByTestId('budget-value');
-  await expect(budget).toContainText('0.00 %');
+  await expect(budget).toContainText('0.00 % of target training pixels corrected');
+  await expect(page.getByTestId('split-note')).toHaveCount(0);
 
   // Class by hotkey: 3 is building (train id 2).
   await page.keyboard.press('3');
@@ -193,6 +195,17 @@ test('paint, fill, undo, redo, reload, region queue and budget', async ({ page }
   // The queue counts the region done and shows its time per region and the estimate for the rest.
   await expect(page.getByTestId('region-counts')).toContainText(/^1 done · 0 skipped · \d+ covered · \d+ open$/);
   await expect(page.getByTestId('region-time')).toContainText(/^≈ \d+ s per region · .+ for the \d+ open$/);
+
+  // A val image can be corrected, but rounds do not learn from it: the editor says so.
+  await page.getByTestId('image-view-close').click();
+  await page.getByTestId('filter-corrected').selectOption('');
+  await page.getByTestId('filter-split').selectOption('val');
+  await expect(page.locator('[data-testid="thumb"][data-split="val"]')).toHaveCount(1);
+  await page.getByTestId('thumb').first().dblclick();
+  await expect(page.getByTestId('image-viewport')).toHaveAttribute('data-phase', 'ready', { timeout: 30_000 });
+  await expect(page.getByTestId('split-note')).toHaveText(
+    'This image is in the val split: rounds train on the train split only, so corrections here are kept and exported but not learnt.',
+  );
   expect(pageErrors).toEqual([]);
 });
 

@@ -1,6 +1,7 @@
-// "Next hardest region" across the target set, and the budget meter: the share of target pixels corrected,
-// with marks at 2.2 % (RIPU's budget for 69.6 mIoU on GTA5→Cityscapes) and 5 %. Each visit is timed from the
-// jump to the region to Done / Skip; the queue shows its counts by state and the median time per region.
+// "Next hardest region" across the target training images (the split rounds learn from), and the budget meter:
+// the share of target training pixels corrected, with marks at 2.2 % (RIPU's budget for 69.6 mIoU on
+// GTA5→Cityscapes, a share of the target training set) and 5 %. Each visit is timed from the jump to the region
+// to Done / Skip; the queue shows its counts by state and the median time per region.
 import { useEffect, useRef } from 'react';
 import type { Budget, Region, RegionStats } from '../../../shared/api';
 import { regionCountsText, regionTimeText, visitSeconds } from './regionTime';
@@ -40,7 +41,7 @@ export function RegionQueue({ region, budget, stats, busy, message, onNext, onMa
   return (
     <section className="regions" aria-label="Region queue" data-testid="region-queue">
       <h3 className="panel__title">Hardest regions</h3>
-      <div className="budget" title="Share of the target set's pixels a person has corrected">
+      <div className="budget" title="Share of the target training split's pixels a person has corrected (rounds learn from that split only)">
         <div className="budget__bar">
           <div className="budget__fill" style={{ width: `${Math.min(100, (share / METER_MAX) * 100)}%` }} />
           {MARKS.map((mark) => (
@@ -48,7 +49,10 @@ export function RegionQueue({ region, budget, stats, busy, message, onNext, onMa
           ))}
         </div>
         <span className="budget__value" data-testid="budget-value">
-          {budget ? `${formatShare(share)} of target pixels corrected · ${budget.correctedImages} image${budget.correctedImages === 1 ? '' : 's'}` : '…'}
+          {budget
+            ? `${formatShare(share)} of target training pixels corrected · ${budget.correctedImages} image${budget.correctedImages === 1 ? '' : 's'}` +
+              (budget.otherSplitPixels > 0 ? ` · ${budget.otherSplitPixels.toLocaleString()} px on other splits, not learnt` : '')
+            : '…'}
         </span>
       </div>
       <div className="regions__actions">
@@ -81,7 +85,7 @@ export function RegionQueue({ region, budget, stats, busy, message, onNext, onMa
         {lock && region && !lockApplies && <span className="muted"> (not active on this image)</span>}
       </label>
       {stats && stats.roundId !== null && (
-        <p className="regions__stats muted" data-testid="region-counts" title={`Regions of round ${stats.roundId}; covered: already at least half corrected, so passed over`}>
+        <p className="regions__stats muted" data-testid="region-counts" title={`Regions on the target training images of round ${stats.roundId}; covered: already at least half corrected, so passed over`}>
           {regionCountsText(stats)}
         </p>
       )}

@@ -1,5 +1,5 @@
-// What the corrections bought: each finished round's target mIoU against the share of target pixels that
-// were human-corrected when it started.
+// What the corrections bought: each finished round's target mIoU against the share of target training pixels
+// that were human-corrected when it started.
 import type { RoundSummary } from '../../../shared/api';
 import { linearScale, niceTicks } from './chartMath';
 
@@ -16,7 +16,7 @@ export function BudgetPlot({ rounds }: { rounds: readonly RoundSummary[] }) {
   const y = linearScale([0, Math.max(...mious) * 1.1], [HEIGHT - PAD.bottom, PAD.top]);
   const yDigits = y.domain[1] < 0.1 ? 1 : 0;
   return (
-    <svg className="chart" data-testid="budget-plot" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="mIoU against the share of target pixels corrected">
+    <svg className="chart" data-testid="budget-plot" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="mIoU against the share of target training pixels corrected">
       {niceTicks(y.domain[0], y.domain[1], 4).map((t) => (
         <g key={t}>
           <line className="chart__grid" x1={PAD.left} x2={WIDTH - PAD.right} y1={y(t)} y2={y(t)} />
@@ -31,7 +31,7 @@ export function BudgetPlot({ rounds }: { rounds: readonly RoundSummary[] }) {
         </text>
       ))}
       <text className="chart__tick" x={(PAD.left + WIDTH - PAD.right) / 2} y={HEIGHT - 3} textAnchor="middle">
-        target pixels corrected
+        target training pixels corrected
       </text>
       {points.map((r) => (
         <g key={r.id} data-testid="budget-point">

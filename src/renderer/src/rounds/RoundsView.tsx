@@ -166,7 +166,7 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
                   <th title="change against the previous finished round on this target">Δ</th>
                   <th title="16 / 13-class protocols">16 / 13</th>
                   <th title="target val split mIoU">val</th>
-                  <th title="share of target pixels corrected when the round started">corrected</th>
+                  <th title="share of target training pixels corrected when the round started">corrected</th>
                   <th />
                 </tr>
               </thead>

@@ -2,7 +2,7 @@
 // difficulty, confidence, depth heads), the pseudo depth and ground truth, and the correction a person edits
 // with the tools. Next / previous, zoom about the cursor, pan, the region queue and the budget meter.
 import { useCallback, useEffect, useEffectEvent, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { Budget, ImageSummary, Region, RegionStats, RoundLayer, RoundSummary } from '../../../shared/api';
+import { TRAINING_SPLIT, type Budget, type ImageSummary, type Region, type RegionStats, type RoundLayer, type RoundSummary } from '../../../shared/api';
 import { IGNORE, TRAIN_CLASSES } from '../../../shared/labels';
 import { errorMessage, useApi } from '../ApiContext';
 import { imageUrl, layerUrl } from '../api/connect';
@@ -213,7 +213,7 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
     try {
       const found = await api.nextRegion({ datasetId: image.datasetId, ...(after !== undefined && { afterRegionId: after }) });
       setRegion(found);
-      setRegionMessage(found ? null : latestRoundId ? 'No open regions left in the newest round.' : 'Run a round first: regions come from its difficulty maps.');
+      setRegionMessage(found ? null : latestRoundId ? `No open regions left on ${TRAINING_SPLIT} images in the newest round.` : 'Run a round first: regions come from its difficulty maps.');
       if (found && found.imageId !== image.id) leaveTo(found.imageId);
     } catch (error) {
       setRegionMessage(errorMessage(error));
@@ -416,6 +416,11 @@ export function ImageView({ images, index, editable, onNavigate, onClose, region
             {save && editable && (
               <span className="muted" data-testid="correction-stats">
                 {save.state.humanPixels.toLocaleString()} px edited · {save.state.strokes} stroke{save.state.strokes === 1 ? '' : 's'} · {Math.round(save.state.secondsSpent)} s
+              </span>
+            )}
+            {editable && image.split !== TRAINING_SPLIT && (
+              <span className="muted" data-testid="split-note">
+                This image is in the {image.split} split: rounds train on the {TRAINING_SPLIT} split only, so corrections here are kept and exported but not learnt.
               </span>
             )}
           </div>
