@@ -98,7 +98,7 @@ try {
   if (simulated.length > 0) {
     const plain = results.corda.map((x) => x * 100);
     console.log('');
-    console.log(`Simulated annotator (\`corda simulate-annotator\`, ground truth copied into the warm-up round's queued regions of target train images), then a corda round from the warm-up per seed. Budget: share of the target train pixels; the meter column is the editor's share of all target pixels.`);
+    console.log(`Simulated annotator (\`corda simulate-annotator\`, ground truth copied into the warm-up round's queued regions of target train images), then a corda round from the warm-up per seed. Budget: share of the target train pixels; the meter column is the editor's meter, the same share of the target train pixels.`);
     console.log('');
     console.log('| budget | train pixels corrected | meter | regions | target val mIoU, mean ± std over seeds ' + seeds.join(', ') + ' | per seed | change against budget 0, per seed |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
