@@ -73,4 +73,18 @@ describe('ParallelTrainer', () => {
     expect(student.params.vars.size).toBeGreaterThan(50);
     student.dispose();
   });
+
+  it('trains on corrections held by one replica\'s half of the batch only (both replicas run the same passes)', async () => {
+    const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 4, seed: 1 });
+    const replicas = new ParallelTrainer(config, 'wasm', 2);
+    parallel.push(replicas);
+    await replicas.ready();
+    const random = new Rng(3);
+    const corrected = new Uint8Array(W * H).fill(255).fill(5, 0, W * 6);
+    const batch = { source: [crop(0), crop(8)], target: [{ ...crop(4), labels: corrected }, { ...crop(12), labels: null }] };
+    const losses = [];
+    for (let i = 0; i < 4; i++) losses.push(await replicas.step(batch, i, random));
+    for (const l of losses) expect(Number.isFinite(l.total)).toBe(true);
+    expect(losses[0]!.correctedCe).toBeGreaterThan(0);
+  });
 });

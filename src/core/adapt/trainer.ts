@@ -24,13 +24,19 @@ export interface Batch {
 export interface PreparedBatch extends Batch {
   mixClasses: number[][];
   augment: AugmentParams[];
+  /**
+   * Whether the step runs the supervised pass on the target crops' corrections. Decided for the whole batch, so
+   * every replica runs the same passes (their batch-norm statistics are averaged pass by pass).
+   */
+  supervise: boolean;
 }
 
 export function prepareBatch(batch: Batch, random: Rng, adapt: boolean): PreparedBatch {
-  if (!adapt) return { ...batch, mixClasses: [], augment: [] };
+  if (!adapt) return { ...batch, mixClasses: [], augment: [], supervise: false };
   const mixClasses = batch.source.map((c) => pickHalf(presentClasses(c.labels!), () => random.next()));
   const augment = batch.source.map(() => drawAugment(() => random.next()));
-  return { ...batch, mixClasses, augment };
+  const supervise = batch.target.some((c) => c.labels?.some((label) => label < NUM_CLASSES) ?? false);
+  return { ...batch, mixClasses, augment, supervise };
 }
 
 /** Pairs [from, to) of a prepared batch (data-parallel replicas each take a slice). */
@@ -40,6 +46,7 @@ export function sliceBatch(b: PreparedBatch, from: number, to: number): Prepared
     target: b.target.slice(from, to),
     mixClasses: b.mixClasses.slice(from, to),
     augment: b.augment.slice(from, to),
+    supervise: b.supervise,
   };
 }
 
@@ -166,8 +173,11 @@ export class Trainer {
         const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), batch.augment)));
         const corrected = batch.target.some((c) => c.labels) ? hold(labelTensor(batch.target, h, w)) : null;
         const { labels: y, weight, trusted } = mixedTargets(m, ys, pseudo, q, corrected);
-        if (corrected && batch.target.some((c) => c.labels?.some((label) => label < NUM_CLASSES))) {
-          supervised = { x: xt, labels: hold(tf.tidy(() => tf.where(tf.less(corrected, NUM_CLASSES), corrected, tf.fill(corrected.shape, IGNORE, 'int32')) as tf.Tensor3D)) };
+        if (batch.supervise) {
+          // A replica whose slice holds no correction still runs the pass, with every pixel ignored (no gradient).
+          const ignore = (t: tf.Tensor3D) => tf.fill(t.shape, IGNORE, 'int32') as tf.Tensor3D;
+          const labels = tf.tidy(() => (corrected ? (tf.where(tf.less(corrected, NUM_CLASSES), corrected, ignore(corrected)) as tf.Tensor3D) : ignore(pseudo)));
+          supervised = { x: xt, labels: hold(labels) };
         }
         hold(y);
         hold(weight);
