@@ -200,8 +200,10 @@ test('paint, fill, undo, redo, reload, region queue and budget', async ({ page }
   await page.getByTestId('image-view-close').click();
   await page.getByTestId('filter-corrected').selectOption('');
   await page.getByTestId('filter-split').selectOption('val');
-  await expect(page.locator('[data-testid="thumb"][data-split="val"]')).toHaveCount(1);
-  await page.getByTestId('thumb').first().dblclick();
+  // Two filter changes, two list fetches: open the image once the list has settled on the one val image.
+  await expect(page.getByTestId('image-count')).toHaveText('1 image');
+  await expect(page.getByTestId('thumb')).toHaveCount(1);
+  await page.locator('[data-testid="thumb"][data-split="val"]').dblclick();
   await expect(page.getByTestId('image-viewport')).toHaveAttribute('data-phase', 'ready', { timeout: 30_000 });
   await expect(page.getByTestId('split-note')).toHaveText(
     'This image is in the val split: rounds train on the train split only, so corrections here are kept and exported but not learnt.',
