@@ -1,24 +1,21 @@
 // The region queue and the raw editor buffers through the service, on rounds whose layers are written with
 // the prediction step's own encoder from a made-up prediction (no training).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { encode } from 'fast-png';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Region } from '../../shared/api';
-import { encodeLayers, type Prediction } from '../adapt/predict';
-import { generateDemoData } from '../datasets/demo/generate';
+import type { Prediction } from '../adapt/predict';
 import { Rng } from '../random';
-import { createService, type Service } from '../service';
-import { createRound, saveLayers, updateRound } from '../store/roundsRepo';
+import type { Service } from '../service';
+import { createRound, updateRound } from '../store/roundsRepo';
 import { COVERED_SHARE, humanShares } from './coverage';
-import { slicSuperpixels } from './superpixels';
+import { openDemoProject, saveFakeRound, type DemoProject } from './testDemoProject';
 
 const WORK_W = 48;
 const WORK_H = 24;
-let work: string;
+let demo: DemoProject;
 let service: Service;
 let source: number;
 let target: number;
@@ -48,17 +45,7 @@ function fakePrediction(seed: number): { prediction: Prediction; rgb: Uint8Array
 }
 
 function addRound(status: 'done' | 'running', seed: number): number {
-  const roundId = createRound(service.db, { parentId: null, sourceDatasetId: source, targetDatasetId: target, method: 'dacs', preset: 'tiny', config: {}, backend: {} });
-  saveLayers(
-    service.db,
-    roundId,
-    images.map((image, i) => {
-      const { prediction, rgb } = fakePrediction(seed * 100 + i);
-      return encodeLayers(image, prediction, slicSuperpixels(rgb, WORK_W, WORK_H, { pixelsPerSuperpixel: 64 }));
-    }),
-  );
-  updateRound(service.db, roundId, { status, finished: status === 'done' });
-  return roundId;
+  return saveFakeRound(demo, (i) => fakePrediction(seed * 100 + i), status);
 }
 
 /** A round as schema 4 stored it: prediction and confidence only, no second choice, superpixels or regions. */
@@ -71,18 +58,10 @@ function addOldRound(): number {
 }
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'corda-regions-'));
-  // 5 Cityscapes images: 3 train, 1 val, 1 test.
-  const demo = await generateDemoData(join(work, 'demo'), { images: 5, width: 64, height: 32, seed: 3 });
-  service = createService({ projectDir: join(work, 'project'), transport: 'cli', create: true });
-  source = (await service.call('importDataset', { folder: demo.gta5 })).datasetId;
-  target = (await service.call('importDataset', { folder: demo.cityscapes })).datasetId;
-  images = (await service.call('listImages', { datasetId: target })).map(({ id, width, height, split }) => ({ id, width, height, split }));
+  demo = await openDemoProject('corda-regions-', 3);
+  ({ service, source, target, images } = demo);
 });
-afterAll(() => {
-  service.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => demo.close());
 
 describe('region queue', () => {
   let roundId: number;

@@ -1,24 +1,20 @@
 // The simulated annotator on demo data (ground truth in gtFine) with a round whose layers are written from a
 // made-up prediction (no training), through the service as the editor uses it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/index';
 import { IGNORE } from '../../shared/labels';
-import { encodeLayers } from '../adapt/predict';
-import { generateDemoData } from '../datasets/demo/generate';
 import { readTrainIds } from '../datasets/labelsIO';
 import { containedPath } from '../datasets/assets';
 import { Rng } from '../random';
-import { createService, type Service } from '../service';
+import type { Service } from '../service';
 import { getImage } from '../store/datasetsRepo';
-import { createRound, saveLayers, updateRound } from '../store/roundsRepo';
 import { simulateAnnotator } from './simulateAnnotator';
-import { slicSuperpixels } from './superpixels';
+import { openDemoProject, saveFakeRound, type DemoProject } from './testDemoProject';
 
 const WORK_W = 48;
 const WORK_H = 24;
+let demo: DemoProject;
 let work: string;
 let service: Service;
 let source: number;
@@ -27,25 +23,18 @@ let images: { id: number; width: number; height: number; split: string }[];
 
 /** A round adapted to the target with random labels and difficulty, so the queue has regions everywhere. */
 function addRound(seed: number): number {
-  const roundId = createRound(service.db, { parentId: null, sourceDatasetId: source, targetDatasetId: target, method: 'dacs', preset: 'tiny', config: {}, backend: {} });
-  saveLayers(
-    service.db,
-    roundId,
-    images.map((image, k) => {
-      const rng = new Rng(seed * 100 + k);
-      const n = WORK_W * WORK_H;
-      const rgb = Uint8Array.from({ length: n * 3 }, (_, i) => (Math.floor(i / 3) % WORK_W < WORK_W / 2 ? 40 : 200) + Math.floor(rng.next() * 20));
-      const labels = Uint8Array.from({ length: n }, () => Math.floor(rng.next() * 19));
-      const prediction = {
-        width: WORK_W, height: WORK_H, labels, second: labels.map((l) => (l + 1) % 19),
-        confidence: Float32Array.from({ length: n }, () => rng.next()), difficulty: Float32Array.from({ length: n }, () => rng.next()),
-        depthSrc: null, depthTgt: null, logits: null,
-      };
-      return encodeLayers(image, prediction, slicSuperpixels(rgb, WORK_W, WORK_H, { pixelsPerSuperpixel: 64 }));
-    }),
-  );
-  updateRound(service.db, roundId, { status: 'done', finished: true });
-  return roundId;
+  return saveFakeRound(demo, (k) => {
+    const rng = new Rng(seed * 100 + k);
+    const n = WORK_W * WORK_H;
+    const rgb = Uint8Array.from({ length: n * 3 }, (_, i) => (Math.floor(i / 3) % WORK_W < WORK_W / 2 ? 40 : 200) + Math.floor(rng.next() * 20));
+    const labels = Uint8Array.from({ length: n }, () => Math.floor(rng.next() * 19));
+    const prediction = {
+      width: WORK_W, height: WORK_H, labels, second: labels.map((l) => (l + 1) % 19),
+      confidence: Float32Array.from({ length: n }, () => rng.next()), difficulty: Float32Array.from({ length: n }, () => rng.next()),
+      depthSrc: null, depthTgt: null, logits: null,
+    };
+    return { prediction, rgb };
+  });
 }
 
 const bytes = async (request: Parameters<Service['asset']>[0]) => (await service.asset(request)) as { data: Buffer };
@@ -57,18 +46,10 @@ const regionsOf = (roundId: number, state: string) =>
   service.db.prepare('SELECT id, image_id AS imageId, superpixel FROM regions WHERE round_id = ? AND state = ?').all(roundId, state) as { id: number; imageId: number; superpixel: number }[];
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'corda-simulate-'));
-  // 5 Cityscapes images: 3 train, 1 val, 1 test.
-  const demo = await generateDemoData(join(work, 'demo'), { images: 5, width: 64, height: 32, seed: 4 });
-  service = createService({ projectDir: join(work, 'project'), transport: 'cli', create: true });
-  source = (await service.call('importDataset', { folder: demo.gta5 })).datasetId;
-  target = (await service.call('importDataset', { folder: demo.cityscapes })).datasetId;
-  images = (await service.call('listImages', { datasetId: target })).map(({ id, width, height, split }) => ({ id, width, height, split }));
+  demo = await openDemoProject('corda-simulate-', 4);
+  ({ work, service, source, target, images } = demo);
 });
-afterAll(() => {
-  service.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => demo.close());
 
 describe('simulated annotator', () => {
   let roundId: number;
