@@ -81,7 +81,7 @@ test('run, cancel and resume rounds from the sidebar', async ({ page }) => {
   expect(pageErrors).toEqual([]);
 });
 
-test('the Rounds view runs a round with a loss chart, shows its metrics row, and exports the model and labels', async ({ page }) => {
+test('the Rounds view runs a round with a loss chart and a val chart, shows its metrics row, and exports the model and labels', async ({ page }) => {
   test.setTimeout(180_000);
   const appUrl = fromSetup('CORDA_E2E_URL');
   const out = mkdtempSync(join(tmpdir(), 'corda-e2e-export-'));
@@ -105,6 +105,8 @@ test('the Rounds view runs a round with a loss chart, shows its metrics row, and
     await expect(page.getByTestId('rv-progress')).toBeVisible();
     await expect(page.getByTestId('rv-live-line')).toContainText('img/s', { timeout: 60_000 });
     await expect(page.getByTestId('loss-chart')).toBeVisible({ timeout: 60_000 });
+    // Beside it the val chart, or until the first scoring (iteration 10 of 12) the sentence that it is coming.
+    await expect(page.getByTestId('rv-val-chart').or(page.getByTestId('rv-val-chart-empty'))).toBeVisible();
     await page.screenshot({ path: 'artifacts/e2e-rounds-view.png', fullPage: true });
 
     // The new round is the history's first row; it turns done once it is trained, predicted and evaluated.
@@ -114,6 +116,14 @@ test('the Rounds view runs a round with a loss chart, shows its metrics row, and
     await expect(row.getByTestId('rv-miou')).toHaveText(/^\d+\.\d%$/);
     await row.getByTestId('rv-per-class').click();
     await expect(page.getByTestId('rv-class-table')).toContainText('road');
+    // The finished round's learning curve: scored at iteration 10 and by the final evaluation at 12.
+    const valChart = page.getByTestId('rv-round-val-chart');
+    await expect(valChart).toBeVisible();
+    await expect(valChart.getByRole('img')).toHaveAttribute('aria-label', /^Target val mIoU against iterations: \d+\.\d% at iteration 12/);
+    expect(await valChart.getByTestId('rv-round-val-chart-point').count()).toBeGreaterThanOrEqual(1);
+    await valChart.getByText('numbers', { exact: true }).click();
+    await expect(valChart.getByTestId('rv-round-val-chart-table').locator('tbody tr')).toHaveCount(2);
+    await valChart.screenshot({ path: 'artifacts/e2e-rounds-val-chart.png' });
     await expect(page.getByTestId('budget-point').first()).toBeVisible();
 
     // Export the newest round's model as TensorFlow.js, then the labels it predicts.

@@ -1,4 +1,4 @@
-// `npm run quality [-- --warmup N] [--iters N] [--seeds 1,2,3] [--images N] [--methods source-only,dacs,corda] [--budgets 0.022,0.05]`
+// `npm run quality [-- --warmup N] [--iters N] [--seeds 1,2,3] [--images N] [--methods source-only,dacs,corda] [--budgets 0.022,0.05] [--curves PATH]`
 // The demo benchmark: generated source (GTA5 layout) and target (Cityscapes layout) with fixed seeds. As in the
 // workbench's loop (round N+1 starts from round N), one source-only warm-up round (seed 1) is trained first, then
 // one round per method and seed starts from it (`--from`); source-only simply trains on for the same number of
@@ -8,12 +8,16 @@
 // the hardest regions of target train images until that share of the train pixels is corrected), then one corda
 // round per seed from the warm-up, which trains on those corrections. A second table compares them with the plain
 // corda rounds (budget 0: same warm-up, same seeds, no corrections).
+// `--curves` (default docs/quality-curves.svg): the learning curves, target val mIoU against iterations as the
+// rounds scored it while training (`curve` in `corda adapt --json`), one line per method, mean over seeds,
+// starting at iteration 0 from the warm-up's val mIoU.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { curvesSvg, meanCurve } from './curvesSvg.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = process.env.CORDA_CLI ?? join(root, 'out', 'main', 'cli.js');
@@ -21,13 +25,14 @@ if (!existsSync(cli)) {
   console.error('quality: the CLI is not built. Run `npm run build` first.');
   process.exit(1);
 }
-const { values } = parseArgs({ options: { warmup: { type: 'string' }, iters: { type: 'string' }, seeds: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, keep: { type: 'string' }, budgets: { type: 'string' } } });
+const { values } = parseArgs({ options: { warmup: { type: 'string' }, iters: { type: 'string' }, seeds: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, keep: { type: 'string' }, budgets: { type: 'string' }, curves: { type: 'string' } } });
 const iters = values.iters ?? '300';
 const warmup = values.warmup ?? '300';
 const seeds = (values.seeds ?? '1,2,3').split(',');
 const methods = (values.methods ?? 'source-only,dacs,corda').split(',');
 const images = values.images ?? '48';
 const budgets = values.budgets ? values.budgets.split(',').map(Number) : [];
+const curvesPath = resolve(values.curves ?? join(root, 'docs', 'quality-curves.svg'));
 if (budgets.some((b) => !(b > 0 && b <= 1))) {
   console.error(`quality: --budgets takes shares between 0 and 1 (0.022 for 2.2 %), got "${values.budgets}".`);
   process.exit(1);
@@ -60,18 +65,21 @@ try {
     return copy;
   });
   const results = {};
+  const curves = {};
   const adaptRound = (dir, method, seed) => {
     const started = performance.now();
     const out = JSON.parse(corda('adapt', '--project', dir, '--source', String(source), '--target', String(target), '--method', method, '--iters', iters, '--seed', seed, '--from', String(warm.roundId), '--json'));
     const val = out.metrics.val?.mIoU ?? out.metrics.mIoU;
-    return { val, seconds: (performance.now() - started) / 1000, msPerStep: out.timings.msPerStep, backend: out.backend };
+    return { val, seconds: (performance.now() - started) / 1000, msPerStep: out.timings.msPerStep, backend: out.backend, curve: out.curve ?? [] };
   };
   const budgetMethods = budgets.length > 0 && !methods.includes('corda') ? [...methods, 'corda'] : methods;
   for (const method of budgetMethods) {
     results[method] = [];
+    curves[method] = [];
     for (const seed of seeds) {
       const out = adaptRound(project, method, seed);
       results[method].push(out.val);
+      curves[method].push(out.curve);
       console.error(`${method} seed ${seed}: val mIoU ${(out.val * 100).toFixed(1)} (${out.seconds.toFixed(0)} s, ${out.msPerStep.toFixed(0)} ms/step, ${out.backend})`);
     }
   }
@@ -87,6 +95,13 @@ try {
     return { budget, sim, vals };
   });
   const warmVal = (warm.metrics.val?.mIoU ?? warm.metrics.mIoU) * 100;
+  // Every round starts from the warm-up's weights: its val mIoU is each curve's point at iteration 0.
+  const start = warm.metrics.val ? [{ iteration: 0, valMIoU: warm.metrics.val.mIoU }] : [];
+  const series = methods.map((method) => ({ label: method, points: meanCurve(curves[method].map((curve) => [...start, ...curve])) }));
+  const seedWord = seeds.length === 1 ? `seed ${seeds[0]}` : `mean over seeds ${seeds.join(', ')}`;
+  mkdirSync(dirname(curvesPath), { recursive: true });
+  writeFileSync(curvesPath, curvesSvg(series, { title: `Demo benchmark: target val mIoU while training (${seedWord})` }));
+  console.error(`learning curves: ${curvesPath}`);
   console.log(`Demo benchmark: ${images} source + ${images} target images at 512x256 (demo-data seed 1), preset tiny, crop 256x128, batch 2, ${cpus().length} cores, backend ${warm.backend}. A source-only warm-up of ${warmup} iterations (val mIoU ${warmVal.toFixed(1)}), then ${iters} iterations per method and seed from it.`);
   console.log('');
   console.log('| method | target val mIoU (19 classes), mean ± std over seeds ' + seeds.join(', ') + ' | per seed |');

@@ -10,7 +10,8 @@ import { predictSample } from '../core/adapt/predict';
 import { finalCheckpoint, resumeRound, startRound, type RoundProgress } from '../core/adapt/round';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
 import { readCheckpoint } from '../core/model/checkpoint';
-import { CordaNetwork, PRESETS, type Method, type PresetName } from '../core/model/network';
+import { PRESETS, type Method, type PresetName } from '../core/model/network';
+import { networkFor } from '../core/adapt/networkFor';
 import { openProjectDb } from '../core/store/db';
 import { listDatasets } from '../core/store/datasetsRepo';
 import { getRound } from '../core/store/roundsRepo';
@@ -50,13 +51,30 @@ function progressPrinter(json: boolean) {
   };
 }
 
+/** `--recipe '{"emaDecay":0.99}'`: any of a round's numeric, boolean or string settings, for experiments. */
+function recipeOverrides(text: string): Partial<RoundConfig> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UserError(`--recipe must be a JSON object such as '{"emaDecay":0.99}', got "${text}".`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--recipe must be a JSON object, got "${text}".`);
+  const known = defaultConfig('corda', 'tiny') as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in known) || ['method', 'preset', 'crop'].includes(key)) throw new UserError(`--recipe does not know the setting "${key}" (known: ${Object.keys(known).filter((k) => !['method', 'preset', 'crop'].includes(k)).join(', ')}).`);
+    if (known[key] !== null && typeof value !== typeof known[key]) throw new UserError(`--recipe's ${key} must be a ${typeof known[key]}, got ${JSON.stringify(value)}.`);
+  }
+  return parsed as Partial<RoundConfig>;
+}
+
 export async function adaptCommand(args: string[], h: CommandHelpers): Promise<void> {
   const { values } = h.parse(args, {
     project: { type: 'string' }, source: { type: 'string' }, target: { type: 'string' }, method: { type: 'string' },
     preset: { type: 'string' }, iters: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
     resume: { type: 'string' }, pretrained: { type: 'string' }, 'no-corrections': { type: 'boolean' }, json: { type: 'boolean' },
-    'working-width': { type: 'string' },
+    'working-width': { type: 'string' }, recipe: { type: 'string' }, 'eval-every': { type: 'string' },
   });
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
@@ -85,12 +103,14 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       if (values.seed !== undefined) overrides.seed = int(values.seed, '--seed', 0);
       if (values.batch !== undefined) overrides.batchSize = int(values.batch, '--batch', 1);
       if (values['checkpoint-every'] !== undefined) overrides.checkpointEvery = int(values['checkpoint-every'], '--checkpoint-every', 1);
+      if (values['eval-every'] !== undefined) overrides.evalEvery = int(values['eval-every'], '--eval-every', 0);
       if (values.pretrained !== undefined) overrides.pretrained = resolve(String(values.pretrained));
       if (values['no-corrections']) overrides.useCorrections = false;
       if (values['working-width'] !== undefined) {
         // One width for both domains: quick runs on small images (the presets scale source and target apart).
         overrides.sourceWidth = overrides.targetWidth = int(values['working-width'], '--working-width', 16);
       }
+      if (values.recipe !== undefined) Object.assign(overrides, recipeOverrides(String(values.recipe)));
       if (values.crop !== undefined) {
         const m = String(values.crop).match(/^(\d+)x(\d+)$/);
         if (!m) throw h.usage(`--crop must look like 256x128, got "${String(values.crop)}".`);
@@ -111,7 +131,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       });
     }
     const { mIoU, mIoU16, mIoU13, perClass, val } = result.metrics;
-    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass, val } };
+    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass, val }, curve: result.curve };
     if (json) console.log(JSON.stringify(summary));
     else console.log(`Round ${result.roundId} done on ${result.backend.name}: mIoU ${mIoU === null ? 'n/a' : (mIoU * 100).toFixed(1)} (${result.metrics.evaluatedImages} images with ground truth), ${result.timings.msPerStep.toFixed(0)} ms/step.`);
   } finally {
@@ -157,7 +177,7 @@ export async function predictCommand(args: string[], h: CommandHelpers): Promise
     }
     const size = workingSize({ width: meta.width!, height: meta.height! }, config.targetWidth);
     const rgb = await sharp(input).removeAlpha().resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer();
-    const net = new CordaNetwork(PRESETS[config.preset], config.method, config.seed).build();
+    const net = networkFor(config);
     net.params.assignFrom(readCheckpoint(checkpoint.path).tensors, 'student/');
     const prediction = await predictSample(net, { ...size, rgb: new Uint8Array(rgb), labels: null, depth: null });
     net.dispose();

@@ -88,6 +88,7 @@ export function createService(options: ServiceOptions): Service {
           etaSeconds: p.etaSeconds ?? null,
           done: p.done ?? null,
           total: p.total ?? null,
+          curve: p.curve ?? [],
         });
       await roundJobs.run({ ...input, projectDir }, { onStarted: (id) => (roundId = id), onProgress: relay }, ctx.signal);
     });

@@ -167,6 +167,17 @@ export const Method = z.enum(['source-only', 'dacs', 'corda']);
 export const PresetName = z.enum(['tiny', 'small', 'paper']);
 export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 
+/**
+ * One point of a round's learning curve: the student scored on the target's val split (ground truth) at an
+ * iteration, beside that iteration's loss terms. valMIoU is a fraction (null when no class could be scored).
+ */
+export const CurvePoint = z.object({
+  iteration: z.number().int().min(0),
+  valMIoU: z.number().min(0).max(1).nullable(),
+  losses: z.record(z.string(), z.number()),
+});
+export type CurvePoint = z.infer<typeof CurvePoint>;
+
 export const RoundSummary = z.object({
   id: Id,
   parentId: Id.nullable(),
@@ -189,6 +200,8 @@ export const RoundSummary = z.object({
   useCorrections: z.boolean(),
   /** Share of the target training split's pixels that were human-corrected when the round started, in [0, 1]. */
   correctedShare: z.number().nullable(),
+  /** Val mIoU against iterations, scored while the round trained (empty: val has no labels, or scoring was off). */
+  curve: z.array(CurvePoint),
   error: z.string().nullable(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -431,6 +444,8 @@ export const RoundProgressEvent = z.object({
   etaSeconds: z.number().nullable(),
   done: z.number().int().nullable(),
   total: z.number().int().nullable(),
+  /** The round's learning curve so far (every point, so a window that joins late draws it whole). */
+  curve: z.array(CurvePoint),
 });
 export type RoundProgressEvent = z.infer<typeof RoundProgressEvent>;
 

@@ -1,16 +1,18 @@
-// Strong augmentation of the mixed image (CORDA.md §3): colour jitter (p 0.8, strength 0.25) and Gaussian blur
+// Strong augmentation of the mixed image (CORDA.md §3): colour jitter (p 0.8, strength 0.25 for brightness,
+// contrast and saturation, and a hue rotation of up to ±hue of the colour circle) and Gaussian blur
 // (p 0.5, σ ∈ [0.15, 1.15]), per image, drawn from the round's seeded PRNG. Images are RGB in [0, 255].
 import * as tf from '../model/tf';
 
 export interface AugmentParams {
-  jitter: { brightness: number; contrast: number; saturation: number } | null;
+  /** hue: the rotation as a fraction of the colour circle (0 = none). */
+  jitter: { brightness: number; contrast: number; saturation: number; hue: number } | null;
   blurSigma: number | null;
 }
 
-export function drawAugment(random: () => number): AugmentParams {
+export function drawAugment(random: () => number, hue = 0.25): AugmentParams {
   const strength = 0.25;
   const factor = () => 1 + (random() * 2 - 1) * strength;
-  const jitter = random() < 0.8 ? { brightness: factor(), contrast: factor(), saturation: factor() } : null;
+  const jitter = random() < 0.8 ? { brightness: factor(), contrast: factor(), saturation: factor(), hue: (random() * 2 - 1) * hue } : null;
   const blurSigma = random() < 0.5 ? 0.15 + random() * (1.15 - 0.15) : null;
   return { jitter, blurSigma };
 }
@@ -32,12 +34,42 @@ function blur(image: tf.Tensor4D, sigma: number): tf.Tensor4D {
   return tf.depthwiseConv2d(tf.depthwiseConv2d(image, horizontal, 1, 'same'), vertical, 1, 'same');
 }
 
+/**
+ * The RGB → RGB matrix (row-vector convention, x' = x·M) that rotates chroma by `turns` of the colour circle in
+ * YIQ space, keeping luma: a linear stand-in for an HSV hue shift.
+ */
+export function hueRotation(turns: number): number[][] {
+  const toYiq = [
+    [0.299, 0.596, 0.211],
+    [0.587, -0.274, -0.523],
+    [0.114, -0.322, 0.312],
+  ];
+  const fromYiq = [
+    [1, 1, 1],
+    [0.956, -0.272, -1.106],
+    [0.621, -0.647, 1.703],
+  ];
+  const c = Math.cos(2 * Math.PI * turns);
+  const s = Math.sin(2 * Math.PI * turns);
+  const rotate = [
+    [1, 0, 0],
+    [0, c, s],
+    [0, -s, c],
+  ];
+  const mul = (a: number[][], b: number[][]) => a.map((row) => b[0]!.map((_, j) => row.reduce((sum, v, k) => sum + v * b[k]![j]!, 0)));
+  return mul(mul(toYiq, rotate), fromYiq);
+}
+
 function jitter(image: tf.Tensor4D, p: NonNullable<AugmentParams['jitter']>): tf.Tensor4D {
   let x = tf.mul(image, p.brightness) as tf.Tensor4D;
   const grey = tf.sum(tf.mul(x, [0.299, 0.587, 0.114]), -1, true);
   x = tf.add(tf.mul(tf.sub(x, grey), p.saturation), grey) as tf.Tensor4D;
   const mean = tf.mean(grey);
   x = tf.add(tf.mul(tf.sub(x, mean), p.contrast), mean) as tf.Tensor4D;
+  if (p.hue !== 0) {
+    const [, h, w] = x.shape;
+    x = tf.reshape(tf.matMul(tf.reshape(x, [h * w, 3]), tf.tensor2d(hueRotation(p.hue))), x.shape) as tf.Tensor4D;
+  }
   return tf.clipByValue(x, 0, 255) as tf.Tensor4D;
 }
 

@@ -30,7 +30,34 @@ export interface RoundConfig {
   pretrained: string | null;
   /** Target pixels a person corrected are trusted labels (weight 1, no depth re-weighting). */
   useCorrections: boolean;
+  /** Iterations between scorings of the target's val split for the learning curve; 0 = never. */
+  evalEvery: number;
+  /**
+   * The teacher normalises each target batch with that batch's own statistics, as the reference code does (its EMA
+   * model is never put in inference mode while training); false uses its running statistics.
+   */
+  teacherBatchStats: boolean;
+  /** SGD with momentum (the reference, for pretrained backbones) or Adam (from scratch). */
+  optimizer: 'sgd' | 'adam';
+  /** The EMA teacher's decay a = min(1 − 1/(t + 1), emaDecay). */
+  emaDecay: number;
+  /**
+   * Depth targets are divided by this for the depth losses, so that the depth heads regress values near 1 and the
+   * BerHu terms stay on the cross-entropy's scale; the heads' outputs are multiplied back (target units). 0 at the
+   * start of a round = the median valid source depth target, resolved once and stored with the round.
+   */
+  depthScale: number;
+  /** Which parameters train with headLrMultiplier: only the last layers ('heads'), or as the reference's 10x group
+   * ('reference': task branches, distillation and every head). */
+  tenXGroup: 'heads' | 'reference';
+  /** Random horizontal flips of the training crops (the reference has none). */
+  flip: boolean;
+  /** Hue jitter strength in the strong augmentation: a rotation of up to ±hue of the colour circle (reference 0.25). */
+  hue: number;
 }
+
+/** A tenth of the round, rounded up to a multiple of 10, at least 10: about ten points on the learning curve. */
+export const defaultEvalEvery = (iters: number): number => Math.max(10, Math.ceil(iters / 100) * 10);
 
 export function defaultConfig(method: Method, preset: PresetName, overrides: Partial<RoundConfig> = {}): RoundConfig {
   const p = PRESETS[preset];
@@ -58,8 +85,18 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     workers: 0,
     pretrained: null,
     useCorrections: true,
+    evalEvery: 0, // follows the iterations (below) unless given
+    teacherBatchStats: true,
+    optimizer: 'sgd',
+    emaDecay: 0.999,
+    depthScale: 0,
+    // From scratch, 10x on the branches and distillation diverges within 30 iterations at lr 0.01 (tiny, measured).
+    tenXGroup: preset === 'paper' ? 'reference' : 'heads',
+    flip: false,
+    hue: 0.25,
     ...overrides,
   };
+  if (overrides.evalEvery === undefined) config.evalEvery = defaultEvalEvery(config.iters);
   validateConfig(config);
   return config;
 }
@@ -71,6 +108,12 @@ export function validateConfig(c: RoundConfig): void {
   if (!Number.isInteger(c.workers) || c.workers < 0) throw new UserError(`The number of training threads must be 0 (automatic) or more, got ${c.workers}.`);
   if (c.pretrained && c.preset !== 'small') throw new UserError(`Pretrained encoder weights load into the small preset only; the ${c.preset} preset trains from scratch.`);
   if (typeof c.useCorrections !== 'boolean') throw new UserError(`useCorrections must be true or false, got ${String(c.useCorrections)}.`);
+  if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new UserError(`The teacher's EMA decay must be in [0, 1), got ${c.emaDecay}.`);
+  if (!(c.depthScale >= 0) || !Number.isFinite(c.depthScale)) throw new UserError(`The depth scale must be 0 (automatic) or positive, got ${c.depthScale}.`);
+  if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') throw new UserError(`The optimizer must be "sgd" or "adam", got ${String(c.optimizer)}.`);
+  if (c.tenXGroup !== 'heads' && c.tenXGroup !== 'reference') throw new UserError(`tenXGroup must be "heads" or "reference", got ${String(c.tenXGroup)}.`);
+  if (!(c.hue >= 0 && c.hue <= 0.5)) throw new UserError(`The hue jitter must be between 0 and 0.5 of the colour circle, got ${c.hue}.`);
+  if (!Number.isInteger(c.evalEvery) || c.evalEvery < 0) throw new UserError(`The val scoring interval must be 0 (off) or a whole number of iterations, got ${c.evalEvery}.`);
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }
 

@@ -8,7 +8,8 @@ import { workerEntry } from '../jobs/workerEntry';
 import type { ReplicaInit, ReplicaReply, ReplicaRequest, WireBn, WireTensor } from '../jobs/trainReplica';
 import type { BackendName } from '../model/backend';
 import type { TensorEntry } from '../model/checkpoint';
-import { CordaNetwork, PRESETS } from '../model/network';
+import type { CordaNetwork } from '../model/network';
+import { networkFor } from './networkFor';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
 import { prepareBatch, sliceBatch, type Batch, type StepLosses } from './trainer';
@@ -108,7 +109,7 @@ export class ParallelTrainer {
   }
 
   async step(batch: Batch, iter: number, random: Rng): Promise<StepLosses> {
-    const prepared = prepareBatch(batch, random, this.config.method !== 'source-only');
+    const prepared = prepareBatch(batch, random, this.config);
     const n = this.replicas.length;
     const pairs = batch.source.length;
     const replies = await Promise.all(
@@ -134,7 +135,7 @@ export class ParallelTrainer {
 
   /** The trained student as a network in this thread (for prediction after training). */
   async student(): Promise<CordaNetwork> {
-    const net = new CordaNetwork(PRESETS[this.config.preset], this.config.method, this.config.seed).build();
+    const net = networkFor(this.config);
     net.params.assignFrom(new Map((await this.snapshot()).map((t) => [t.name, t])), 'student/');
     return net;
   }

@@ -5,7 +5,7 @@
 import { encode } from 'fast-png';
 import { containedPath } from '../datasets/assets';
 import { readTrainIds } from '../datasets/labelsIO';
-import { accumulate, computeMetrics, createConfusion, type Metrics } from '../eval';
+import { accumulate, computeMetrics, createConfusion, type ConfusionMatrix, type Metrics } from '../eval';
 import * as tf from '../model/tf';
 import type { CordaNetwork } from '../model/network';
 import type { Db } from '../store/db';
@@ -40,17 +40,50 @@ export interface Prediction {
 
 const OUTPUT_STRIDE_PAD = 16;
 
-/** Runs the network on one decoded image (padded to a multiple of the output stride, then cropped back). */
-export async function predictSample(net: CordaNetwork, sample: Sample, keepLogits = false): Promise<Prediction> {
+/**
+ * Call inside tf.tidy: the network's outputs on one decoded image padded to a multiple of the output stride,
+ * and `cut`, which crops an output back to the image.
+ */
+function forwardPadded(net: CordaNetwork, sample: Sample) {
   const { width: w, height: h } = sample;
   const padW = Math.ceil(w / OUTPUT_STRIDE_PAD) * OUTPUT_STRIDE_PAD;
   const padH = Math.ceil(h / OUTPUT_STRIDE_PAD) * OUTPUT_STRIDE_PAD;
+  const x = tf.tensor4d(Float32Array.from(sample.rgb), [1, h, w, 3]);
+  const padded = tf.pad(x, [[0, 0], [0, padH - h], [0, padW - w], [0, 0]]) as tf.Tensor4D;
+  const outputs = net.forward(padded, { training: false });
+  const cut = (t: tf.Tensor4D) => tf.slice(t, [0, 0, 0, 0], [1, h, w, t.shape[3]]) as tf.Tensor4D;
+  return { outputs, cut };
+}
+
+/** The segmentation logits of one decoded image at its own size; the caller disposes them. */
+export function predictLogits(net: CordaNetwork, sample: Sample): tf.Tensor4D {
+  return tf.tidy(() => {
+    const { outputs, cut } = forwardPadded(net, sample);
+    return cut(outputs.seg);
+  });
+}
+
+/**
+ * Scores one image's logits against its ground truth as the evaluation protocol does (logits upsampled
+ * bilinearly to the ground truth's resolution, then argmax) and adds the pixels to each matrix.
+ */
+export async function accumulateAgainstGroundTruth(image: StoredImage, logits: tf.Tensor4D, matrices: ConfusionMatrix[]): Promise<void> {
+  const gt = await readTrainIds(containedPath(image.root, image.labelPath!), image.kind);
+  const labels = tf.tidy(() => tf.cast(tf.argMax(tf.image.resizeBilinear(logits, [gt.height, gt.width], false, false), -1), 'int32'));
+  try {
+    const predicted = await labels.data();
+    for (const matrix of matrices) accumulate(matrix, gt.data, predicted);
+  } finally {
+    labels.dispose();
+  }
+}
+
+/** Runs the network on one decoded image (padded to a multiple of the output stride, then cropped back). */
+export async function predictSample(net: CordaNetwork, sample: Sample, keepLogits = false): Promise<Prediction> {
+  const { width: w, height: h } = sample;
   let out!: { logits: tf.Tensor4D | null; labels: tf.Tensor; second: tf.Tensor; confidence: tf.Tensor; difficulty: tf.Tensor; depthSrc: tf.Tensor | null; depthTgt: tf.Tensor | null };
   tf.tidy(() => {
-    const x = tf.tensor4d(Float32Array.from(sample.rgb), [1, h, w, 3]);
-    const padded = tf.pad(x, [[0, 0], [0, padH - h], [0, padW - w], [0, 0]]) as tf.Tensor4D;
-    const o = net.forward(padded, { training: false });
-    const cut = (t: tf.Tensor4D) => tf.slice(t, [0, 0, 0, 0], [1, h, w, t.shape[3]]) as tf.Tensor4D;
+    const { outputs: o, cut } = forwardPadded(net, sample);
     const logits = cut(o.seg);
     const probs = tf.softmax(logits);
     const entropy = tf.div(tf.neg(tf.sum(tf.mul(probs, tf.log(tf.add(probs, 1e-8))), -1)), Math.log(probs.shape[3]));
@@ -149,15 +182,9 @@ export async function predictAndEvaluate(
     const prediction = await predictSample(net, sample, image.labelPath !== null);
     pending.push(encodeLayers(image, prediction, slicSuperpixels(sample.rgb, sample.width, sample.height)));
     if (prediction.logits) {
-      const gt = await readTrainIds(containedPath(image.root, image.labelPath!), image.kind);
-      const labels = tf.tidy(() => tf.cast(tf.argMax(tf.image.resizeBilinear(prediction.logits!, [gt.height, gt.width], false, false), -1), 'int32'));
-      const predicted = await labels.data();
-      accumulate(confusion, gt.data, predicted);
-      if (image.split === 'val') {
-        accumulate(valConfusion, gt.data, predicted);
-        evaluatedVal++;
-      }
-      tf.dispose([labels, prediction.logits]);
+      const isVal = image.split === 'val';
+      await accumulateAgainstGroundTruth(image, prediction.logits, isVal ? [confusion, valConfusion] : [confusion]).finally(() => prediction.logits!.dispose());
+      if (isVal) evaluatedVal++;
       evaluated++;
     }
     if (pending.length >= 16) {

@@ -59,6 +59,10 @@ describe('corda adapt', () => {
     expect(out.metrics.mIoU).toBeGreaterThanOrEqual(0);
     expect(Object.keys(out.metrics.perClass)).toHaveLength(19);
 
+    // The learning curve (default: every 10 iterations of 16, then the final evaluation) survives the kill.
+    expect(out.curve.map((p: { iteration: number }) => p.iteration)).toEqual([10, 16]);
+    expect(out.curve.at(-1).valMIoU).toBe(out.metrics.val.mIoU);
+
     const evaluated = corda(['eval', '--project', project, '--round', '1', '--json']);
     expect(JSON.parse(evaluated.stdout)).toEqual(out.metrics);
     const predicted = corda(['predict', '--project', project, '--round', '1', '--image', join(work, 'demo', 'gta5', 'images', '00001.png'), '--out', join(work, 'pred.png')]);
@@ -69,8 +73,27 @@ describe('corda adapt', () => {
     expect(unbroken.status).toBe(0);
     const check = openProjectDb(project);
     expect(latestCheckpoint(check, 2)!.sha256).toBe(latestCheckpoint(check, 1)!.sha256);
+    expect(getRound(check, 1)!.curve).toEqual(out.curve);
     check.close();
+    expect(JSON.parse(unbroken.stdout).curve).toEqual(out.curve);
   }, 180_000); // two tiny rounds on 2 cores: ~50 s alone, more while other suites run
+
+  it('scores the target val split every --eval-every iterations and ends the curve with the round\'s val mIoU', () => {
+    const run = corda(['adapt', '--project', project, '--method', 'dacs', '--iters', '8', '--eval-every', '3', '--crop', '64x32', '--seed', '5', '--json']);
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.curve.map((p: { iteration: number }) => p.iteration)).toEqual([3, 6, 8]);
+    for (const point of out.curve) {
+      expect(point.valMIoU).toBeGreaterThanOrEqual(0);
+      expect(point.valMIoU).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(point.losses.total)).toBe(true);
+    }
+    expect(out.curve.at(-1).valMIoU).toBe(out.metrics.val.mIoU);
+    expect(out.timings.curveSeconds).toBeGreaterThan(0);
+    const db = openProjectDb(project);
+    expect(getRound(db, out.roundId)!.curve).toEqual(out.curve);
+    db.close();
+  }, 120_000);
 
   it('refuses bad requests with one sentence and exit code 1, writing nothing', () => {
     const countRounds = () => {
@@ -86,6 +109,7 @@ describe('corda adapt', () => {
       [['--source', '99'], /no dataset 99/],
       [['--resume', '42'], /no round 42/],
       [['--pretrained', work], /load into the small preset only/],
+      [['--eval-every', '1.5'], /--eval-every must be a whole number of at least 0/],
     ];
     for (const [args, message] of cases) {
       const run = corda(['adapt', '--project', project, ...args]);

@@ -3,11 +3,11 @@
 // `resumeRound` continues an interrupted round from its last checkpoint with the same random state.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { TRAINING_SPLIT, UserError } from '../../shared/api';
+import { TRAINING_SPLIT, UserError, type CurvePoint } from '../../shared/api';
 import { changedSince, snapshotCorrections, trustedLabels, type CorrectionSnapshot } from '../corrections/roundCorrections';
 import type { BackendInfo } from '../model/backend';
 import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
-import { CordaNetwork, PRESETS } from '../model/network';
+import type { CordaNetwork } from '../model/network';
 import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
 import { releasePooledGpuBuffers } from '../model/webgpu';
 import { Rng } from '../random';
@@ -15,10 +15,13 @@ import type { Db } from '../store/db';
 import { getDataset, getImage, listImages, type StoredImage } from '../store/datasetsRepo';
 import * as rounds from '../store/roundsRepo';
 import { defaultConfig, type RoundConfig } from './config';
-import { cropSample, SampleCache, workingSize } from './data';
+import { cropSample, loadSample, SampleCache, workingSize } from './data';
+import { INVALID_DEPTH } from '../datasets/depthIO';
+import { networkFor } from './networkFor';
 import { ParallelTrainer } from './parallel';
 import { predictAndEvaluate, type RoundMetrics } from './predict';
 import { Trainer, type Batch, type StepLosses } from './trainer';
+import { curvePoint, curveUpTo, labelledValImages, scoreImages, scoresAfter, scoringsLeft } from './valCurve';
 
 /** What a round needs from a trainer: one in this thread, or data-parallel replicas in worker threads. */
 interface RoundTrainer {
@@ -32,7 +35,7 @@ interface RoundTrainer {
 
 /** The student's initial weights with the pretrained encoder loaded (the rest as the seed initialises it). */
 async function pretrainedStart(config: RoundConfig, log?: (line: string) => void): Promise<Map<string, TensorEntry>> {
-  const net = new CordaNetwork(PRESETS[config.preset], config.method, config.seed).build();
+  const net = networkFor(config);
   try {
     const report = await loadPretrainedEncoder(net, config.pretrained!);
     for (const line of describePretrainedReport(report)) log?.(line);
@@ -80,6 +83,8 @@ export interface RoundProgress {
   etaSeconds?: number;
   done?: number;
   total?: number;
+  /** Val mIoU against iterations so far (every point). */
+  curve?: CurvePoint[];
 }
 
 export interface RoundRequest {
@@ -107,8 +112,10 @@ export interface RoundContext {
 export interface RoundResult {
   roundId: number;
   backend: BackendInfo;
-  timings: { threads: number; trainSeconds: number; predictSeconds: number; msPerStep: number };
+  /** trainSeconds leaves out the val scorings, which take curveSeconds. */
+  timings: { threads: number; trainSeconds: number; predictSeconds: number; msPerStep: number; curveSeconds: number };
   metrics: RoundMetrics;
+  curve: CurvePoint[];
 }
 
 function images(db: Db, datasetId: number): StoredImage[] {
@@ -148,7 +155,8 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
   const protocol = source.kind === 'synthia' ? 16 : 19;
   const corrections = usesCorrections(req.config) ? snapshotCorrections(ctx.db, data.target) : null;
   if (corrections?.images) ctx.log?.(`Trusting ${corrections.pixels} corrected pixels on ${corrections.images} target image(s).`);
-  const config = { ...req.config, protocol, sourceName: source.name, targetName: target.name, ...(corrections && { corrections }) };
+  const roundConfig: RoundConfig = { ...req.config, depthScale: await resolveDepthScale(ctx.db, req, data.source) };
+  const config = { ...roundConfig, protocol, sourceName: source.name, targetName: target.name, ...(corrections && { corrections }) };
   const roundId = rounds.createRound(ctx.db, {
     parentId: req.parentRoundId ?? null,
     sourceDatasetId: source.id,
@@ -159,7 +167,25 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
     backend: ctx.backend,
   });
   ctx.onStarted?.(roundId);
-  return runRound(ctx, roundId, req.config, data, req.parentRoundId ?? null, null, corrections);
+  return runRound(ctx, roundId, roundConfig, data, req.parentRoundId ?? null, null, corrections);
+}
+
+/**
+ * The depth scale a new round trains with: as configured; else its parent's (whose depth heads learnt at that
+ * scale); else the median valid depth target over a few source images (CORDA.md §2 targets reach hundreds).
+ */
+async function resolveDepthScale(db: Db, req: RoundRequest, source: StoredImage[]): Promise<number> {
+  if (req.config.depthScale > 0 || req.config.method !== 'corda') return req.config.depthScale;
+  const parentScale = req.parentRoundId != null ? Number(rounds.getRound(db, req.parentRoundId)?.config.depthScale ?? 0) : 0;
+  if (parentScale > 0) return parentScale;
+  const values: number[] = [];
+  for (const image of source.slice(0, 8)) {
+    const { depth } = await loadSample(image, req.config.sourceWidth, { labels: false, depth: true });
+    for (let i = 0; depth && i < depth.length; i += 7) if (Math.abs(depth[i]! - INVALID_DEPTH) > 1e-4) values.push(depth[i]!);
+  }
+  if (values.length === 0) return 1;
+  values.sort((a, b) => a - b);
+  return Math.max(1e-3, values[values.length >> 1]!);
 }
 
 const usesCorrections = (config: RoundConfig) => config.useCorrections && config.method !== 'source-only';
@@ -229,7 +255,7 @@ async function runRound(
       const sample = await cache.get(random.int(0, cache.size - 1));
       const x = random.int(0, sample.width - cw);
       const y = random.int(0, sample.height - ch);
-      crops.push(cropSample(sample, x, y, cw, ch, random.next() < 0.5));
+      crops.push(cropSample(sample, x, y, cw, ch, config.flip && random.next() < 0.5));
     }
     return crops;
   };
@@ -238,6 +264,23 @@ async function runRound(
     const dir = checkpointDir(ctx.projectDir, roundId, iteration);
     const sha = writeCheckpoint(dir, await trainer.snapshot(), { iteration, randomState: random.state, config });
     rounds.addCheckpoint(ctx.db, roundId, iteration, dir, sha);
+  };
+
+  // The learning curve: points scored before the checkpoint this run starts from are kept.
+  const curve = curveUpTo(rounds.getRound(ctx.db, roundId)?.curve ?? [], start);
+  rounds.updateRound(ctx.db, roundId, { curve });
+  const valImages = config.evalEvery > 0 ? labelledValImages(images(ctx.db, data.target[0]!.datasetId)) : [];
+  let curveMs = 0;
+  let scorings = 0;
+  let lastLosses: StepLosses | null = null;
+  const scoreVal = async (iteration: number, losses: StepLosses) => {
+    const t0 = performance.now();
+    const student = await trainer.student();
+    const valMIoU = await scoreImages(student, valImages, config.targetWidth, ctx.signal).finally(() => trainer.workers > 1 && student.dispose());
+    curve.push(curvePoint(iteration, valMIoU, losses));
+    rounds.updateRound(ctx.db, roundId, { curve });
+    curveMs += performance.now() - t0;
+    scorings++;
   };
 
   const trainStart = performance.now();
@@ -251,37 +294,45 @@ async function runRound(
       stepMs += performance.now() - t0;
       const done = iter + 1;
       if (!Number.isFinite(losses.total)) throw new UserError(`Training diverged at iteration ${done} (loss ${losses.total}); lower the learning rate and start a new round.`);
+      lastLosses = losses;
+      // Before the checkpoint: a checkpoint at iteration k then implies every point up to k is stored.
+      if (valImages.length > 0 && scoresAfter(done, config)) await scoreVal(done, losses);
       if (done % config.checkpointEvery === 0 || done === config.iters) await saveCheckpoint(done);
       if (done % (ctx.progressEvery ?? 5) === 0 || done === config.iters || done === start + 1) {
-        const seconds = (performance.now() - trainStart) / 1000;
+        const seconds = (performance.now() - trainStart - curveMs) / 1000;
         const rate = (done - start) / seconds;
+        const scoringSeconds = scorings > 0 ? (curveMs / 1000 / scorings) * scoringsLeft(done, config) : 0;
         ctx.onProgress?.({
           phase: 'training',
           iteration: done,
           iters: config.iters,
           losses,
           imagesPerSecond: (rate * config.batchSize * (config.method === 'source-only' ? 1 : 2)),
-          etaSeconds: (config.iters - done) / rate,
+          etaSeconds: (config.iters - done) / rate + scoringSeconds,
+          curve: [...curve],
         });
       }
     }
-    const trainSeconds = (performance.now() - trainStart) / 1000;
+    const trainSeconds = (performance.now() - trainStart - curveMs) / 1000;
     rounds.updateRound(ctx.db, roundId, { status: 'predicting', iteration: config.iters });
     const predictStart = performance.now();
     const targetAll = images(ctx.db, data.target[0]!.datasetId);
     const student = await trainer.student();
     const metrics = await predictAndEvaluate(ctx.db, roundId, student, targetAll, config, {
       signal: ctx.signal,
-      onProgress: (doneImages, total) => ctx.onProgress?.({ phase: 'predicting', iteration: config.iters, iters: config.iters, done: doneImages, total }),
+      onProgress: (doneImages, total) => ctx.onProgress?.({ phase: 'predicting', iteration: config.iters, iters: config.iters, done: doneImages, total, curve: [...curve] }),
     }).finally(() => trainer.workers > 1 && student.dispose());
     const timings = {
       threads: trainer.workers,
       trainSeconds,
       predictSeconds: (performance.now() - predictStart) / 1000,
       msPerStep: stepMs / Math.max(1, config.iters - start),
+      curveSeconds: curveMs / 1000,
     };
-    rounds.updateRound(ctx.db, roundId, { status: 'done', timings, metrics: metrics as unknown as Record<string, unknown>, finished: true });
-    return { roundId, backend: ctx.backend, timings, metrics };
+    // The curve's last point is the final evaluation's val score: the same images and network as a scoring.
+    if (valImages.length > 0 && metrics.val) curve.push(curvePoint(config.iters, metrics.val.mIoU, lastLosses));
+    rounds.updateRound(ctx.db, roundId, { status: 'done', timings, metrics: metrics as unknown as Record<string, unknown>, curve, finished: true });
+    return { roundId, backend: ctx.backend, timings, metrics, curve };
   } catch (error) {
     const cancelled = ctx.signal?.aborted;
     rounds.updateRound(ctx.db, roundId, {

@@ -37,6 +37,7 @@ export function summariseRound(db: Db, r: RoundRow, totalTargetPixels: (datasetI
     msPerStep: r.timings?.msPerStep ?? null,
     seed: typeof r.config.seed === 'number' ? r.config.seed : null,
     useCorrections: r.config.useCorrections !== false,
+    curve: r.curve,
     correctedShare: corrections && typeof corrections.pixels === 'number' && total > 0 ? corrections.pixels / total : corrections ? 0 : null,
     error: r.error,
     createdAt: r.createdAt,

@@ -4,14 +4,15 @@
 import * as tf from '../model/tf';
 import { UserError } from '../../shared/api';
 import { IGNORE, NUM_CLASSES } from '../../shared/labels';
-import { CordaNetwork, PRESETS, type BatchNormUpdate, type NetworkOutputs } from '../model/network';
+import type { CordaNetwork, BatchNormUpdate, NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
 import { augmentBatch, drawAugment, type AugmentParams } from './augment';
 import { classMask, mix, pickHalf, presentClasses } from './classmix';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
 import type { Crop } from './data';
-import { berHu, crossEntropy, depthDiscrepancyWeight, mixedTargets, stopGradient, weightedCrossEntropy } from './losses';
+import { berHu, crossEntropy, depthDiscrepancyWeight, mixedTargets, stopGradient, validDepthMask, weightedCrossEntropy } from './losses';
+import { networkFor, resolvedDepthScale } from './networkFor';
 import { Sgd, updateEma } from './optim';
 
 export interface Batch {
@@ -31,10 +32,10 @@ export interface PreparedBatch extends Batch {
   supervise: boolean;
 }
 
-export function prepareBatch(batch: Batch, random: Rng, adapt: boolean): PreparedBatch {
-  if (!adapt) return { ...batch, mixClasses: [], augment: [], supervise: false };
+export function prepareBatch(batch: Batch, random: Rng, config: Pick<RoundConfig, 'method' | 'hue'>): PreparedBatch {
+  if (config.method === 'source-only') return { ...batch, mixClasses: [], augment: [], supervise: false };
   const mixClasses = batch.source.map((c) => pickHalf(presentClasses(c.labels!), () => random.next()));
-  const augment = batch.source.map(() => drawAugment(() => random.next()));
+  const augment = batch.source.map(() => drawAugment(() => random.next(), config.hue));
   const supervise = batch.target.some((c) => c.labels?.some((label) => label < NUM_CLASSES) ?? false);
   return { ...batch, mixClasses, augment, supervise };
 }
@@ -103,13 +104,15 @@ export class Trainer {
   readonly sgd: Sgd;
 
   constructor(readonly config: RoundConfig) {
-    this.student = new CordaNetwork(PRESETS[config.preset], config.method, config.seed).build();
-    this.teacher = new CordaNetwork(this.student.preset, config.method, config.seed).build();
+    this.student = networkFor(config);
+    this.teacher = networkFor(config);
     this.sgd = new Sgd({
+      optimizer: config.optimizer,
       lr: config.lr,
       momentum: config.momentum,
       weightDecay: config.weightDecay,
       headLrMultiplier: config.headLrMultiplier,
+      tenXGroup: config.tenXGroup,
       power: 0.9,
       totalIters: config.iters,
     });
@@ -117,7 +120,7 @@ export class Trainer {
 
   /** One optimisation step at iteration `iter` (0-based); `random` draws ClassMix classes and augmentation. */
   async step(batch: Batch, iter: number, random: Rng): Promise<StepLosses> {
-    const computed = await this.computeGradients(prepareBatch(batch, random, this.config.method !== 'source-only'), iter);
+    const computed = await this.computeGradients(prepareBatch(batch, random, this.config), iter);
     try {
       this.apply(computed.grads, computed.bnStats, iter);
     } finally {
@@ -157,7 +160,8 @@ export class Trainer {
         const dt = withDepth ? hold(stack(batch.target, 'depth', h, w)) : null;
         const useInitialHead = iter < this.config.teacherInitialHeadFraction * this.config.iters;
         const { pseudo, q } = tf.tidy(() => {
-          const out = this.teacher.forward(xt, { training: false });
+          // Batch statistics without touching the teacher's running averages (they follow the student's by EMA).
+          const out = this.teacher.forward(xt, { training: this.config.teacherBatchStats });
           const probs = tf.softmax(useInitialHead ? out.segInit : out.seg);
           const confidence = tf.max(probs, -1);
           return {
@@ -188,12 +192,15 @@ export class Trainer {
 
       const bnUpdates: BatchNormUpdate[] = [];
       const parts: Record<string, tf.Scalar> = {};
+      // BerHu on target / depthScale (validity read off the raw target, whose 1.0 codes "invalid").
+      const scale = resolvedDepthScale(this.config);
+      const depthLoss = (pred: tf.Tensor, target: tf.Tensor) => berHu(tf.div(pred, scale), tf.div(target, scale), validDepthMask(target));
       const { value, grads } = tf.variableGrads(() => {
         const outS = this.student.forward(xs, { training: true, bnUpdates });
         parts.sourceCe = tf.keep(tf.add(crossEntropy(outS.seg, ys), crossEntropy(outS.segInit, ys)) as tf.Scalar);
         let total: tf.Scalar = parts.sourceCe;
         if (withDepth) {
-          parts.sourceDepth = tf.keep(tf.add(berHu(squeeze(outS.depthSrc), ds!), berHu(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
+          parts.sourceDepth = tf.keep(tf.add(depthLoss(squeeze(outS.depthSrc), ds!), depthLoss(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
           total = tf.add(total, tf.mul(parts.sourceDepth, this.config.sourceDepthWeight));
         }
         if (mixed) {
@@ -209,7 +216,7 @@ export class Trainer {
           if (withDepth) {
             const perPixel = (src: tf.Tensor4D | null, tgt: tf.Tensor4D | null) => mix(mixed!.m, squeeze(src), squeeze(tgt));
             parts.mixedDepth = tf.keep(
-              tf.add(berHu(perPixel(outM.depthSrc, outM.depthTgt), mixed.d!), berHu(perPixel(outM.depthSrcInit, outM.depthTgtInit), mixed.d!)) as tf.Scalar,
+              tf.add(depthLoss(perPixel(outM.depthSrc, outM.depthTgt), mixed.d!), depthLoss(perPixel(outM.depthSrcInit, outM.depthTgtInit), mixed.d!)) as tf.Scalar,
             );
             total = tf.add(total, tf.mul(parts.mixedDepth, this.config.mixedDepthWeight));
           }
@@ -263,7 +270,7 @@ export class Trainer {
         variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(stat.variance, BN_MOMENTUM)));
       }
     });
-    if (this.config.method !== 'source-only') updateEma(this.teacher.params, this.student.params, iter);
+    if (this.config.method !== 'source-only') updateEma(this.teacher.params, this.student.params, iter, this.config.emaDecay);
   }
 
   /** Student, teacher and momentum buffers by stable name, for a checkpoint. */

@@ -44,6 +44,11 @@ describe('rounds through the service', () => {
     const [round] = await service.call('listRounds', {});
     expect(round).toMatchObject({ id: 1, method: 'dacs', status: 'done', iteration: 3, iters: 3, backend: 'wasm' });
     expect(round!.mIoU).toBeGreaterThanOrEqual(0);
+    // Three iterations score val once, at the end (the default interval is 10): the curve reaches the list and
+    // the predicting events.
+    expect(round!.curve).toEqual([{ iteration: 3, valMIoU: round!.valMIoU, losses: expect.objectContaining({ total: expect.any(Number) }) }]);
+    const lastEvent = progress.at(-1)!;
+    expect(lastEvent.event === 'roundProgress' && Array.isArray(lastEvent.payload.curve)).toBe(true);
 
     // Every target image has its layers, loaded by image id and rendered for display.
     const images = await service.call('listImages', { datasetId: target });

@@ -134,10 +134,15 @@ export interface ForwardOptions {
 export class CordaNetwork {
   readonly params: ParamStore;
 
+  /**
+   * @param depthScale the depth heads regress target / depthScale; their outputs are multiplied back, so every
+   * depth output is in the target's units (CORDA.md §2).
+   */
   constructor(
     readonly preset: Preset,
     readonly method: Method,
     seed: number,
+    readonly depthScale = 1,
   ) {
     const rng = new Rng(seed);
     this.params = new ParamStore(() => rng.next());
@@ -270,7 +275,8 @@ export class CordaNetwork {
   }
 
   private depthHead(f: tf.Tensor4D, name: string): tf.Tensor4D {
-    return this.conv(f, name, 1, 3, 1, { bias: true, head: true, std: 0.01 });
+    const y = this.conv(f, name, 1, 3, 1, { bias: true, head: true, std: 0.01 });
+    return this.depthScale === 1 ? y : (tf.mul(y, this.depthScale) as tf.Tensor4D);
   }
 
   /** The preset's input normalisation of RGB in [0, 255]. */

@@ -185,6 +185,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX regions_by_image ON regions(image_id);
     `,
   },
+  {
+    version: 7,
+    description: 'rounds: the learning curve (val mIoU and losses against iterations, a JSON array)',
+    sql: `ALTER TABLE rounds ADD COLUMN curve TEXT;`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

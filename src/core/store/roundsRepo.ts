@@ -1,4 +1,5 @@
 // Adaptation rounds, their checkpoints and per-image layers in the project database.
+import type { CurvePoint } from '../../shared/api';
 import type { RegionWrite } from '../regions/imageRegions';
 import type { Db } from './db';
 import { replaceImageRegions } from './regionsRepo';
@@ -18,6 +19,8 @@ export interface RoundRow {
   iteration: number;
   timings: Record<string, number> | null;
   metrics: Record<string, unknown> | null;
+  /** Val scorings while training, by iteration (empty when none were made). */
+  curve: CurvePoint[];
   error: string | null;
   createdAt: string;
   finishedAt: string | null;
@@ -36,6 +39,7 @@ interface RawRound {
   iteration: number;
   timings: string | null;
   metrics: string | null;
+  curve: string | null;
   error: string | null;
   created_at: string;
   finished_at: string | null;
@@ -56,6 +60,7 @@ const toRound = (r: RawRound): RoundRow => ({
   iteration: r.iteration,
   timings: json(r.timings),
   metrics: json(r.metrics),
+  curve: json<CurvePoint[]>(r.curve) ?? [],
   error: r.error,
   createdAt: r.created_at,
   finishedAt: r.finished_at,
@@ -88,7 +93,7 @@ export function listRounds(db: Db): RoundRow[] {
 export function updateRound(
   db: Db,
   id: number,
-  patch: Partial<Pick<RoundRow, 'status' | 'iteration' | 'timings' | 'metrics' | 'error' | 'backend'>> & { finished?: boolean },
+  patch: Partial<Pick<RoundRow, 'status' | 'iteration' | 'timings' | 'metrics' | 'curve' | 'error' | 'backend'>> & { finished?: boolean },
 ): void {
   const sets: string[] = [];
   const values: unknown[] = [];
@@ -100,6 +105,7 @@ export function updateRound(
   if (patch.iteration !== undefined) add('iteration', patch.iteration);
   if (patch.timings !== undefined) add('timings', JSON.stringify(patch.timings));
   if (patch.metrics !== undefined) add('metrics', JSON.stringify(patch.metrics));
+  if (patch.curve !== undefined) add('curve', JSON.stringify(patch.curve));
   if (patch.backend !== undefined) add('backend', JSON.stringify(patch.backend));
   if (patch.error !== undefined) add('error', patch.error);
   if (patch.finished) add('finished_at', new Date().toISOString());

@@ -14,6 +14,7 @@ import { getRound } from '../../store/roundsRepo';
 import { APP_VERSION } from '../../version';
 import { checkExportTarget, writeExportFolder, type ExportFile } from './exportFolder';
 import { buildInferenceGraph } from './inferenceGraph';
+import { resolvedDepthScale } from '../../adapt/networkFor';
 import { modelCard, type CardSource } from './modelCard';
 import { onnxModel } from './onnxModel';
 import { tfjsGraphModel } from './tfjsGraphModel';
@@ -31,6 +32,8 @@ export interface ModelExportPlan {
   checkpointPath: string;
   preset: PresetName;
   method: Method;
+  /** The round's depth scale (folded into the exported depth heads, whose outputs are in target units). */
+  depthScale: number;
   /** The size the workbench predicts the target images at (the export's fixed input size). */
   width: number;
   height: number;
@@ -69,6 +72,7 @@ export function planModelExport(db: Db, request: ModelExportRequest): ModelExpor
     checkpointPath: checkpoint.path,
     preset: config.preset,
     method: config.method,
+    depthScale: resolvedDepthScale(config),
     ...size,
     round: {
       id: round.id,
@@ -112,7 +116,13 @@ export async function exportModel(plan: ModelExportPlan, options: ExportOptions 
   const progress = options.onProgress ?? (() => undefined);
   progress('building graph', 0, 1);
   const params = new Map<string, TensorEntry>();
-  for (const [name, t] of readCheckpoint(plan.checkpointPath).tensors) if (name.startsWith('student/')) params.set(name.slice('student/'.length), t);
+  for (const [name, t] of readCheckpoint(plan.checkpointPath).tensors) {
+    if (!name.startsWith('student/')) continue;
+    const param = name.slice('student/'.length);
+    // The network multiplies its depth heads by the round's depth scale; the export folds it into their weights.
+    const depthHead = /^head\.depth_(src|tgt)\.[wb]$/.test(param) && plan.depthScale !== 1;
+    params.set(param, depthHead ? { ...t, data: t.data.map((v) => v * plan.depthScale) } : t);
+  }
   const preset = PRESETS[plan.preset];
   const graph = buildInferenceGraph({ preset, method: plan.method, params, width: plan.width, height: plan.height });
   const cardFor = (files: string[]) =>

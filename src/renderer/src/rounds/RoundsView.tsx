@@ -1,6 +1,7 @@
 // The whole adaptation loop in one place: configure and launch a round, watch it (progress, ETA, images/s,
-// the loss terms as a chart), cancel or resume it, compare finished rounds (mIoU, its change against the
-// previous round, per-class IoU, what share of the target was corrected), and export.
+// the loss terms and the target val mIoU as charts), cancel or resume it, compare finished rounds (mIoU, its
+// change against the previous round, per-class IoU and learning curve, what share of the target was corrected),
+// and export.
 import { Fragment, useState, type FormEvent } from 'react';
 import type { AppInfo, Dataset, RoundSummary } from '../../../shared/api';
 import { TRAIN_CLASSES } from '../../../shared/labels';
@@ -10,13 +11,14 @@ import { BudgetPlot } from './BudgetPlot';
 import { mIoUChanges } from './chartMath';
 import { ExportPanel } from './ExportPanel';
 import { LossChart } from './LossChart';
+import { ValChart } from './ValChart';
 import { describeLive, IN_PROGRESS, METHODS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
 
 const PRESETS = ['tiny', 'small', 'paper'] as const;
 
 export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo: AppInfo | null }) {
   const api = useApi();
-  const { rounds, active, requesting, busy, error, lossPoints, launch, resume, cancel } = useRounds(api);
+  const { rounds, active, requesting, busy, error, lossPoints, curve, launch, resume, cancel } = useRounds(api);
   const sources = datasets.filter((d) => d.role === 'source');
   const targets = datasets.filter((d) => d.role === 'target');
   const [sourceId, setSourceId] = useState<number | null>(null);
@@ -137,7 +139,10 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
                   Cancel
                 </button>
               </div>
-              <LossChart points={lossPoints} />
+              <div className="rounds-view__charts">
+                <LossChart points={lossPoints} />
+                <ValChart curve={curve} iters={active.progress?.iters} testId="rv-val-chart" />
+              </div>
             </>
           ) : (
             <p className="muted">{requesting ? 'Starting…' : 'No round is running.'}</p>
@@ -193,9 +198,16 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
                         <td>{percent(r.valMIoU)}</td>
                         <td>{percent(r.correctedShare, 2)}</td>
                         <td>
-                          {r.perClass && (
-                            <button type="button" className="button button--ghost" data-testid="rv-per-class" onClick={() => setExpanded(expanded === r.id ? null : r.id)}>
-                              {expanded === r.id ? 'hide classes' : 'per class'}
+                          {(r.perClass || r.curve.length > 0) && (
+                            <button
+                              type="button"
+                              className="button button--ghost"
+                              data-testid="rv-per-class"
+                              aria-expanded={expanded === r.id}
+                              title="Per-class IoU and the val mIoU learning curve"
+                              onClick={() => setExpanded(expanded === r.id ? null : r.id)}
+                            >
+                              {expanded === r.id ? 'hide details' : 'details'}
                             </button>
                           )}
                           {(RESUMABLE.has(r.status) || orphaned) && (
@@ -205,10 +217,13 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
                           )}
                         </td>
                       </tr>
-                      {expanded === r.id && r.perClass && (
+                      {expanded === r.id && (r.perClass || r.curve.length > 0) && (
                         <tr className="rounds-table__classes">
                           <td colSpan={12}>
-                            <PerClass round={r} previous={finished.filter((p) => p.id < r.id && p.targetDatasetId === r.targetDatasetId).at(-1) ?? null} />
+                            <div className="rounds-view__details">
+                              {r.perClass && <PerClass round={r} previous={finished.filter((p) => p.id < r.id && p.targetDatasetId === r.targetDatasetId).at(-1) ?? null} />}
+                              <ValChart curve={r.curve} iters={r.iters} testId="rv-round-val-chart" />
+                            </div>
                           </td>
                         </tr>
                       )}

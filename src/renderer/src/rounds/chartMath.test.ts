@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundSummary } from '../../../shared/api';
-import { linearScale, linePath, mIoUChanges, niceTicks } from './chartMath';
+import { curveIterationSpan, fractionAxisTop, linearScale, linePath, mIoUChanges, niceTicks } from './chartMath';
 
 describe('chart math', () => {
   it('maps linearly, flips for SVG y, and survives a zero-width domain', () => {
@@ -19,6 +19,20 @@ describe('chart math', () => {
 
   it('draws paths and breaks them at missing values', () => {
     expect(linePath([{ x: 0, y: 1 }, { x: 2, y: 3 }, { x: 4, y: NaN }, { x: 5, y: 6 }])).toBe('M0.0,1.0L2.0,3.0M5.0,6.0');
+  });
+
+  it('tops a fraction axis at the next tenth above the largest value, between 0.1 and 1', () => {
+    expect(fractionAxisTop([0.12, 0.34])).toBe(0.4);
+    expect(fractionAxisTop([0.4])).toBe(0.4);
+    expect(fractionAxisTop([0.01])).toBe(0.1);
+    expect(fractionAxisTop([])).toBe(0.1);
+    expect(fractionAxisTop([0.97, NaN])).toBe(1);
+  });
+
+  it('spans a learning curve from iteration 0 to the round length, or to the last point past it', () => {
+    expect(curveIterationSpan([{ iteration: 20 }, { iteration: 40 }], 200)).toEqual([0, 200]);
+    expect(curveIterationSpan([{ iteration: 20 }, { iteration: 40 }])).toEqual([0, 40]);
+    expect(curveIterationSpan([], 50)).toEqual([0, 50]);
   });
 
   it('gives each finished round its mIoU change against the previous finished round of the same target', () => {

@@ -32,6 +32,17 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
+/** Top of an axis of fractions (mIoU): the next tenth above the largest value, from 0.1 up to 1. */
+export function fractionAxisTop(values: readonly number[]): number {
+  const largest = Math.max(0, ...values.filter(Number.isFinite));
+  return Math.min(1, Math.max(0.1, Math.ceil(largest * 10 - 1e-9) / 10));
+}
+
+/** The iterations a learning curve's x axis spans: from 0 (the round's start) to the round's length or last point. */
+export function curveIterationSpan(points: readonly { iteration: number }[], iters?: number): [number, number] {
+  return [0, Math.max(iters ?? 0, ...points.map((p) => p.iteration))];
+}
+
 /** An SVG polyline path through the points, skipping non-finite values. */
 export function linePath(points: readonly { x: number; y: number }[]): string {
   let path = '';

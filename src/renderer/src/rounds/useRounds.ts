@@ -1,5 +1,6 @@
 // The project's rounds and the one this window knows to be running, from the API's events: shared by the
-// sidebar's compact panel and the full Rounds view. Keeps each running round's loss history for the chart.
+// sidebar's compact panel and the full Rounds view. Keeps each running round's loss history for the chart; its
+// val learning curve comes whole with every progress event.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CordaApi, JobFinished, JobProgress, RoundProgressEvent, RoundSummary } from '../../../shared/api';
 import { errorMessage } from '../ApiContext';
@@ -113,6 +114,7 @@ export function useRounds(api: CordaApi) {
     busy: active !== null || requesting,
     error,
     lossPoints: lossHistory && active && lossHistory.jobId === active.jobId ? lossHistory.points : [],
+    curve: active?.progress?.curve ?? [],
     launch: (request: () => Promise<{ jobId: string }>) => void launch(request),
     resume: (roundId: number) => void launch(() => api.resumeRound({ roundId })),
     cancel: () => void cancel(),
