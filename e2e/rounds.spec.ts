@@ -37,7 +37,7 @@ test('run, cancel and resume rounds from the sidebar', async ({ page }) => {
 
   // Defaults, then a two-iteration DACS round.
   await expect(page.getByTestId('round-method')).toHaveValue('corda');
-  await expect(page.getByTestId('round-iters')).toHaveValue('50');
+  await expect(page.getByTestId('round-iters')).toHaveValue('1000');
   const rows = page.getByTestId('round-row');
   await expect(panel.getByText('Loading rounds…')).toHaveCount(0);
   const before = await rows.count();

@@ -1,4 +1,4 @@
-// `npm run quality [-- --warmup N] [--iters N] [--seeds 1,2,3] [--images N] [--methods source-only,dacs,corda] [--budgets 0.022,0.05] [--curves PATH]`
+// `npm run quality [-- --warmup N] [--iters N] [--recipe JSON] [--seeds 1,2,3] [--images N] [--methods source-only,dacs,corda] [--budgets 0.022,0.05] [--curves PATH] [--torch]`
 // The demo benchmark: generated source (GTA5 layout) and target (Cityscapes layout) with fixed seeds. As in the
 // workbench's loop (round N+1 starts from round N), one source-only warm-up round (seed 1) is trained first, then
 // one round per method and seed starts from it (`--from`); source-only simply trains on for the same number of
@@ -11,6 +11,8 @@
 // `--curves` (default docs/quality-curves.svg): the learning curves, target val mIoU against iterations as the
 // rounds scored it while training (`curve` in `corda adapt --json`), one line per method, mean over seeds,
 // starting at iteration 0 from the warm-up's val mIoU.
+// `--torch`: each method's rounds retrained by the PyTorch twin (./qualityTorch.mjs), a "PyTorch twin" column and
+// curves beside the engine's.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -18,6 +20,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { curvesSvg, meanCurve } from './curvesSvg.mjs';
+import { torchMissing, torchTwinRound } from './qualityTorch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = process.env.CORDA_CLI ?? join(root, 'out', 'main', 'cli.js');
@@ -25,8 +28,8 @@ if (!existsSync(cli)) {
   console.error('quality: the CLI is not built. Run `npm run build` first.');
   process.exit(1);
 }
-const { values } = parseArgs({ options: { warmup: { type: 'string' }, iters: { type: 'string' }, seeds: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, keep: { type: 'string' }, budgets: { type: 'string' }, curves: { type: 'string' } } });
-const iters = values.iters ?? '300';
+const { values } = parseArgs({ options: { warmup: { type: 'string' }, iters: { type: 'string' }, seeds: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' }, keep: { type: 'string' }, budgets: { type: 'string' }, curves: { type: 'string' }, torch: { type: 'boolean' }, recipe: { type: 'string' } } });
+const iters = values.iters ?? '600';
 const warmup = values.warmup ?? '300';
 const seeds = (values.seeds ?? '1,2,3').split(',');
 const methods = (values.methods ?? 'source-only,dacs,corda').split(',');
@@ -37,6 +40,11 @@ if (budgets.some((b) => !(b > 0 && b <= 1))) {
   console.error(`quality: --budgets takes shares between 0 and 1 (0.022 for 2.2 %), got "${values.budgets}".`);
   process.exit(1);
 }
+if (values.torch && torchMissing()) {
+  console.error(`quality: ${torchMissing()}`);
+  process.exit(1);
+}
+const twin = values.torch ? { results: {}, curves: {} } : null;
 const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 const std = (v) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / Math.max(1, v.length - 1));
 const pct = (share) => `${(share * 100).toFixed(2)} %`;
@@ -68,9 +76,10 @@ try {
   const curves = {};
   const adaptRound = (dir, method, seed) => {
     const started = performance.now();
-    const out = JSON.parse(corda('adapt', '--project', dir, '--source', String(source), '--target', String(target), '--method', method, '--iters', iters, '--seed', seed, '--from', String(warm.roundId), '--json'));
+    const recipe = values.recipe ? ['--recipe', values.recipe] : [];
+    const out = JSON.parse(corda('adapt', '--project', dir, '--source', String(source), '--target', String(target), '--method', method, '--iters', iters, '--seed', seed, '--from', String(warm.roundId), ...recipe, '--json'));
     const val = out.metrics.val?.mIoU ?? out.metrics.mIoU;
-    return { val, seconds: (performance.now() - started) / 1000, msPerStep: out.timings.msPerStep, backend: out.backend, curve: out.curve ?? [] };
+    return { roundId: out.roundId, val, seconds: (performance.now() - started) / 1000, msPerStep: out.timings.msPerStep, backend: out.backend, curve: out.curve ?? [] };
   };
   const budgetMethods = budgets.length > 0 && !methods.includes('corda') ? [...methods, 'corda'] : methods;
   for (const method of budgetMethods) {
@@ -81,6 +90,12 @@ try {
       results[method].push(out.val);
       curves[method].push(out.curve);
       console.error(`${method} seed ${seed}: val mIoU ${(out.val * 100).toFixed(1)} (${out.seconds.toFixed(0)} s, ${out.msPerStep.toFixed(0)} ms/step, ${out.backend})`);
+      if (twin && methods.includes(method)) {
+        const t = torchTwinRound({ corda, project, roundId: out.roundId, work });
+        (twin.results[method] ??= []).push(t.val);
+        (twin.curves[method] ??= []).push(t.curve);
+        console.error(`${method} seed ${seed}, PyTorch twin: val mIoU ${(t.val * 100).toFixed(1)} (${t.seconds.toFixed(0)} s, ${t.msPerStep.toFixed(0)} ms/step)`);
+      }
     }
   }
   const simulated = budgets.map((budget, k) => {
@@ -98,17 +113,20 @@ try {
   // Every round starts from the warm-up's weights: its val mIoU is each curve's point at iteration 0.
   const start = warm.metrics.val ? [{ iteration: 0, valMIoU: warm.metrics.val.mIoU }] : [];
   const series = methods.map((method) => ({ label: method, points: meanCurve(curves[method].map((curve) => [...start, ...curve])) }));
+  if (twin) series.push(...methods.map((method) => ({ label: `${method} (PyTorch twin)`, group: method, dashed: true, points: meanCurve(twin.curves[method].map((curve) => [...start, ...curve])) })));
   const seedWord = seeds.length === 1 ? `seed ${seeds[0]}` : `mean over seeds ${seeds.join(', ')}`;
   mkdirSync(dirname(curvesPath), { recursive: true });
   writeFileSync(curvesPath, curvesSvg(series, { title: `Demo benchmark: target val mIoU while training (${seedWord})` }));
   console.error(`learning curves: ${curvesPath}`);
   console.log(`Demo benchmark: ${images} source + ${images} target images at 512x256 (demo-data seed 1), preset tiny, crop 256x128, batch 2, ${cpus().length} cores, backend ${warm.backend}. A source-only warm-up of ${warmup} iterations (val mIoU ${warmVal.toFixed(1)}), then ${iters} iterations per method and seed from it.`);
   console.log('');
-  console.log('| method | target val mIoU (19 classes), mean ± std over seeds ' + seeds.join(', ') + ' | per seed |');
-  console.log('| --- | --- | --- |');
+  console.log('| method | target val mIoU (19 classes), mean ± std over seeds ' + seeds.join(', ') + ' | per seed |' + (twin ? ' PyTorch twin (per seed) |' : ''));
+  console.log('| --- | --- | --- |' + (twin ? ' --- |' : ''));
+  const summary = (v) => `${mean(v).toFixed(1)} ± ${std(v).toFixed(1)}`;
   for (const method of methods) {
     const v = results[method].map((x) => x * 100);
-    console.log(`| ${method} | ${mean(v).toFixed(1)} ± ${std(v).toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} |`);
+    const t = twin?.results[method].map((x) => x * 100);
+    console.log(`| ${method} | ${summary(v)} | ${v.map((x) => x.toFixed(1)).join(', ')} |` + (t ? ` ${summary(t)} (${t.map((x) => x.toFixed(1)).join(', ')}) |` : ''));
   }
   if (simulated.length > 0) {
     const plain = results.corda.map((x) => x * 100);

@@ -10,6 +10,7 @@ import { benchEngine, parsePresets, parseSizes } from './benchEngine';
 import { exportLabelsCommand } from './exportLabelsCommand';
 import { exportModelCommand } from './exportModelCommand';
 import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
+import { exportSamplesCommand } from './exportSamplesCommand';
 import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
@@ -30,7 +31,9 @@ usage:
   corda datasets --project DIR [--json]
   corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
               [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
-              [--pretrained LAYERSMODEL_DIR (small preset)] [--no-corrections] [--json]
+              [--pretrained LAYERSMODEL_DIR (small preset)] [--no-corrections] [--eval-every N] [--json]
+                      --eval-every: score the target's val split every N iterations for the learning curve
+                      (default: a tenth of the round; 0 = off)
   corda adapt --project DIR --resume ROUND [--json]
   corda eval --project DIR --round ID --json
   corda predict --project DIR --round ID --image PNG --out PNG
@@ -42,6 +45,9 @@ usage:
   corda simulate-annotator --project DIR --dataset ID [--round R] --budget FRACTION [--json]
                       walks the round's region queue (train images) as a person would and copies the ground truth
                       into each region until that share of the train split's pixels is corrected
+  corda export-samples --project DIR --round ID --out DIR [--no-samples]
+                      the round's configuration and the working-size images it trained and was scored on,
+                      as raw arrays for a twin outside the engine (scripts/twin_round.py)
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
               no --port: ${DEFAULT_WEB_PORT}, or a free port when that is taken; --port 0: a free port.
               The URL's token is kept in the project's ${WEB_TOKEN_FILE} file (owner-only), so a restart on the
@@ -241,6 +247,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'export-model': (args) => exportModelCommand(args, helpers),
   'export-labels': (args) => exportLabelsCommand(args, helpers),
   'simulate-annotator': (args) => simulateAnnotatorCommand(args, helpers),
+  'export-samples': (args) => exportSamplesCommand(args, helpers),
   'bench-engine': benchEngineCommand,
   serve,
 };

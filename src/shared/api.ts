@@ -165,6 +165,8 @@ export type ImageFilter = z.infer<typeof ImageFilter>;
 
 export const Method = z.enum(['source-only', 'dacs', 'corda']);
 export const PresetName = z.enum(['tiny', 'small', 'paper']);
+/** A round's iterations when the request names none (the forms start from these). */
+export const DEFAULT_ITERS: Record<z.infer<typeof PresetName>, number> = { tiny: 1000, small: 2000, paper: 250_000 };
 export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 
 /**

@@ -1,5 +1,5 @@
 // A round's configuration: defaults per preset and validation with one-sentence errors.
-import { UserError } from '../../shared/api';
+import { DEFAULT_ITERS, UserError } from '../../shared/api';
 import { PRESETS, type Method, type PresetName } from '../model/network';
 
 export interface RoundConfig {
@@ -22,6 +22,8 @@ export interface RoundConfig {
   mixedDepthWeight: number;
   /** Share of iterations during which the teacher's initial head makes the pseudo-labels (GTA run). */
   teacherInitialHeadFraction: number;
+  /** Share of a round's first iterations that train on the source alone (rounds from scratch; 0 from a parent). */
+  sourceWarmup: number;
   /** The reference code's batch-mean slip in the depth weight (CORDA.md §4); off = per-image weights. */
   referenceWeightSlip: boolean;
   /** Data-parallel training threads; 0 = one per core (up to the batch size) on wasm/cpu, 1 on tfjs-node. */
@@ -62,10 +64,11 @@ export const defaultEvalEvery = (iters: number): number => Math.max(10, Math.cei
 export function defaultConfig(method: Method, preset: PresetName, overrides: Partial<RoundConfig> = {}): RoundConfig {
   const p = PRESETS[preset];
   const scale = p.crop.width / 512;
+  const fromScratch = preset !== 'paper';
   const config: RoundConfig = {
     method,
     preset,
-    iters: preset === 'tiny' ? 300 : preset === 'small' ? 2000 : 250_000,
+    iters: DEFAULT_ITERS[preset],
     batchSize: 2,
     crop: p.crop,
     sourceWidth: Math.round(1280 * scale),
@@ -81,6 +84,8 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     sourceDepthWeight: 0.01,
     mixedDepthWeight: 0.001,
     teacherInitialHeadFraction: 0.1,
+    // From scratch the teacher's first pseudo-labels are noise: the first fifth learns the source alone.
+    sourceWarmup: fromScratch ? 0.2 : 0,
     referenceWeightSlip: false,
     workers: 0,
     pretrained: null,
@@ -88,7 +93,8 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     evalEvery: 0, // follows the iterations (below) unless given
     teacherBatchStats: true,
     optimizer: 'sgd',
-    emaDecay: 0.999,
+    // The reference's 0.999 averages a short run's teacher over every weight since the random start.
+    emaDecay: fromScratch ? 0.99 : 0.999,
     depthScale: 0,
     // From scratch, 10x on the branches and distillation diverges within 30 iterations at lr 0.01 (tiny, measured).
     tenXGroup: preset === 'paper' ? 'reference' : 'heads',
@@ -110,6 +116,7 @@ export function validateConfig(c: RoundConfig): void {
   if (typeof c.useCorrections !== 'boolean') throw new UserError(`useCorrections must be true or false, got ${String(c.useCorrections)}.`);
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new UserError(`The teacher's EMA decay must be in [0, 1), got ${c.emaDecay}.`);
   if (!(c.depthScale >= 0) || !Number.isFinite(c.depthScale)) throw new UserError(`The depth scale must be 0 (automatic) or positive, got ${c.depthScale}.`);
+  if (!(c.sourceWarmup >= 0 && c.sourceWarmup < 1)) throw new UserError(`The source-only warm-up must be a share of the iterations in [0, 1), got ${c.sourceWarmup}.`);
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') throw new UserError(`The optimizer must be "sgd" or "adam", got ${String(c.optimizer)}.`);
   if (c.tenXGroup !== 'heads' && c.tenXGroup !== 'reference') throw new UserError(`tenXGroup must be "heads" or "reference", got ${String(c.tenXGroup)}.`);
   if (!(c.hue >= 0 && c.hue <= 0.5)) throw new UserError(`The hue jitter must be between 0 and 0.5 of the colour circle, got ${c.hue}.`);

@@ -155,7 +155,12 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
   const protocol = source.kind === 'synthia' ? 16 : 19;
   const corrections = usesCorrections(req.config) ? snapshotCorrections(ctx.db, data.target) : null;
   if (corrections?.images) ctx.log?.(`Trusting ${corrections.pixels} corrected pixels on ${corrections.images} target image(s).`);
-  const roundConfig: RoundConfig = { ...req.config, depthScale: await resolveDepthScale(ctx.db, req, data.source) };
+  const roundConfig: RoundConfig = {
+    ...req.config,
+    depthScale: await resolveDepthScale(ctx.db, req, data.source),
+    // A round from a trained parent has nothing to warm up.
+    sourceWarmup: req.parentRoundId != null ? 0 : req.config.sourceWarmup,
+  };
   const config = { ...roundConfig, protocol, sourceName: source.name, targetName: target.name, ...(corrections && { corrections }) };
   const roundId = rounds.createRound(ctx.db, {
     parentId: req.parentRoundId ?? null,

@@ -138,7 +138,8 @@ export class Trainer {
     const { crop, method } = this.config;
     const h = crop.height;
     const w = crop.width;
-    const adapt = method !== 'source-only';
+    // A round from scratch first learns the source alone: the teacher's pseudo-labels would be noise.
+    const adapt = method !== 'source-only' && iter >= this.config.sourceWarmup * this.config.iters;
     const withDepth = method === 'corda';
 
     const keep: tf.Tensor[] = [];

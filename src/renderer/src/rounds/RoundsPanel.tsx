@@ -1,7 +1,7 @@
 // A compact view of the project's adaptation rounds: the list, a live line for the running round, and
 // controls to start, cancel and resume. The full rounds view is separate.
 import { useState, type FormEvent } from 'react';
-import type { Dataset, RoundSummary } from '../../../shared/api';
+import { DEFAULT_ITERS, type Dataset, type RoundSummary } from '../../../shared/api';
 import { useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
 import { describeLive, IN_PROGRESS, METHODS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
@@ -13,7 +13,7 @@ export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
   const api = useApi();
   const { rounds, active, requesting, busy, error, launch, resume, cancel } = useRounds(api);
   const [method, setMethod] = useState<MethodChoice>('corda');
-  const [iters, setIters] = useState('50');
+  const [iters, setIters] = useState(String(DEFAULT_ITERS.tiny));
 
   const source = datasets?.find((dataset) => dataset.role === 'source') ?? null;
   const target = datasets?.find((dataset) => dataset.role === 'target') ?? null;

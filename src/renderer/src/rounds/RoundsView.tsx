@@ -3,7 +3,7 @@
 // change against the previous round, per-class IoU and learning curve, what share of the target was corrected),
 // and export.
 import { Fragment, useState, type FormEvent } from 'react';
-import type { AppInfo, Dataset, RoundSummary } from '../../../shared/api';
+import { DEFAULT_ITERS, type AppInfo, type Dataset, type RoundSummary } from '../../../shared/api';
 import { TRAIN_CLASSES } from '../../../shared/labels';
 import { useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
@@ -25,7 +25,7 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
   const [targetId, setTargetId] = useState<number | null>(null);
   const [method, setMethod] = useState<RoundSummary['method']>('corda');
   const [preset, setPreset] = useState<(typeof PRESETS)[number]>('tiny');
-  const [iters, setIters] = useState('200');
+  const [iters, setIters] = useState(String(DEFAULT_ITERS.tiny));
   const [seed, setSeed] = useState('1');
   const [useCorrections, setUseCorrections] = useState(true);
   const [fromPrevious, setFromPrevious] = useState(true);
@@ -94,7 +94,11 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
           </label>
           <label className="field">
             <span>Preset</span>
-            <select data-testid="rv-preset" value={preset} disabled={busy} onChange={(e) => setPreset(e.target.value as (typeof PRESETS)[number])} title="tiny: for a CPU; small: MobileNetV2 encoder; paper: DeepLabv2-like, for a GPU">
+            <select data-testid="rv-preset" value={preset} disabled={busy} onChange={(e) => {
+                const next = e.target.value as (typeof PRESETS)[number];
+                setPreset(next);
+                setIters(String(DEFAULT_ITERS[next]));
+              }} title="tiny: for a CPU; small: MobileNetV2 encoder; paper: DeepLabv2-like, for a GPU">
               {PRESETS.map((p) => (
                 <option key={p} value={p}>
                   {p}
