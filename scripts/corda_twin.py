@@ -381,7 +381,7 @@ def gaussian_kernel(sigma):
 
 def hue_rotation(turns):
     to_yiq = np.array([[0.299, 0.596, 0.211], [0.587, -0.274, -0.523], [0.114, -0.322, 0.312]])
-    from_yiq = np.array([[1, 1, 1], [0.956, -0.272, -1.106], [0.621, -0.647, 1.703]])
+    from_yiq = np.linalg.inv(to_yiq)
     c, s = math.cos(2 * math.pi * turns), math.sin(2 * math.pi * turns)
     rotate = np.array([[1, 0, 0], [0, c, s], [0, -s, c]])
     return torch.from_numpy((to_yiq @ rotate @ from_yiq).astype(np.float32))
@@ -536,14 +536,16 @@ class TwinTrainer:
             total = total + parts["correctedCe"]
 
         names = self.trainable()
-        grads = torch.autograd.grad(total, [self.student.params[n] for n in names])
+        # A parameter the loss does not reach (e.g. the target depth heads in a source-only warm-up step) gets no
+        # gradient and, as in tfjs's variableGrads, no update at all.
+        grads = torch.autograd.grad(total, [self.student.params[n] for n in names], allow_unused=True)
         value = lambda key: float(parts[key]) if key in parts else 0.0  # noqa: E731
         losses = {
             "total": float(total), "sourceCe": value("sourceCe"), "sourceDepth": value("sourceDepth"),
             "mixedCe": value("mixedCe"), "mixedDepth": value("mixedDepth"), "correctedCe": value("correctedCe"),
             "confidentShare": float(mixed["q"]) if mixed else 0.0,
         }
-        return losses, dict(zip(names, grads)), stats, diagnostics
+        return losses, {n: g for n, g in zip(names, grads) if g is not None}, stats, diagnostics
 
     def apply(self, grads, stats, iteration):
         """SGD with momentum or Adam (poly lr, weight decay on 'weight' params, 10x group), running statistics, EMA.

@@ -34,6 +34,14 @@ function blur(image: tf.Tensor4D, sigma: number): tf.Tensor4D {
   return tf.depthwiseConv2d(tf.depthwiseConv2d(image, horizontal, 1, 'same'), vertical, 1, 'same');
 }
 
+/** The inverse of a 3x3 matrix (by cofactors). */
+function inverse3(m: number[][]): number[][] {
+  const at = (r: number, c: number) => m[(r + 3) % 3]![(c + 3) % 3]!;
+  const cofactor = (r: number, c: number) => at(r + 1, c + 1) * at(r + 2, c + 2) - at(r + 1, c + 2) * at(r + 2, c + 1);
+  const det = m[0]!.reduce((sum, v, c) => sum + v * cofactor(0, c), 0);
+  return [0, 1, 2].map((r) => [0, 1, 2].map((c) => cofactor(c, r) / det));
+}
+
 /**
  * The RGB → RGB matrix (row-vector convention, x' = x·M) that rotates chroma by `turns` of the colour circle in
  * YIQ space, keeping luma: a linear stand-in for an HSV hue shift.
@@ -44,11 +52,7 @@ export function hueRotation(turns: number): number[][] {
     [0.587, -0.274, -0.523],
     [0.114, -0.322, 0.312],
   ];
-  const fromYiq = [
-    [1, 1, 1],
-    [0.956, -0.272, -1.106],
-    [0.621, -0.647, 1.703],
-  ];
+  const fromYiq = inverse3(toYiq);
   const c = Math.cos(2 * Math.PI * turns);
   const s = Math.sin(2 * Math.PI * turns);
   const rotate = [

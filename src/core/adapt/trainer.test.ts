@@ -23,7 +23,7 @@ function batch(): Batch {
 describe('Trainer', () => {
   for (const method of ['source-only', 'dacs', 'corda'] as const) {
     it(`runs ${method} steps with finite losses and a flat tensor count`, async () => {
-      const config = defaultConfig(method, 'tiny', { crop: { width: W, height: H }, iters: 20, seed: 4 });
+      const config = defaultConfig(method, 'tiny', { crop: { width: W, height: H }, iters: 20, seed: 4, sourceWarmup: 0 });
       const trainer = new Trainer(config);
       const random = new Rng(9);
       const first = await trainer.step(batch(), 0, random);
@@ -59,6 +59,43 @@ describe('Trainer', () => {
   });
 });
 
+describe('the recipe', () => {
+  it('learns the source alone during the warm-up share of a round, then adapts', async () => {
+    const config = defaultConfig('dacs', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 4, sourceWarmup: 0.2 });
+    const trainer = new Trainer(config);
+    const random = new Rng(9);
+    const losses = [];
+    for (let i = 0; i < 3; i++) losses.push(await trainer.step(batch(), i, random));
+    expect(losses.map((l) => l.mixedCe > 0)).toEqual([false, false, true]);
+    trainer.dispose();
+  });
+
+  it('regresses depth on target / depthScale, with outputs in target units and the same validity', async () => {
+    const at = (depthScale: number) => {
+      const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 4, depthScale });
+      return new Trainer(config);
+    };
+    const plain = at(1);
+    const scaled = at(40);
+    const x = tf.zeros([1, H, W, 3]) as tf.Tensor4D;
+    const a = plain.student.forward(x, { training: false });
+    const b = scaled.student.forward(x, { training: false });
+    // Same seed, same raw head: the scaled network's depth outputs are 40x the plain one's.
+    expect(tf.max(tf.abs(tf.sub(tf.mul(a.depthSrc!, 40), b.depthSrc!))).dataSync()[0]).toBeLessThan(1e-3);
+    // Depth targets of 40x the size give the scaled trainer the plain one's BerHu on its own outputs' scale.
+    const bigDepth = (b0: Batch): Batch => ({
+      source: b0.source.map((c) => ({ ...c, depth: c.depth!.map((d) => (Math.abs(d - 1) < 1e-4 ? 1 : d * 40)) })),
+      target: b0.target.map((c) => ({ ...c, depth: c.depth!.map((d) => (Math.abs(d - 1) < 1e-4 ? 1 : d * 40)) })),
+    });
+    const lossPlain = await plain.step(batch(), 0, new Rng(9));
+    const lossScaled = await scaled.step(bigDepth(batch()), 0, new Rng(9));
+    expect(lossScaled.sourceDepth).toBeCloseTo(lossPlain.sourceDepth, 3);
+    tf.dispose([x, ...Object.values(a), ...Object.values(b)].filter((t): t is tf.Tensor => t !== null));
+    plain.dispose();
+    scaled.dispose();
+  });
+});
+
 describe('restore', () => {
   it('refuses weights of another network layout instead of silently keeping random ones', async () => {
     const tiny = new Trainer(defaultConfig('dacs', 'tiny', { crop: { width: W, height: H } }));
@@ -87,7 +124,7 @@ describe('restore', () => {
 describe('human corrections', () => {
   it('are trusted target labels: the student learns them where the pseudo-labels disagree', async () => {
     const share = async (corrected: boolean) => {
-      const config = defaultConfig('dacs', 'tiny', { crop: { width: W, height: H }, iters: 30, seed: 5 });
+      const config = defaultConfig('dacs', 'tiny', { crop: { width: W, height: H }, iters: 30, seed: 5, sourceWarmup: 0 });
       const trainer = new Trainer(config);
       const random = new Rng(1);
       const target = [crop(4, 30), crop(12, 30)].map((c) => ({ ...c, labels: corrected ? new Uint8Array(W * H).fill(5) : null }));
@@ -104,7 +141,7 @@ describe('human corrections', () => {
   });
 
   it('get a supervised loss of their own on the target crop, which falls as they are learnt; ignore marks alone add none', async () => {
-    const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 3 });
+    const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 3, sourceWarmup: 0 });
     const trainer = new Trainer(config);
     const random = new Rng(2);
     // The top rows corrected to class 5, the rest untouched; one crop marked ignore everywhere (HUMAN_IGNORE 254).
