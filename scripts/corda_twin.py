@@ -337,10 +337,13 @@ def berhu(pred, target, valid):
     return loss.sum() / torch.clamp(valid.sum(), min=1)
 
 
-def depth_discrepancy_weight(depth_src, depth_tgt, depth_target):
+def depth_discrepancy_weight(depth_src, depth_tgt, depth_target, reference_slip=False):
     delta = (depth_src - depth_tgt).abs()
     s = F.relu(1 - delta / torch.clamp(depth_target, min=1e-6)) + 0.001
     wd = torch.clamp(s + (1 - valid_depth(depth_target)), 0, 1)
+    if reference_slip:
+        # The reference's [B, H, W] x [B, 1, H, W] broadcast: each image weighted by the batch's mean weight per pixel.
+        return (wd / torch.clamp(wd.mean(), min=1e-6)).mean(dim=0, keepdim=True).expand_as(wd)
     return wd / torch.clamp(wd.mean(dim=(1, 2), keepdim=True), min=1e-6)
 
 
@@ -521,8 +524,8 @@ class TwinTrainer:
             out_m = self.student.forward(mixed["x"], training=True, stats=stats)
             weight = mixed["weight"]
             if with_depth:
-                wd = depth_discrepancy_weight(out_m["depthSrc"].detach(), out_m["depthTgt"].detach(), mixed["d"])
-                weighted = weight * (wd / wd.mean() if c["referenceWeightSlip"] else wd)
+                wd = depth_discrepancy_weight(out_m["depthSrc"].detach(), out_m["depthTgt"].detach(), mixed["d"], c["referenceWeightSlip"])
+                weighted = weight * wd
                 weight = weighted * (1 - mixed["trusted"]) + mixed["trusted"] if mixed["trusted"] is not None else weighted
             parts["mixedCe"] = weighted_cross_entropy(out_m["seg"], mixed["y"], weight) + weighted_cross_entropy(out_m["segInit"], mixed["y"], weight)
             total = total + parts["mixedCe"]

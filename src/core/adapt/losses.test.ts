@@ -79,6 +79,18 @@ describe('depth weighting', () => {
     [a[0]! / meanA, a[1]! / meanA, b[0]! / meanB, b[1]! / meanB].forEach((v, i) => close(w[i]!, v, 1e-5));
   });
 
+  it("weights every image by the batch's mean weight per pixel in the reference's slip", async () => {
+    // Raw w_d: image 1 [1, 0.501], image 2 [1, 0.001]; over the batch mean, then averaged over the two images.
+    const src = tf.tensor3d([4, 6, 5, 5], [2, 1, 2]);
+    const tgt = tf.tensor3d([4, 4, 1, 9], [2, 1, 2]);
+    const d = tf.tensor3d([4, 4, 1, 4], [2, 1, 2]);
+    const w = Array.from(await depthDiscrepancyWeight(src, tgt, d, 'reference-slip').data());
+    const raw = [1, 0.501, 1, 0.001];
+    const mean = raw.reduce((x, y) => x + y, 0) / 4;
+    const perPixel = [(raw[0]! + raw[2]!) / 2 / mean, (raw[1]! + raw[3]!) / 2 / mean];
+    [perPixel[0]!, perPixel[1]!, perPixel[0]!, perPixel[1]!].forEach((v, i) => close(w[i]!, v, 1e-5));
+  });
+
   it('turns the same discrepancy into a difficulty in [0, 1]', async () => {
     const diff = Array.from(await difficultyMap(tf.tensor3d([4, 6, 0], [1, 1, 3]), tf.tensor3d([4, 4, 9], [1, 1, 3]), tf.tensor3d([4, 4, 3], [1, 1, 3])).data());
     [0, 0.5, 1].forEach((v, i) => close(diff[i]!, v));

@@ -71,13 +71,16 @@ export function berHu(pred: tf.Tensor, target: tf.Tensor, valid: tf.Tensor = val
 /**
  * Depth-discrepancy weight (CORDA.md §4) per image: s = ReLU(1 − |D_src − D_tgt| / d) + 0.001,
  * w_d = clip(s + [d invalid], 0, 1), normalised by its per-image mean. Input and output [B, H, W].
+ * 'reference-slip' is the reference code's: w_d over its batch mean, and through a [B, H, W] × [B, 1, H, W]
+ * broadcast every image weighted by the batch's average w_d at each pixel.
  */
-export function depthDiscrepancyWeight(depthSrc: tf.Tensor3D, depthTgt: tf.Tensor3D, depthTarget: tf.Tensor3D): tf.Tensor3D {
+export function depthDiscrepancyWeight(depthSrc: tf.Tensor3D, depthTgt: tf.Tensor3D, depthTarget: tf.Tensor3D, mode: 'per-image' | 'reference-slip' = 'per-image'): tf.Tensor3D {
   return tf.tidy(() => {
     const delta = tf.abs(tf.sub(depthSrc, depthTgt));
     const s = tf.add(tf.relu(tf.sub(1, tf.div(delta, tf.maximum(depthTarget, 1e-6)))), 0.001);
     const invalid = tf.sub(1, validDepthMask(depthTarget));
     const wd = tf.clipByValue(tf.add(s, invalid), 0, 1);
+    if (mode === 'reference-slip') return tf.mul(tf.onesLike(wd), tf.mean(tf.div(wd, tf.maximum(tf.mean(wd), 1e-6)), 0, true)) as tf.Tensor3D;
     const perImageMean = tf.mean(wd, [1, 2], true);
     return tf.div(wd, tf.maximum(perImageMean, 1e-6)) as tf.Tensor3D;
   });

@@ -208,8 +208,9 @@ export class Trainer {
           const outM: NetworkOutputs = this.student.forward(mixed.x, { training: true, bnUpdates });
           let weight = mixed.weight;
           if (withDepth) {
-            const wd = depthDiscrepancyWeight(stopGradient(squeeze(outM.depthSrc)), stopGradient(squeeze(outM.depthTgt)), mixed.d!);
-            const depthWeighted = tf.mul(weight, this.config.referenceWeightSlip ? tf.div(wd, tf.mean(wd)) : wd) as tf.Tensor3D;
+            const slip = this.config.referenceWeightSlip ? 'reference-slip' : 'per-image';
+            const wd = depthDiscrepancyWeight(stopGradient(squeeze(outM.depthSrc)), stopGradient(squeeze(outM.depthTgt)), mixed.d!, slip);
+            const depthWeighted = tf.mul(weight, wd) as tf.Tensor3D;
             weight = mixed.trusted ? (tf.add(tf.mul(depthWeighted, tf.sub(1, mixed.trusted)), mixed.trusted) as tf.Tensor3D) : depthWeighted;
           }
           parts.mixedCe = tf.keep(tf.add(weightedCrossEntropy(outM.seg, mixed.y, weight), weightedCrossEntropy(outM.segInit, mixed.y, weight)) as tf.Scalar);
