@@ -116,7 +116,7 @@ try {
   if (twin) series.push(...methods.map((method) => ({ label: `${method} (PyTorch twin)`, group: method, dashed: true, points: meanCurve(twin.curves[method].map((curve) => [...start, ...curve])) })));
   const seedWord = seeds.length === 1 ? `seed ${seeds[0]}` : `mean over seeds ${seeds.join(', ')}`;
   mkdirSync(dirname(curvesPath), { recursive: true });
-  writeFileSync(curvesPath, curvesSvg(series, { title: `Demo benchmark: target val mIoU while training (${seedWord})` }));
+  writeFileSync(curvesPath, curvesSvg(series, { title: `Target val mIoU while training (${seedWord})` }));
   console.error(`learning curves: ${curvesPath}`);
   console.log(`Demo benchmark: ${images} source + ${images} target images at 512x256 (demo-data seed 1), preset tiny, crop 256x128, batch 2, ${cpus().length} cores, backend ${warm.backend}. A source-only warm-up of ${warmup} iterations (val mIoU ${warmVal.toFixed(1)}), then ${iters} iterations per method and seed from it.`);
   console.log('');

@@ -63,6 +63,18 @@ describe('corda adapt', () => {
     expect(out.curve.map((p: { iteration: number }) => p.iteration)).toEqual([10, 16]);
     expect(out.curve.at(-1).valMIoU).toBe(out.metrics.val.mIoU);
 
+    // The depth scale is resolved once (the median source target, far above 1 for stereo-like targets), stored with
+    // the round, and a child round keeps it with no warm-up of its own.
+    const childRound = corda(['adapt', '--project', project, '--from', '1', '--iters', '2', '--crop', '64x32', '--eval-every', '0', '--json']);
+    expect(childRound.status).toBe(0);
+    const configs = openProjectDb(project);
+    const parentConfig = getRound(configs, 1)!.config;
+    const childConfig = getRound(configs, JSON.parse(childRound.stdout).roundId)!.config;
+    configs.close();
+    expect(parentConfig).toMatchObject({ sourceWarmup: 0.2 });
+    expect(parentConfig.depthScale).toBeGreaterThan(2);
+    expect(childConfig).toMatchObject({ depthScale: parentConfig.depthScale, sourceWarmup: 0 });
+
     const evaluated = corda(['eval', '--project', project, '--round', '1', '--json']);
     expect(JSON.parse(evaluated.stdout)).toEqual(out.metrics);
     const predicted = corda(['predict', '--project', project, '--round', '1', '--image', join(work, 'demo', 'gta5', 'images', '00001.png'), '--out', join(work, 'pred.png')]);
@@ -72,7 +84,7 @@ describe('corda adapt', () => {
     const unbroken = corda(['adapt', '--project', project, '--iters', '16', '--checkpoint-every', '4', '--crop', '64x32', '--seed', '3', '--json']);
     expect(unbroken.status).toBe(0);
     const check = openProjectDb(project);
-    expect(latestCheckpoint(check, 2)!.sha256).toBe(latestCheckpoint(check, 1)!.sha256);
+    expect(latestCheckpoint(check, JSON.parse(unbroken.stdout).roundId)!.sha256).toBe(latestCheckpoint(check, 1)!.sha256);
     expect(getRound(check, 1)!.curve).toEqual(out.curve);
     check.close();
     expect(JSON.parse(unbroken.stdout).curve).toEqual(out.curve);

@@ -181,8 +181,9 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
  */
 async function resolveDepthScale(db: Db, req: RoundRequest, source: StoredImage[]): Promise<number> {
   if (req.config.depthScale > 0 || req.config.method !== 'corda') return req.config.depthScale;
-  const parentScale = req.parentRoundId != null ? Number(rounds.getRound(db, req.parentRoundId)?.config.depthScale ?? 0) : 0;
-  if (parentScale > 0) return parentScale;
+  const parent = req.parentRoundId != null ? rounds.getRound(db, req.parentRoundId) : null;
+  // A CorDA parent's depth heads carry its scale; one from before depth scales learnt raw targets (scale 1).
+  if (parent?.method === 'corda') return Number(parent.config.depthScale ?? 0) || 1;
   const values: number[] = [];
   for (const image of source.slice(0, 8)) {
     const { depth } = await loadSample(image, req.config.sourceWidth, { labels: false, depth: true });
