@@ -75,7 +75,7 @@ describe('ParallelTrainer', () => {
   });
 
   it('trains on corrections held by one replica\'s half of the batch only (both replicas run the same passes)', async () => {
-    const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 4, seed: 1 });
+    const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 4, seed: 1, sourceWarmup: 0 });
     const replicas = new ParallelTrainer(config, 'wasm', 2);
     parallel.push(replicas);
     await replicas.ready();

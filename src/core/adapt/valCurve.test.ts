@@ -10,7 +10,8 @@ describe('the learning curve schedule', () => {
     expect(defaultEvalEvery(1000)).toBe(100);
     expect(defaultEvalEvery(250)).toBe(30);
     expect(defaultEvalEvery(16)).toBe(10);
-    expect(defaultConfig('corda', 'tiny').evalEvery).toBe(30);
+    expect(defaultConfig('corda', 'tiny').evalEvery).toBe(defaultEvalEvery(defaultConfig('corda', 'tiny').iters));
+    expect(defaultConfig('corda', 'tiny', { iters: 300 }).evalEvery).toBe(30);
     expect(defaultConfig('corda', 'tiny', { iters: 2000 }).evalEvery).toBe(200);
     expect(defaultConfig('corda', 'tiny', { iters: 2000, evalEvery: 0 }).evalEvery).toBe(0);
     expect(() => defaultConfig('corda', 'tiny', { evalEvery: -5 })).toThrow(UserError);

@@ -48,7 +48,7 @@ const ROUND_CROP = { width: 32, height: 16 };
 /** The toy street crop, with a little texture so the network sees more than three colours. */
 const crop = (shift: number, tint: number) => toyCrop(W, H, shift, tint, true);
 
-const corda = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 3, batchSize: 1 });
+const corda = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 3, batchSize: 1, sourceWarmup: 0 });
 
 interface StepResult {
   losses: StepLosses;
