@@ -262,8 +262,22 @@ export type LabelSource = z.infer<typeof LabelSource>;
 export const LabelFormat = z.enum(['labelIds', 'trainIds', 'color']);
 export type LabelFormat = z.infer<typeof LabelFormat>;
 
+/**
+ * The largest image the workbench reads (width x height): 4096 x 4096, eight times a Cityscapes frame. Every
+ * decoder applies it before decoding (sharp's limitInputPixels, the PNG header for label maps), so a small file
+ * declaring a huge size is refused at once instead of holding the server for seconds.
+ */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+/**
+ * The longest stroke delta (base64 characters). Every stroke of an image within MAX_IMAGE_PIXELS fits: the
+ * compact encoding (shared/labelDelta.ts) needs at most about 1.6 bytes per pixel, 36 MB of base64 at the limit.
+ */
+export const MAX_DELTA_CHARS = 64 * 1024 * 1024;
+/** The largest WebSocket message web mode accepts: the longest delta plus room for the request's other fields. */
+export const MAX_WS_MESSAGE_BYTES = MAX_DELTA_CHARS + 64 * 1024;
+
 /** A stroke's change, encoded by shared/labelDelta.ts, as base64. */
-const DeltaText = z.string().min(1).max(64 * 1024 * 1024);
+const DeltaText = z.string().min(1).max(MAX_DELTA_CHARS);
 
 export const Region = z.object({
   id: Id,

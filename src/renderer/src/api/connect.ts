@@ -39,9 +39,11 @@ export function onReconnect(listener: () => void): () => void {
   return connection?.onReconnect(listener) ?? (() => undefined);
 }
 
+// In web mode the page itself was only served with the token, and that answer set the (HttpOnly, per-port)
+// cookie: images go by the cookie, so the token never appears in image URLs (history, logs, copied links).
 function assetUrl(path: string): string {
   if (window.corda) return `${IMAGE_SCHEME}://${path}`;
-  return `/api/${path}?token=${encodeURIComponent(webToken)}`;
+  return `/api/${path}`;
 }
 
 /** URL of an image asset by id; never a file path. */
