@@ -18,57 +18,241 @@ export interface LabelPlanes {
   human: Uint8Array;
 }
 
-const MAGIC = [0x4c, 0x44, 0x01]; // "LD" version 1
-const HEADER = 8; // magic, one spare byte, u32 run count
+const MAGIC = [0x4c, 0x44]; // "LD", then the version byte
+const V1 = 0x01;
+const V2 = 0x02;
+const HEADER_V1 = 8; // magic, version, one spare byte, u32 run count
+const HEADER_V2 = 4; // magic, version, one spare byte
+const RAW = 0;
+const RLE = 1;
 
 export function deltaPixels(delta: LabelDelta): number {
   return delta.labels.length;
 }
 
+/**
+ * Version 2, the compact layout every stroke is sent and stored in (version 1 is still read):
+ *   "LD" 0x02 0x00, varint run count, per run varint gap (from the end of the previous run) and varint length,
+ *   then the labels plane and the provenance plane, each a mode byte and either the raw values (labels one byte
+ *   each, provenance one bit each) or runs of equal values (value byte, varint count), whichever is shorter.
+ * A fill of a whole image takes a few bytes; no stroke takes more than about 1.6 bytes per pixel of the image
+ * (every other pixel changed, each to a different class), which keeps every stroke of an image within
+ * MAX_IMAGE_PIXELS inside the contract's MAX_DELTA_CHARS.
+ */
 export function encodeDelta(delta: LabelDelta): Uint8Array {
-  const runCount = delta.runs.length / 2;
   const n = delta.labels.length;
-  const out = new Uint8Array(HEADER + runCount * 8 + n * 2);
-  out.set(MAGIC, 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, runCount, true);
-  for (let i = 0; i < delta.runs.length; i++) view.setUint32(HEADER + i * 4, delta.runs[i]!, true);
-  out.set(delta.labels, HEADER + runCount * 8);
-  out.set(delta.human, HEADER + runCount * 8 + n);
-  return out;
+  const out = new ByteWriter(16 + delta.runs.length * 2 + Math.min(n, 1024));
+  out.bytes(MAGIC[0]!, MAGIC[1]!, V2, 0);
+  out.varint(delta.runs.length / 2);
+  let end = 0;
+  for (let r = 0; r < delta.runs.length; r += 2) {
+    out.varint(delta.runs[r]! - end);
+    out.varint(delta.runs[r + 1]!);
+    end = delta.runs[r]! + delta.runs[r + 1]!;
+  }
+  writePlane(out, delta.labels, n);
+  writePlane(out, delta.human, Math.ceil(n / 8), packBits);
+  return out.result();
 }
 
 /** Decodes and validates against a map of `pixelCount` pixels; a malformed delta is a UserError. */
 export function decodeDelta(bytes: Uint8Array, pixelCount: number): LabelDelta {
-  const bad = (why: string): never => {
-    throw new UserError(`The stroke could not be read (${why}); reload the image and draw it again.`);
-  };
-  if (bytes.length < HEADER || MAGIC.some((b, i) => bytes[i] !== b)) bad('unknown format');
+  if (bytes.length < HEADER_V2 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1]) bad('unknown format');
+  const delta = bytes[2] === V2 ? decodeV2(bytes, pixelCount) : bytes[2] === V1 ? decodeV1(bytes, pixelCount) : bad('unknown format');
+  const { labels, human } = delta;
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i]!;
+    if (c > 18 && c !== 255) bad(`class id ${c} is not in the palette`);
+    if (human[i]! > 1) bad('provenance must be 0 or 1');
+  }
+  return delta;
+}
+
+function bad(why: string): never {
+  throw new UserError(`The stroke could not be read (${why}); reload the image and draw it again.`);
+}
+
+function decodeV1(bytes: Uint8Array, pixelCount: number): LabelDelta {
+  if (bytes.length < HEADER_V1) bad('truncated');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const runCount = view.getUint32(4, true);
-  if (HEADER + runCount * 8 > bytes.length) bad('truncated');
+  if (HEADER_V1 + runCount * 8 > bytes.length) bad('truncated');
   const runs = new Uint32Array(runCount * 2);
   let total = 0;
   let end = 0;
   for (let r = 0; r < runCount; r++) {
-    const start = view.getUint32(HEADER + r * 8, true);
-    const length = view.getUint32(HEADER + r * 8 + 4, true);
+    const start = view.getUint32(HEADER_V1 + r * 8, true);
+    const length = view.getUint32(HEADER_V1 + r * 8 + 4, true);
     if (length === 0 || start < end || start + length > pixelCount) bad('runs out of order or outside the image');
     runs[r * 2] = start;
     runs[r * 2 + 1] = length;
     end = start + length;
     total += length;
   }
-  const offset = HEADER + runCount * 8;
+  const offset = HEADER_V1 + runCount * 8;
   if (bytes.length !== offset + total * 2) bad('wrong length');
-  const labels = bytes.slice(offset, offset + total);
-  const human = bytes.slice(offset + total, offset + total * 2);
-  for (let i = 0; i < total; i++) {
-    const c = labels[i]!;
-    if (c > 18 && c !== 255) bad(`class id ${c} is not in the palette`);
-    if (human[i]! > 1) bad('provenance must be 0 or 1');
+  return { runs, labels: bytes.slice(offset, offset + total), human: bytes.slice(offset + total, offset + total * 2) };
+}
+
+function decodeV2(bytes: Uint8Array, pixelCount: number): LabelDelta {
+  const input = new ByteReader(bytes, HEADER_V2);
+  const runCount = input.varint();
+  // Every run takes at least two bytes: a count beyond that is a lie, refused before anything is allocated.
+  if (runCount * 2 > bytes.length - input.offset) bad('truncated');
+  const runs = new Uint32Array(runCount * 2);
+  let total = 0;
+  let end = 0;
+  for (let r = 0; r < runCount; r++) {
+    const start = end + input.varint();
+    const length = input.varint();
+    if (length === 0 || start + length > pixelCount) bad('runs out of order or outside the image');
+    runs[r * 2] = start;
+    runs[r * 2 + 1] = length;
+    end = start + length;
+    total += length;
   }
+  const labels = readPlane(input, total, false);
+  const human = readPlane(input, total, true);
+  if (input.offset !== bytes.length) bad('wrong length');
   return { runs, labels, human };
+}
+
+/** Writes a plane raw (`raw(values)`, `rawLength` bytes) or as runs of equal values, whichever is shorter. */
+function writePlane(out: ByteWriter, values: Uint8Array, rawLength: number, raw: (v: Uint8Array) => Uint8Array = (v) => v): void {
+  let rleLength = 0;
+  for (let i = 0; i < values.length && rleLength <= rawLength; ) {
+    let j = i + 1;
+    while (j < values.length && values[j] === values[i]) j++;
+    rleLength += 1 + varintLength(j - i);
+    i = j;
+  }
+  if (rleLength > rawLength) {
+    out.bytes(RAW);
+    out.array(raw(values));
+    return;
+  }
+  out.bytes(RLE);
+  for (let i = 0; i < values.length; ) {
+    let j = i + 1;
+    while (j < values.length && values[j] === values[i]) j++;
+    out.bytes(values[i]!);
+    out.varint(j - i);
+    i = j;
+  }
+}
+
+/** Reads a plane of `count` values: raw (bytes, or bits when `bits`), or runs of equal values adding up to `count`. */
+function readPlane(input: ByteReader, count: number, bits: boolean): Uint8Array {
+  const mode = input.byte();
+  if (mode === RAW) return bits ? unpackBits(input.take(Math.ceil(count / 8)), count) : input.take(count);
+  if (mode !== RLE) bad('unknown plane layout');
+  const out = new Uint8Array(count);
+  let k = 0;
+  while (k < count) {
+    const value = input.byte();
+    const length = input.varint();
+    if (length === 0 || k + length > count) bad('wrong length');
+    out.fill(value, k, k + length);
+    k += length;
+  }
+  return out;
+}
+
+function packBits(values: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(values.length / 8));
+  for (let i = 0; i < values.length; i++) if (values[i]) out[i >> 3]! |= 1 << (i & 7);
+  return out;
+}
+
+function unpackBits(packed: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) out[i] = (packed[i >> 3]! >> (i & 7)) & 1;
+  return out;
+}
+
+function varintLength(value: number): number {
+  let length = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    length++;
+  }
+  return length;
+}
+
+class ByteWriter {
+  private buffer: Uint8Array;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.buffer = new Uint8Array(Math.max(16, capacity));
+  }
+
+  private room(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + extra));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+
+  bytes(...values: number[]): void {
+    this.room(values.length);
+    for (const v of values) this.buffer[this.length++] = v;
+  }
+
+  array(values: Uint8Array): void {
+    this.room(values.length);
+    this.buffer.set(values, this.length);
+    this.length += values.length;
+  }
+
+  /** Unsigned LEB128: seven bits a byte, low bits first. */
+  varint(value: number): void {
+    this.room(5);
+    while (value >= 128) {
+      this.buffer[this.length++] = (value % 128) | 128;
+      value = Math.floor(value / 128);
+    }
+    this.buffer[this.length++] = value;
+  }
+
+  result(): Uint8Array {
+    return this.buffer.slice(0, this.length);
+  }
+}
+
+class ByteReader {
+  constructor(
+    private readonly data: Uint8Array,
+    public offset: number,
+  ) {}
+
+  byte(): number {
+    if (this.offset >= this.data.length) bad('truncated');
+    return this.data[this.offset++]!;
+  }
+
+  take(length: number): Uint8Array {
+    if (this.offset + length > this.data.length) bad('truncated');
+    const out = this.data.slice(this.offset, this.offset + length);
+    this.offset += length;
+    return out;
+  }
+
+  /** An unsigned LEB128 below 2^32 (at most five bytes). */
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      const b = this.byte();
+      value += (b & 127) * scale;
+      if (b < 128) {
+        if (value > 0xffffffff) bad('number out of range');
+        return value;
+      }
+      scale *= 128;
+    }
+    return bad('number out of range');
+  }
 }
 
 /** Writes `delta` into `planes` and returns the delta that undoes it. */

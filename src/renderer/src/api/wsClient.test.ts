@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { EventMessage } from '../../../shared/api';
-import { CLOSED, createWsApi, reconnectDelay, type ConnectionState, type SocketLike } from './wsClient';
+import { MAX_WS_MESSAGE_BYTES, type EventMessage } from '../../../shared/api';
+import { CLOSED, TOO_LARGE, createWsApi, reconnectDelay, type ConnectionState, type SocketLike } from './wsClient';
 
 describe('reconnect backoff', () => {
   it('starts at 0.5 s, doubles, and stays at 5 s', () => {
@@ -88,5 +88,25 @@ describe('the web-mode client', () => {
     const { port } = wss.address() as { port: number };
     await stopServer(wss);
     await expect(createWsApi(`ws://127.0.0.1:${port}`, (url) => new WebSocket(url) as unknown as SocketLike)).rejects.toThrow(/Could not connect/);
+  });
+
+  it('refuses, with a sentence and without sending, a request over the contract limit, and stays connected', async () => {
+    const wss = await fakeServer(0);
+    const { port } = wss.address() as { port: number };
+    const received: number[] = [];
+    wss.on('connection', (ws: WebSocket) => ws.on('message', (raw: WebSocket.RawData) => received.push(String(raw).length)));
+    const connection = await createWsApi(`ws://127.0.0.1:${port}`, (url) => new WebSocket(url) as unknown as SocketLike);
+    try {
+      const delta = 'A'.repeat(MAX_WS_MESSAGE_BYTES);
+      await expect(
+        connection.api.applyStroke({ imageId: 1, baseRevision: 0, baseRoundId: null, tool: 'fill', classId: 1, delta, ms: 1 }),
+      ).rejects.toThrow(TOO_LARGE);
+      await expect(connection.api.listDatasets({})).resolves.toEqual([]);
+      expect(received.every((length) => length < 1000)).toBe(true);
+      expect(connection.state().connected).toBe(true);
+    } finally {
+      connection.close();
+      await stopServer(wss);
+    }
   });
 });

@@ -3,12 +3,20 @@
 // calls made meanwhile fail at once, and the socket is reopened with backoff for as long as the page is open.
 // Event listeners live here, not on the server, so they keep working on the new socket; code that holds server
 // state subscribes to `onReconnect` to refresh it (and the save queue to send what it kept at once).
-import { METHOD_NAMES, type CordaApi, type EventMessage, type MethodName } from '../../../shared/api';
+import { MAX_WS_MESSAGE_BYTES, METHOD_NAMES, type CordaApi, type EventMessage, type MethodName } from '../../../shared/api';
 import type { WsReply } from '../../../shared/wire';
 
 export const CLOSED =
   'The connection to the workbench server was lost; reconnecting. Keep this window open: unsaved strokes are kept and saved when it is back.';
 export const UNREACHABLE = 'Could not connect to the workbench server: check that it is running and that the URL has its token.';
+export const TOO_LARGE = 'This request is larger than the workbench server accepts, so it was not sent; the change it carries is kept.';
+
+/** Bytes of `text` in UTF-8, counted only when the length alone cannot settle that it is within `limit`. */
+function withinLimit(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return true;
+  if (text.length > limit) return false;
+  return new TextEncoder().encode(text).length <= limit;
+}
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 5000;
@@ -81,8 +89,12 @@ export function createWsApi(url: string, openSocket: (url: string) => SocketLike
         const open = socket;
         if (!state.connected || !open || open.readyState !== OPEN) return reject(new Error(CLOSED));
         const id = nextId++;
+        const text = JSON.stringify({ id, method: name satisfies MethodName, input: input ?? {} });
+        // The server closes a socket that sends more than the contract's limit: refuse here, with a sentence,
+        // instead of losing the connection and sending the same message again after reconnecting.
+        if (!withinLimit(text, MAX_WS_MESSAGE_BYTES)) return reject(new Error(TOO_LARGE));
         pending.set(id, { resolve, reject });
-        open.send(JSON.stringify({ id, method: name satisfies MethodName, input: input ?? {} }));
+        open.send(text);
       });
   }
 
@@ -120,7 +132,13 @@ export function createWsApi(url: string, openSocket: (url: string) => SocketLike
         for (const listener of [...reconnectListeners]) listener();
       });
       current.addEventListener('message', (event) => {
-        const msg = JSON.parse(String(event.data)) as WsReply;
+        let msg: WsReply;
+        try {
+          msg = JSON.parse(String(event.data)) as WsReply;
+        } catch {
+          return;
+        }
+        if (typeof msg !== 'object' || msg === null) return;
         if ('event' in msg) {
           for (const listener of [...eventListeners]) listener(msg as EventMessage);
           return;
