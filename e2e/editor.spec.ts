@@ -294,6 +294,41 @@ test('a killed server loses no saved stroke; an unsaved one is kept and saved by
   expect(labels[985 * 2048 + 250]).toBe(4);
 });
 
+test('a fill of a whole 2048x1024 image saves, undoes and redoes, and the server stays up', async ({ page }) => {
+  test.setTimeout(120_000);
+  // A project without rounds: every correction starts from "ignore", so one click fills all 2048x1024 pixels
+  // (a stroke message of about 5.6 MB in the old layout, past the socket's old 1 MiB limit).
+  const freshDir = join(work, 'fresh-project');
+  corda('import', join(work, 'demo', 'cityscapes'), '--project', freshDir, '--json');
+  const fresh = await serve(freshDir);
+  try {
+    await openFirstTargetImage(page, fresh.url);
+    const imageId = await currentImageId(page);
+    await page.keyboard.press('g');
+    await page.keyboard.press('Shift+Digit1'); // sky (train id 10)
+    await expect(page.getByTestId('class-10')).toHaveAttribute('aria-pressed', 'true');
+    const centre = await screenPoint(page, 1024, 512);
+    await page.mouse.click(centre.x, centre.y);
+    await waitSaved(page, 1);
+    const everyPixel = async (value: number) => {
+      const labels = await storedLabels(page, imageId, fresh.url);
+      expect(labels.length).toBe(2048 * 1024);
+      expect(labels.findIndex((label) => label !== value)).toBe(-1);
+    };
+    await everyPixel(10);
+
+    await page.keyboard.press('Control+z');
+    await waitSaved(page, 0);
+    await everyPixel(255);
+    await page.keyboard.press('Control+Shift+Z');
+    await waitSaved(page, 1);
+    await everyPixel(10);
+    expect(fresh.server.exitCode).toBeNull();
+  } finally {
+    await stop(fresh.server);
+  }
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
