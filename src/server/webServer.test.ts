@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
+import { zeroPng } from '../core/datasets/hostilePngs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createService, type Service } from '../core/service';
@@ -25,6 +26,8 @@ beforeAll(async () => {
   writePng(join(gta, 'labels', '00001.png'), 16, 8, 1, 7);
   writePng(join(gta, 'images', '00002.png'), 16, 8, 3, 50);
   writePng(join(gta, 'images', '00003.png'), 16, 8, 3, 60);
+  writePng(join(gta, 'images', '00004.png'), 16, 8, 3, 70);
+  writePng(join(gta, 'labels', '00004.png'), 16, 8, 1, 7);
   writeFileSync(join(dir, 'secret.txt'), 'not for the browser');
   const renderer = join(dir, 'renderer');
   mkdirSync(renderer);
@@ -84,7 +87,7 @@ describe('web mode server', () => {
     const url = `ws://127.0.0.1:${server.port}/api/ws?token=${server.token}`;
     const list = await rpc(url, 'listDatasets', {});
     expect(list.ok).toBe(true);
-    expect(list.result).toEqual([expect.objectContaining({ kind: 'gta5', role: 'source', counts: { train: 3, val: 0, test: 0 } })]);
+    expect(list.result).toEqual([expect.objectContaining({ kind: 'gta5', role: 'source', counts: { train: 4, val: 0, test: 0 } })]);
     const bad = await rpc(url, 'listImages', { datasetId: 'one' });
     expect(bad).toMatchObject({ ok: false, error: expect.stringMatching(/Invalid input for listImages at "datasetId"/) });
     const unknown = await rpc(url, 'deleteEverything', {});
@@ -297,5 +300,18 @@ describe('web mode server under bad input', () => {
     expect(image.headers.get('referrer-policy')).toBe('no-referrer');
     const otherPort = await fetch(`${base}/api/image/1/rgb`, { headers: { cookie: `corda_token_${server.port + 1}=${server.token}` } });
     expect(otherPort.status).toBe(401);
+  });
+
+  it('refuses a ground truth declaring 16000x16000 with a sentence, at once, and answers others meanwhile', async () => {
+    const auth = { headers: { authorization: `Bearer ${server.token}` } };
+    const id = await imageIdNamed('00004');
+    writeFileSync(join(dir, 'gta', 'labels', '00004.png'), await zeroPng(16000, 16000));
+    const started = Date.now();
+    const [overlay, other] = await Promise.all([fetch(`${base}/api/image/${id}/label`, auth), fetch(`${base}/api/image/1/label`, auth)]);
+    expect(overlay.status).toBe(404);
+    expect(await overlay.text()).toMatch(/declares 16000x16000 pixels, more than the 16,777,216 the workbench reads; it was not decoded\.$/);
+    expect(other.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await stillServing();
   });
 });

@@ -1,7 +1,7 @@
 // Training data: images of a dataset decoded at the round's working resolution (RGB bilinear via sharp,
 // labels and depth nearest so class ids and the invalid-depth code survive), cached, and cut into random crops.
 import sharp from 'sharp';
-import { UserError } from '../../shared/api';
+import { MAX_IMAGE_PIXELS, UserError } from '../../shared/api';
 import { containedPath } from '../datasets/assets';
 import { readDepthTarget } from '../datasets/depthIO';
 import { readTrainIds } from '../datasets/labelsIO';
@@ -45,7 +45,7 @@ export interface SampleOptions {
 
 export async function loadSample(image: StoredImage, width: number, options: SampleOptions): Promise<Sample> {
   const size = workingSize(image, width);
-  const rgb = await sharp(containedPath(image.root, image.rgbPath))
+  const rgb = await sharp(containedPath(image.root, image.rgbPath), { limitInputPixels: MAX_IMAGE_PIXELS })
     .removeAlpha()
     .resize(size.width, size.height, { fit: 'fill' })
     .raw()

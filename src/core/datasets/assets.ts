@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, realpathSync, renameSync, statSync } from 'node:
 import { writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import sharp from 'sharp';
-import { UserError, type ImageVariant } from '../../shared/api';
+import { MAX_IMAGE_PIXELS, UserError, type ImageVariant } from '../../shared/api';
 import { colorizeTrainIds } from '../../shared/labels';
 import type { StoredImage } from '../store/datasetsRepo';
 import { renderDepth } from './depthImage';
-import { readTrainIds } from './labelsIO';
+import { readTrainIdsOffThread } from './labelsOffThread';
 
 export const THUMB_WIDTH = 256;
 
@@ -73,14 +73,14 @@ export class AssetCache {
 }
 
 function renderThumb(image: StoredImage): Promise<Buffer> {
-  return sharp(containedPath(image.root, image.rgbPath))
+  return sharp(containedPath(image.root, image.rgbPath), { limitInputPixels: MAX_IMAGE_PIXELS })
     .resize({ width: THUMB_WIDTH, withoutEnlargement: true })
     .jpeg({ quality: 78 })
     .toBuffer();
 }
 
 async function renderOverlay(image: StoredImage, labelFile: string): Promise<Buffer> {
-  const map = await readTrainIds(labelFile, image.kind);
+  const map = await readTrainIdsOffThread(labelFile, image.kind);
   const rgba = colorizeTrainIds(map.data);
   return sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), {
     raw: { width: map.width, height: map.height, channels: 4 },
