@@ -33,7 +33,7 @@ describe('reading label PNGs', () => {
     expect(() => decodeTrainIds(new Uint8Array([1, 2, 3]), 'cityscapes')).toThrow(/The label file cannot be read: not a PNG file\./);
     expect(() => decodeTrainIds(good.slice(0, good.length - 20), 'cityscapes')).toThrow(/^The label file cannot be decoded|holds fewer pixels/);
     const damaged = good.slice();
-    damaged[damaged.length - 20] ^= 0xff;
+    damaged[damaged.length - 20] = damaged[damaged.length - 20]! ^ 0xff;
     expect(() => decodeTrainIds(damaged, 'cityscapes')).toThrow(/The label file/);
   });
 
