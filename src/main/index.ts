@@ -7,7 +7,7 @@ import { createService, type Service } from '../core/service';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
 import { imageProtocolHandler } from './imageProtocol';
 import { registerIpc } from './ipc';
-import { hardenWindow, windowPreferences } from './security';
+import { hardenSession, hardenWindow, windowPreferences } from './security';
 
 protocol.registerSchemesAsPrivileged([
   { scheme: IMAGE_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -36,7 +36,7 @@ async function start(): Promise<void> {
   });
   registerIpc(ipcMain, service, isTrustedUrl);
   protocol.handle(IMAGE_SCHEME, imageProtocolHandler(service));
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  hardenSession(session.defaultSession);
 
   mainWindow = new BrowserWindow({
     width: 1400,

@@ -10,7 +10,7 @@ type Handler = (event: { senderFrame: { url: string } | null }, input: unknown) 
 
 const fake = vi.hoisted(() => {
   const handlers = new Map<string, unknown>();
-  const windows: { prefs: Record<string, unknown>; openHandler?: () => unknown; listeners: Map<string, (e: { preventDefault(): void }, url?: string) => void>; loaded?: string }[] = [];
+  const windows: { prefs: Record<string, unknown>; openHandler?: () => unknown; listeners: Map<string, (e: { preventDefault(): void; url?: string }, url?: string) => void>; loaded?: string }[] = [];
   const exposed = new Map<string, unknown>();
   const invoked: [string, unknown][] = [];
   let ready!: () => void;
@@ -26,7 +26,7 @@ const fake = vi.hoisted(() => {
     };
     return wc;
   };
-  return { handlers, windows, exposed, invoked, whenReady, ready: () => ready(), contents, schemes: [] as unknown[], protocols: new Map<string, unknown>() };
+  return { handlers, windows, exposed, invoked, whenReady, ready: () => ready(), contents, schemes: [] as unknown[], protocols: new Map<string, unknown>(), permissions: new Map<string, unknown>() };
 });
 
 vi.mock('electron', () => {
@@ -52,7 +52,12 @@ vi.mock('electron', () => {
       registerSchemesAsPrivileged: (schemes: unknown[]) => fake.schemes.push(...schemes),
       handle: (scheme: string, fn: unknown) => fake.protocols.set(scheme, fn),
     },
-    session: { defaultSession: { setPermissionRequestHandler: () => undefined } },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: (fn: unknown) => fake.permissions.set('request', fn),
+        setPermissionCheckHandler: (fn: unknown) => fake.permissions.set('check', fn),
+      },
+    },
     contextBridge: { exposeInMainWorld: (key: string, value: unknown) => fake.exposed.set(key, value) },
     ipcRenderer: {
       invoke: async (channel: string, input: unknown) => {
@@ -108,6 +113,22 @@ describe('Electron main process wiring', () => {
     const prevent = vi.fn();
     win.listeners.get('will-navigate')!({ preventDefault: prevent }, 'https://example.com/');
     expect(prevent).toHaveBeenCalled();
+    // A server redirect and a navigation inside a frame are refused the same way; the app's own URL is not.
+    for (const event of ['will-redirect', 'will-frame-navigate']) {
+      const refused = vi.fn();
+      win.listeners.get(event)!({ preventDefault: refused, url: 'https://evil.example/' });
+      expect(refused, event).toHaveBeenCalled();
+      const allowed = vi.fn();
+      win.listeners.get(event)!({ preventDefault: allowed, url: win.loaded! });
+      expect(allowed, event).not.toHaveBeenCalled();
+    }
+  });
+
+  it('grants no permission, asked or checked', () => {
+    const answers: boolean[] = [];
+    (fake.permissions.get('request') as (wc: unknown, p: string, cb: (ok: boolean) => void) => void)(null, 'media', (ok) => answers.push(ok));
+    expect(answers).toEqual([false]);
+    expect((fake.permissions.get('check') as (wc: unknown, p: string) => boolean)(null, 'notifications')).toBe(false);
   });
 
   it('serves images through the privileged custom protocol by id', async () => {
