@@ -3,6 +3,7 @@
 // its patterns match the real files.
 import type { Configuration } from 'electron-builder';
 import pkg from './package.json';
+import { afterPackFlipFuses } from './electron-fuses';
 
 /** The Electron the app is built against: the one npm installs (an optional dependency, see TOOLCHAIN.md). */
 export const ELECTRON_VERSION = pkg.optionalDependencies.electron;
@@ -53,6 +54,9 @@ const config: Configuration = {
   ],
   asar: true,
   asarUnpack: ASAR_UNPACK,
+  // Fuses (electron-fuses.ts): no ELECTRON_RUN_AS_NODE, NODE_OPTIONS or --inspect; only app.asar, integrity-checked.
+  // electron-builder 25 has no `electronFuses` key, so a hook writes them before signing.
+  afterPack: afterPackFlipFuses,
   // electron-builder's own rebuild would rebuild node_modules/better-sqlite3 in place for Electron, breaking the
   // CLI, web mode and the tests, which run under Node; the Electron build comes from native/electron/ instead.
   npmRebuild: false,

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import config, { ASAR_UNPACK, ELECTRON_VERSION } from '../../electron-builder.config';
+import { APP_FUSES, FUSE_INDEX, afterPackFlipFuses, flipFuses, fuseBinaries } from '../../electron-fuses';
 import { ELECTRON_BINDING_RELATIVE } from '../core/store/nativeBinding';
 
 const root = join(__dirname, '..', '..');
@@ -83,5 +84,40 @@ describe('electron-builder config', () => {
     const other = process.platform === 'linux' ? 'win32' : 'linux';
     expect(packaged(`node_modules/webgpu/dist/${process.platform}-x64/dawn.node`)).toBe(true);
     expect(packaged(`node_modules/webgpu/dist/${other}-x64/dawn.node`)).toBe(false);
+  });
+
+  it('writes the fuses after packing: no RunAsNode, NODE_OPTIONS or inspect arguments; app.asar only, integrity-checked', () => {
+    expect(config.afterPack).toBe(afterPackFlipFuses);
+    expect(APP_FUSES).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+    // A stand-in binary: bytes, the wire (sentinel, version 1, eight fuses in Electron's default state), bytes.
+    const wire = (fuses: string) => Buffer.concat([Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX', 'latin1'), Buffer.from([1, fuses.length]), Buffer.from(fuses, 'latin1')]);
+    const binary = Buffer.concat([Buffer.alloc(100, 7), wire('11110010'), Buffer.alloc(50, 9), wire('11110010')]);
+    expect(flipFuses(binary, APP_FUSES)).toBe(2);
+    const states = (at: number) => binary.subarray(at, at + 8).toString('latin1');
+    expect(states(100 + 34)).toBe('01001110');
+    expect(states(100 + 42 + 50 + 34)).toBe('01001110');
+    expect(binary.subarray(0, 100).every((b) => b === 7)).toBe(true);
+    expect(FUSE_INDEX.onlyLoadAppFromAsar).toBe(5);
+    // Anything unexpected stops the packaging instead of shipping an app without its fuses.
+    expect(() => flipFuses(Buffer.alloc(64), APP_FUSES)).toThrow(/no fuse wire/);
+    expect(() => flipFuses(Buffer.concat([wire('1111')]), APP_FUSES)).toThrow(/has no fuse enableEmbeddedAsarIntegrityValidation: this Electron removed it or predates it/);
+    const v2 = wire('11110010');
+    v2[32] = 2;
+    expect(() => flipFuses(v2, APP_FUSES)).toThrow(/wire version 2/);
+  });
+
+  it('finds the binary that carries the fuses on each platform', () => {
+    const packager = { appInfo: { productFilename: 'corda-workbench' }, executableName: 'corda-workbench' };
+    expect(fuseBinaries({ appOutDir: '/o', electronPlatformName: 'linux', packager })).toEqual([join('/o', 'corda-workbench')]);
+    expect(fuseBinaries({ appOutDir: '/o', electronPlatformName: 'win32', packager: { appInfo: packager.appInfo } })).toEqual([join('/o', 'corda-workbench.exe')]);
+    expect(fuseBinaries({ appOutDir: '/o', electronPlatformName: 'darwin', packager })).toEqual([
+      join('/o', 'corda-workbench.app', 'Contents', 'Frameworks', 'Electron Framework.framework', 'Electron Framework'),
+    ]);
   });
 });
