@@ -40,7 +40,7 @@ describe('electron-builder config', () => {
 
   it('packages electron-vite\'s main (workers included), preload and renderer output and the window icon', () => {
     for (const path of [
-      'out/main/index.js', 'out/main/roundWorker.js', 'out/main/trainReplica.js', 'out/main/cli.js', 'out/main/chunks/round-abc.js',
+      'out/main/index.js', 'out/main/roundWorker.js', 'out/main/trainReplica.js', 'out/main/labelDecodeWorker.js', 'out/main/cli.js', 'out/main/chunks/round-abc.js',
       'out/preload/index.js', 'out/renderer/index.html', 'out/renderer/assets/index-abc.js', 'out/renderer/assets/index-abc.css',
       'resources/icon.png',
     ]) {
