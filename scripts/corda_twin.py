@@ -424,6 +424,13 @@ def augment_batch(images, params):
     return torch.cat(out, 0)
 
 
+def recolour_to_target(source, target):
+    """augment.ts recolourToTarget: per image and channel, the source's mean and spread moved to the target's."""
+    spread = lambda x: x.var(dim=(1, 2), unbiased=False, keepdim=True).sqrt() + 1  # noqa: E731
+    s_mean, t_mean = source.mean(dim=(1, 2), keepdim=True), target.mean(dim=(1, 2), keepdim=True)
+    return ((source - s_mean) / spread(source) * spread(target) + t_mean).clamp(0, 255)
+
+
 # --- optimiser (optim.ts) ------------------------------------------------------------------------------------------
 
 def poly_lr(base, iteration, total, power=POLY_POWER):
@@ -489,6 +496,8 @@ class TwinTrainer:
         adapt = method != "source-only" and iteration >= c.get("sourceWarmup", 0) * c["iters"]
         with_depth = method == "corda"
         xs = batch["source_rgb"]
+        if adapt and c.get("sourceRecolour", False):
+            xs = recolour_to_target(xs, batch["target_rgb"])
         ys = batch["source_labels"]
         ds = batch["source_depth"] if with_depth else None
         mixed = None

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../model/tf';
 import { initBackend } from '../model/backend';
-import { augmentBatch, drawAugment, hueRotation } from './augment';
+import { augmentBatch, drawAugment, hueRotation, recolourToTarget } from './augment';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -46,5 +46,34 @@ describe('hue jitter', () => {
     expect(Math.max(...values)).toBeLessThanOrEqual(255);
     expect(Math.abs(values[0]! - 250)).toBeGreaterThan(30);
     tf.dispose([image, out]);
+  });
+});
+
+describe('source recolouring', () => {
+  it("moves each image's per-channel mean and spread to its paired target's, in [0, 255]", async () => {
+    const rng = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const draw = rng(7);
+    // A saturated source (red high, blue low) and a muted grey-ish target with a smaller spread.
+    const source = tf.tensor4d(Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => [200, 90, 30][i % 3]! + (draw() - 0.5) * 60), [2, 8, 8, 3]);
+    const target = tf.tensor4d(Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => [120, 125, 130][i % 3]! + (i >= 192 ? 20 : 0) + (draw() - 0.5) * 20), [2, 8, 8, 3]);
+    const out = recolourToTarget(source, target);
+    const got = tf.moments(out, [1, 2]);
+    const want = tf.moments(target, [1, 2]);
+    const from = tf.moments(source, [1, 2]);
+    const [gm, wm, gv, wv, fv] = await Promise.all([got.mean.data(), want.mean.data(), got.variance.data(), want.variance.data(), from.variance.data()]);
+    for (let i = 0; i < gm.length; i++) {
+      expect(gm[i]).toBeCloseTo(wm[i]!, 2);
+      // Spreads carry +1 against flat channels: σ_out = σ_s / (σ_s + 1) · (σ_t + 1), within 1 % of σ_t here.
+      const [ss, st] = [Math.sqrt(fv[i]!), Math.sqrt(wv[i]!)];
+      expect(Math.sqrt(gv[i]!)).toBeCloseTo((ss / (ss + 1)) * (st + 1), 3);
+      expect(Math.abs(Math.sqrt(gv[i]!) - st) / st).toBeLessThan(0.15);
+    }
+    // Pixels keep their order within a channel (a monotone map per image and channel).
+    const [s0, o0] = [await source.data(), await out.data()];
+    expect(Math.sign(o0[3]! - o0[0]!)).toBe(Math.sign(s0[3]! - s0[0]!));
+    const [min, max] = [(await out.min().data())[0]!, (await out.max().data())[0]!];
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThanOrEqual(255);
+    tf.dispose([source, target, out, got.mean, got.variance, want.mean, want.variance, from.mean, from.variance]);
   });
 });

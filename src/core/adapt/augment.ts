@@ -91,3 +91,17 @@ export function augmentBatch(images: tf.Tensor4D, params: AugmentParams[]): tf.T
     return tf.concat(out, 0) as tf.Tensor4D;
   });
 }
+
+/**
+ * Each source image with its colour moved to its paired target image's: per channel, (x - mean_s) / std_s * std_t
+ * + mean_t over the image's pixels (population spread, +1 against flat channels), clipped to [0, 255].
+ */
+export function recolourToTarget(source: tf.Tensor4D, target: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const s = tf.moments(source, [1, 2], true);
+    const t = tf.moments(target, [1, 2], true);
+    const spread = (variance: tf.Tensor) => tf.add(tf.sqrt(variance), 1);
+    const moved = tf.add(tf.mul(tf.div(tf.sub(source, s.mean), spread(s.variance)), spread(t.variance)), t.mean);
+    return tf.clipByValue(moved, 0, 255) as tf.Tensor4D;
+  });
+}

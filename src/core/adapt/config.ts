@@ -56,6 +56,12 @@ export interface RoundConfig {
   flip: boolean;
   /** Hue jitter strength in the strong augmentation: a rotation of up to ±hue of the colour circle (reference 0.25). */
   hue: number;
+  /**
+   * While adapting, each source crop is recoloured to the per-channel mean and spread of the target crop it is
+   * paired with (a global colour transfer), for the source loss and for ClassMix. Presets trained from scratch learn
+   * colour first; this keeps them from keying on the source's palette (measured in the README).
+   */
+  sourceRecolour: boolean;
 }
 
 /** A tenth of the round, rounded up to a multiple of 10, at least 10: about ten points on the learning curve. */
@@ -100,6 +106,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     tenXGroup: preset === 'paper' ? 'reference' : 'heads',
     flip: false,
     hue: 0.25,
+    sourceRecolour: fromScratch,
     ...overrides,
   };
   if (overrides.evalEvery === undefined) config.evalEvery = defaultEvalEvery(config.iters);
@@ -120,6 +127,7 @@ export function validateConfig(c: RoundConfig): void {
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') throw new UserError(`The optimizer must be "sgd" or "adam", got ${String(c.optimizer)}.`);
   if (c.tenXGroup !== 'heads' && c.tenXGroup !== 'reference') throw new UserError(`tenXGroup must be "heads" or "reference", got ${String(c.tenXGroup)}.`);
   if (!(c.hue >= 0 && c.hue <= 0.5)) throw new UserError(`The hue jitter must be between 0 and 0.5 of the colour circle, got ${c.hue}.`);
+  if (typeof c.sourceRecolour !== 'boolean') throw new UserError(`sourceRecolour must be true or false, got ${String(c.sourceRecolour)}.`);
   if (!Number.isInteger(c.evalEvery) || c.evalEvery < 0) throw new UserError(`The val scoring interval must be 0 (off) or a whole number of iterations, got ${c.evalEvery}.`);
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }

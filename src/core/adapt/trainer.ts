@@ -6,7 +6,7 @@ import { UserError } from '../../shared/api';
 import { IGNORE, NUM_CLASSES } from '../../shared/labels';
 import type { CordaNetwork, BatchNormUpdate, NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
-import { augmentBatch, drawAugment, type AugmentParams } from './augment';
+import { augmentBatch, drawAugment, recolourToTarget, type AugmentParams } from './augment';
 import { classMask, mix, pickHalf, presentClasses } from './classmix';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
@@ -148,7 +148,9 @@ export class Trainer {
       return t;
     };
     try {
-      const xs = hold(stack(batch.source, 'rgb', h, w));
+      const targetRgb = adapt ? hold(stack(batch.target, 'rgb', h, w)) : null;
+      const rawSource = hold(stack(batch.source, 'rgb', h, w));
+      const xs = targetRgb && this.config.sourceRecolour ? hold(recolourToTarget(rawSource, targetRgb)) : rawSource;
       const ys = hold(labelTensor(batch.source, h, w));
       const ds = withDepth ? hold(stack(batch.source, 'depth', h, w)) : null;
 
@@ -157,7 +159,7 @@ export class Trainer {
       // not only where ClassMix leaves the target visible: an extra student pass, on batches that hold any.
       let supervised: { x: tf.Tensor4D; labels: tf.Tensor3D } | null = null;
       if (adapt) {
-        const xt = hold(stack(batch.target, 'rgb', h, w));
+        const xt = targetRgb!;
         const dt = withDepth ? hold(stack(batch.target, 'depth', h, w)) : null;
         const useInitialHead = iter < this.config.teacherInitialHeadFraction * this.config.iters;
         const { pseudo, q } = tf.tidy(() => {
