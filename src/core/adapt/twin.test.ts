@@ -267,15 +267,15 @@ const CASES: Case[] = [
   // The first step inside the source-only warm-up (iterations < sourceWarmup · iters), the next two adapting.
   // Without hue jitter: with it, this case's stem batch-norm offset momentum parts by 1.6e-3 at step 2 while every
   // loss and every other tensor agrees within 2e-5 (open; the corda cases cover the hue jitter).
-  { name: 'dacs', method: 'dacs', corrections: false, recipe: { sourceWarmup: 0.1, hue: 0 } },
+  { name: 'dacs', method: 'dacs', corrections: false, recipe: { sourceWarmup: 0.1, hue: 0, sourceRecolour: true } },
   // A corda round from scratch: its warm-up step leaves the target depth heads without a gradient.
   { name: 'corda warm-up', method: 'corda', corrections: false, recipe: { sourceWarmup: 0.2 } },
-  // Without the source recolouring: with it, this case's depth-branch momentum parts by up to 4.2e-3 at step 2 (also
+  // Without the source recolouring (the default): with it, this case's depth-branch momentum parts by up to 4.2e-3 at step 2 (also
   // when the step starts from the engine's own state) while losses, pseudo-labels, q, the mixed image and every other
   // tensor agree within 2e-5, and the twin itself moves 2e-5 under input noise (open; corda-corrections and dacs
   // cover the recolouring).
-  { name: 'corda', method: 'corda', corrections: false, recipe: { sourceRecolour: false } },
-  { name: 'corda-corrections', method: 'corda', corrections: true },
+  { name: 'corda', method: 'corda', corrections: false },
+  { name: 'corda-corrections', method: 'corda', corrections: true, recipe: { sourceRecolour: true } },
   // The other recipe branches: Adam, the reference's 10x group, running statistics in the teacher, the batch-mean
   // depth weight. Each step starts from the engine's state after the previous one: an Adam step that moves a
   // noise-level gradient's weight the other way would otherwise carry the difference into every later step.
