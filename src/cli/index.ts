@@ -13,6 +13,7 @@ import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
 import { exportSamplesCommand } from './exportSamplesCommand';
 import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
+import { storeErrorSentence } from '../core/store/db';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
 import { startWebServer } from '../server/webServer';
 import { WEB_TOKEN_FILE, projectWebToken } from '../server/webToken';
@@ -271,6 +272,13 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UserError) {
       console.error(`corda: ${error.message}`);
       return error instanceof UsageError ? 2 : 1;
+    }
+    const at = rest.indexOf('--project');
+    const projectDir = resolve((at >= 0 && rest[at + 1]) || process.env.CORDA_PROJECT || '.');
+    const store = storeErrorSentence(error, projectDir, `run \`corda ${command}\``);
+    if (store) {
+      console.error(`corda: ${store.message}`);
+      return 1;
     }
     console.error(`corda: internal error: ${(error as Error).message}. Set CORDA_DEBUG=1 for details and report it.`);
     if (process.env.CORDA_DEBUG) console.error(error);
