@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
+import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { adaptCommand, evalCommand, predictCommand, type CommandHelpers } from './engineCommands';
 import { benchEngine, parsePresets, parseSizes } from './benchEngine';
@@ -121,7 +122,10 @@ async function importCommand(args: string[]) {
   if (values.role !== undefined && values.role !== 'source' && values.role !== 'target') {
     throw new UsageError(`--role must be source or target, got "${values.role}".`);
   }
-  const service = createService({ projectDir: requireProject(values.project), transport: 'cli', create: true });
+  const projectDir = requireProject(values.project);
+  // Before the project is opened or created: a project inside the dataset would write into it.
+  checkProjectOutsideDatasets(projectDir, positionals[0]);
+  const service = createService({ projectDir, transport: 'cli', create: true });
   const progress = stderrProgress('import');
   const off = service.onEvent((m) => m.event === 'jobProgress' && progress(m.payload.phase, m.payload.done, m.payload.total));
   try {

@@ -26,6 +26,10 @@ export function containedPath(root: string, relativePath: string): string {
     throw new UserError(`${candidate} is missing: the dataset changed on disk since it was imported. Import the folder again.`);
   }
   if (!real.startsWith(realRoot + sep)) throw new UserError('Refused: that file lies outside the dataset folder.');
+  // A folder, a FIFO or a device in its place (or a symlink to one) would fail or block whoever reads it.
+  if (!statSync(real).isFile()) {
+    throw new UserError(`${candidate} is not a regular file any more: the dataset changed on disk since it was imported. Import the folder again.`);
+  }
   return real;
 }
 

@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { ImportProblem, Split } from '../../shared/api';
 import type { Detected } from './detect';
-import { readPngInfo, type PngInfo } from './pngHeader';
+import { fileKind, readPngInfo, type PngInfo } from './pngHeader';
 
 export interface ScannedImage {
   split: Split;
@@ -60,6 +60,12 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Refuses a companion file that is not a regular file (a FIFO would block its reader forever). */
+async function checkRegular(path: string): Promise<void> {
+  const s = await stat(path);
+  if (!s.isFile()) throw new Error(`not a regular file (${fileKind(s)})`);
 }
 
 async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Promise<Candidate[]> {
@@ -147,6 +153,7 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
       const depth = await readPngInfo(abs(c.depth));
       if (depth.bitDepth !== 16) throw new Error(`expected a 16-bit depth PNG, found ${depth.bitDepth}-bit`);
       if (c.camera && !(await exists(abs(c.camera)))) throw new Error('the camera file needed to turn disparity into depth is missing');
+      if (c.camera) await checkRegular(abs(c.camera)).catch((error: Error) => Promise.reject(new Error(`the camera file is ${error.message}`)));
       depthPath = c.depth;
     } catch (error) {
       problems.push({ file: c.depth, error: `${(error as Error).message}; the image is imported without depth` });
