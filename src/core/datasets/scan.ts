@@ -45,13 +45,21 @@ interface Candidate {
 
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 
-async function listDir(dir: string): Promise<string[]> {
+/** A folder's entries, sorted; [] when it is missing. One that exists but cannot be read becomes a problem. */
+async function listDir(dir: string, problems?: ImportProblem[], relativeDir?: string): Promise<string[]> {
   try {
     return (await readdir(dir)).sort();
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (problems && relativeDir && code !== 'ENOENT' && code !== 'ENOTDIR') {
+      problems.push({ file: relativeDir, error: `skipped: the folder cannot be read (${code ?? (error as Error).message})` });
+    }
     return [];
   }
 }
+
+/** Images beyond this many pixels are not imported: sharp refuses to decode them (its limitInputPixels default). */
+export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -71,14 +79,14 @@ async function checkRegular(path: string): Promise<void> {
 async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Promise<Candidate[]> {
   const { root, layout } = d;
   const out: Candidate[] = [];
-  for (const entry of await listDir(join(root, layout.rgbDir))) {
+  for (const entry of await listDir(join(root, layout.rgbDir), problems, layout.rgbDir)) {
     if (!(SPLITS as readonly string[]).includes(entry)) {
       problems.push({ file: join(layout.rgbDir, entry), error: 'skipped: not one of the splits train, val, test' });
       continue;
     }
     const split = entry as Split;
-    for (const city of await listDir(join(root, layout.rgbDir, split))) {
-      for (const file of await listDir(join(root, layout.rgbDir, split, city))) {
+    for (const city of await listDir(join(root, layout.rgbDir, split), problems, join(layout.rgbDir, split))) {
+      for (const file of await listDir(join(root, layout.rgbDir, split, city), problems, join(layout.rgbDir, split, city))) {
         if (!file.endsWith('_leftImg8bit.png')) continue;
         const stem = file.slice(0, -'_leftImg8bit.png'.length);
         const at = (dir: string | null, suffix: string) => (dir ? join(dir, split, city, `${stem}${suffix}`) : null);
@@ -99,9 +107,9 @@ async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Pro
   return out;
 }
 
-async function pairedCandidates(d: Detected, city: string): Promise<Candidate[]> {
+async function pairedCandidates(d: Detected, city: string, problems: ImportProblem[]): Promise<Candidate[]> {
   const { layout } = d;
-  const files = (await listDir(join(d.root, layout.rgbDir))).filter((f) => f.toLowerCase().endsWith('.png'));
+  const files = (await listDir(join(d.root, layout.rgbDir), problems, layout.rgbDir)).filter((f) => f.toLowerCase().endsWith('.png'));
   return files.map((file) => ({
     split: 'train' as const,
     city,
@@ -123,6 +131,9 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
   try {
     rgb = await readPngInfo(abs(c.rgb));
     if (rgb.channels < 3 && rgb.colorType !== 3) throw new Error(`expected a colour image, found ${rgb.channels} channel(s)`);
+    if (rgb.width * rgb.height > MAX_IMAGE_PIXELS) {
+      throw new Error(`skipped: ${sizeText(rgb)} is ${Math.round((rgb.width * rgb.height) / 1e6)} million pixels, over the limit of ${Math.round(MAX_IMAGE_PIXELS / 1e6)} million`);
+    }
     const s = await stat(abs(c.rgb));
     rgbStamp = `${s.size}-${Math.round(s.mtimeMs)}`;
   } catch (error) {
@@ -177,7 +188,7 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
 export async function scanDataset(d: Detected, options: ScanOptions = {}): Promise<ScanResult> {
   const problems: ImportProblem[] = [];
   const candidates =
-    d.kind === 'cityscapes' ? await cityscapesCandidates(d, problems) : await pairedCandidates(d, d.kind);
+    d.kind === 'cityscapes' ? await cityscapesCandidates(d, problems) : await pairedCandidates(d, d.kind, problems);
   const results: (ScannedImage | null)[] = new Array(candidates.length).fill(null);
   let next = 0;
   let done = 0;
