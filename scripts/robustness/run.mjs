@@ -28,6 +28,7 @@
 //   ctx.db(projectDir) → a better-sqlite3 connection (close it); ctx.integrity(projectDir) → throws dataLost unless
 //       PRAGMA integrity_check says ok
 //   ctx.trials(n) → n (2 with --fast); ctx.tried(n) → counts n more inputs for this case (each case counts 1 at least)
+//   ctx.note(text) → a line printed under the case's result (e.g. how many kills landed mid-way)
 //   ctx.random() → a seeded number in [0, 1); ctx.sleep(ms); ctx.kill(child) → SIGKILL and wait for the exit
 //   ctx.asNobody → whether cases can run a CLI as an unprivileged user (root here: permissions do not bind root)
 import { spawn, spawnSync } from 'node:child_process';
@@ -181,10 +182,19 @@ async function main() {
 
   const results = [];
   const started = Date.now();
+  let finished = false;
+  process.on('exit', () => {
+    if (!finished) {
+      console.error('robustness: the runner stopped before it finished (something awaited can never settle).');
+      process.exitCode = 2;
+    }
+  });
   console.log(`robustness: ${chosen.length} case(s) from ${modules.join(', ')}${FAST ? ' (fast)' : ''}, seed ${SEED}`);
   for (const c of chosen) {
     let inputs = 0;
+    const notes = [];
     const ctx = {
+      note: (text) => void notes.push(text),
       fast: FAST,
       asNobody: canRunAsNobody,
       random,
@@ -313,7 +323,13 @@ async function main() {
     let outcome = 'ok';
     let message = '';
     try {
-      await c.run(ctx);
+      // A case that hangs is a failure, and the timer keeps Node from exiting silently on a promise never settled.
+      const limit = (c.timeoutMs ?? 480_000) * (FAST ? 0.25 : 1);
+      let timer;
+      const hung = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new CrashError(`the case did not finish within ${limit / 1000} s (a hang).`)), limit);
+      });
+      await Promise.race([c.run(ctx), hung]).finally(() => clearTimeout(timer));
     } catch (error) {
       outcome = error instanceof CrashError ? 'crash' : error instanceof DataLostError ? 'lost' : 'fail';
       message = error?.message ?? String(error);
@@ -321,6 +337,7 @@ async function main() {
     }
     for (const s of [...servers]) await s.kill().catch(() => undefined);
     results.push({ ...c, inputs: Math.max(1, inputs), outcome, message, ms: Date.now() - t0 });
+    if (notes.length) message = [message, ...notes].filter(Boolean).join('\n      ');
     const mark = outcome === 'ok' ? 'ok  ' : outcome.toUpperCase().padEnd(4);
     console.log(`${mark} ${c.group} · ${c.name} (${Math.max(1, inputs)} input${inputs > 1 ? 's' : ''}, ${((Date.now() - t0) / 1000).toFixed(1)} s)${message ? `\n      ${message}` : ''}`);
   }
@@ -346,6 +363,7 @@ async function main() {
   const bad = results.filter((r) => r.outcome !== 'ok');
   console.log(`\n${bad.length === 0 ? 'robustness: all cases held' : `robustness: ${bad.length} case(s) misbehaved`} in ${((Date.now() - started) / 1000).toFixed(0)} s (seed ${SEED}).`);
   process.exitCode = bad.length === 0 ? 0 : 1;
+  finished = true;
 }
 
 /** One request over the server's WebSocket: resolves with the reply ({ ok, result } or { ok: false, error }). */
