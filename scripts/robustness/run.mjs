@@ -36,7 +36,8 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setTimeout, clearTimeout } from 'node:timers';
+import { URL, fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -289,7 +290,7 @@ async function main() {
           alive: async () => {
             if (run.child.exitCode !== null || run.child.signalCode !== null) return false;
             try {
-              const res = await fetch(`http://127.0.0.1:${parsed.port}/?token=${handle.token}`, { signal: AbortSignal.timeout(5000) });
+              const res = await globalThis.fetch(`http://127.0.0.1:${parsed.port}/?token=${handle.token}`, { signal: globalThis.AbortSignal.timeout(5000) });
               await res.arrayBuffer();
               return true;
             } catch {

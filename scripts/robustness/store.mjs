@@ -1,6 +1,7 @@
 // Robustness cases for the store and the CLI (issue 11, items 6-10): hostile files in datasets, files changed
 // after import, concurrent writers, damaged and read-only projects, long names, a project inside its dataset,
 // and kill -9 at random moments of a stroke save, an import, a round and an export. Run by run.mjs.
+import { Buffer } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync,
