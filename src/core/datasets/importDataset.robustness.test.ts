@@ -2,14 +2,15 @@
 // import forever), and a project folder inside the dataset (refused only after writing into the dataset).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../shared/api';
 import { openProjectDb } from '../store/db';
 import { getImage, listImages } from '../store/datasetsRepo';
-import { containedPath } from './assets';
+import { containedPath, readDatasetFile } from './assets';
+import { readTrainIds } from './labelsIO';
 import { generateDemoData, type DemoResult } from './demo/generate';
 import { importDataset } from './importDataset';
 
@@ -89,6 +90,22 @@ describe('files that are not regular files', () => {
       expect(() => containedPath(stored.root, stored.rgbPath)).toThrow(/is not a regular file any more/);
     }
     db.close();
+  });
+});
+
+describe('dataset files that changed after import', () => {
+  it('a missing dataset folder and a file that no longer decodes get one sentence each', async () => {
+    expect(() => containedPath(join(work, 'gone'), 'images/a.png')).toThrow(UserError);
+    expect(() => containedPath(join(work, 'gone'), 'images/a.png')).toThrow(/^The dataset folder .*gone is missing/);
+    const data = join(work, 'gta-garbled');
+    cpSync(demo.gta5, data, { recursive: true });
+    const label = readdirSync(join(data, 'labels')).sort()[0]!;
+    writeFileSync(join(data, 'labels', label), 'garbage');
+    const read = readDatasetFile(containedPath(data, `labels/${label}`), (file) => readTrainIds(file, 'gta5'));
+    await expect(read).rejects.toThrow(UserError);
+    await expect(readDatasetFile(join(data, 'labels', label), (file) => readTrainIds(file, 'gta5'))).rejects.toThrow(
+      /cannot be read \(.*\); it changed on disk since the dataset was imported/,
+    );
   });
 });
 
