@@ -252,6 +252,26 @@ const hostileFiles = [
   hostileImage('symlink loop named like an image', (p) => symlinkSync('99999.png', p), /ELOOP|symbolic links/),
   hostileImage('symlink to /dev/zero named like an image', (p) => symlinkSync('/dev/zero', p), /not a regular file \(a device\)/),
   hostileImage('folder named like an image', (p) => mkdirSync(p), /not a regular file \(a folder\)|EISDIR/),
+  hostileImage('grey one-channel image', (p) => writeFileSync(p, png(64, 32, { channels: 1 })), /expected a colour image/),
+  {
+    name: '16-bit and palette images decoded by a round',
+    group: 'import: hostile files',
+    run: async (ctx) => {
+      const data = await ctx.copyDemo('gta5');
+      writeFileSync(join(data, 'images', '90001.png'), png(64, 32, { depth: 16 }));
+      writeFileSync(join(data, 'labels', '90001.png'), png(64, 32, { channels: 1, depth: 16, fill: 7 }));
+      writeFileSync(join(data, 'images', '90002.png'), palettePng(64, 32));
+      writeFileSync(join(data, 'labels', '90002.png'), palettePng(64, 32));
+      const project = join(ctx.tmp(), 'p');
+      await importJson(ctx, (await ctx.demo()).cityscapes, project);
+      const result = await importJson(ctx, data, project);
+      if (result.problems.length) throw new Error(`16-bit or palette files were refused: ${JSON.stringify(result.problems)}`);
+      // They come without depth, which CorDA needs on every source image: DACS decodes them just the same.
+      const round = await briefRound(ctx, project, {}, ['--method', 'dacs']);
+      if (round.status !== 0) throw new Error(`a round over 16-bit and palette images failed: ${round.stderr.trim().split('\n').pop()}`);
+      ctx.tried(2);
+    },
+  },
   {
     name: 'names with spaces, quotes and non-ASCII letters',
     group: 'import: hostile files',
@@ -383,6 +403,39 @@ const changedFiles = [
     mkdirSync(join(i.root, i.rgbPath));
   }),
   changedAfterImport('whole dataset folder deleted', (ctx, i) => rmSync(i.root, { recursive: true, force: true })),
+  {
+    name: 'files turned into a FIFO, a symlink to one, a folder and garbage, then asked for in web mode',
+    group: 'files changed after import',
+    run: async (ctx) => {
+      const project = await ctx.project();
+      const db = ctx.db(project);
+      const images = db.prepare("SELECT i.id, i.rgb_path AS rgbPath, d.root FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE d.kind = 'cityscapes' ORDER BY i.id LIMIT 4").all();
+      db.close();
+      const [fifo, link, folder, garbage] = images;
+      rmSync(join(fifo.root, fifo.rgbPath));
+      mkfifo(join(fifo.root, fifo.rgbPath));
+      rmSync(join(link.root, link.rgbPath));
+      symlinkSync(join(fifo.root, fifo.rgbPath), join(link.root, link.rgbPath));
+      rmSync(join(folder.root, folder.rgbPath));
+      mkdirSync(join(folder.root, folder.rgbPath));
+      writeFileSync(join(garbage.root, garbage.rgbPath), 'garbage');
+      const server = await ctx.serve({ project });
+      for (const image of images) {
+        for (const variant of ['rgb', 'thumb']) {
+          const res = await globalThis.fetch(`http://127.0.0.1:${server.port}/api/image/${image.id}/${variant}?token=${server.token}`, {
+            signal: globalThis.AbortSignal.timeout(15_000),
+          }).catch((error) => {
+            throw new Error(`image ${image.id} ${variant}: no answer (${error.message}), the server hangs on it.`);
+          });
+          await res.arrayBuffer().catch(() => undefined);
+          if (image !== garbage && res.status === 200) throw new Error(`image ${image.id} ${variant}: a file that is no image any more was served.`);
+          ctx.tried(1);
+        }
+        if (!(await server.alive())) throw new Error(`the server died on image ${image.id}.`);
+      }
+      await server.stop();
+    },
+  },
   {
     name: 'image deleted, then strokes on it in web mode',
     group: 'files changed after import',
