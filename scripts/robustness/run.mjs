@@ -41,7 +41,8 @@ import { URL, fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
-const CLI = join(ROOT, 'out', 'main', 'cli.js');
+// CORDA_CLI: another build of the CLI to try (e.g. an older commit's, to see which cases catch what it got wrong).
+const CLI = process.env.CORDA_CLI ?? join(ROOT, 'out', 'main', 'cli.js');
 const require = createRequire(join(ROOT, 'package.json'));
 
 const argv = process.argv.slice(2);

@@ -458,24 +458,48 @@ const changedFiles = [
 
 const concurrent = [
   ...[1, 2, 3].map((n) => ({
-    name: `two first imports into one new project at once (${n})`,
+    name: `two first imports into one new project at once (${n}: 6 new projects)`,
     group: 'concurrent writers',
     fast: n === 1,
     run: async (ctx) => {
       const demo = await ctx.demo();
-      const project = join(ctx.tmp(), 'p');
-      const [a, b] = await Promise.all([
-        ctx.cli(['import', demo.cityscapes, '--project', project, '--json']),
-        ctx.cli(['import', demo.gta5, '--project', project, '--json']),
-      ]);
-      for (const r of [a, b]) if (r.status !== 0) throw new Error(`one of two simultaneous imports failed: ${r.stderr.trim().split('\n').pop()}`);
-      ctx.integrity(project);
-      const db = ctx.db(project);
-      const n2 = db.prepare('SELECT count(*) AS n FROM datasets').get().n;
-      db.close();
-      if (n2 !== 2) throw ctx.dataLost(`two imports both reported success but the project holds ${n2} dataset(s).`);
+      for (let t = 0; t < ctx.trials(6); t++) {
+        const project = join(ctx.tmp(), 'p');
+        const [a, b] = await Promise.all([
+          ctx.cli(['import', demo.cityscapes, '--project', project, '--json']),
+          ctx.cli(['import', demo.gta5, '--project', project, '--json']),
+        ]);
+        for (const r of [a, b]) if (r.status !== 0) throw new Error(`one of two simultaneous imports failed: ${r.stderr.trim().split('\n').pop()}`);
+        ctx.integrity(project);
+        const db = ctx.db(project);
+        const n2 = db.prepare('SELECT count(*) AS n FROM datasets').get().n;
+        db.close();
+        if (n2 !== 2) throw ctx.dataLost(`two imports both reported success but the project holds ${n2} dataset(s).`);
+        ctx.tried(1);
+      }
     },
   })),
+  {
+    name: 'four CLIs at once on one new project (init, two imports, a listing), 4 times',
+    group: 'concurrent writers',
+    run: async (ctx) => {
+      const demo = await ctx.demo();
+      for (let t = 0; t < ctx.trials(4); t++) {
+        const project = join(ctx.tmp(), 'p');
+        const runs = await Promise.all([
+          ctx.cli(['init', project]),
+          ctx.cli(['import', demo.cityscapes, '--project', project, '--json']),
+          ctx.cli(['import', demo.gta5, '--project', project, '--json']),
+          ctx.sleep(150).then(() => ctx.cli(['datasets', '--project', project])),
+        ]);
+        // The listing may come before the project exists: then it says so in one sentence.
+        for (const r of runs.slice(0, 3)) if (r.status !== 0) throw new Error(`a CLI beside three others failed: ${r.stderr.trim().split('\n').pop()}`);
+        if (runs[3].status !== 0) ctx.expectSentence(runs[3], /No workbench project/);
+        ctx.integrity(project);
+        ctx.tried(1);
+      }
+    },
+  },
   {
     name: 'the same dataset imported twice at once',
     group: 'concurrent writers',

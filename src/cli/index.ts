@@ -282,6 +282,7 @@ export async function main(argv: string[]): Promise<number> {
     const store = storeErrorSentence(error, projectDir, `run \`corda ${command}\``);
     if (store) {
       console.error(`corda: ${store.message}`);
+      if (process.env.CORDA_DEBUG) console.error(error);
       return 1;
     }
     console.error(`corda: internal error: ${(error as Error).message}. Set CORDA_DEBUG=1 for details and report it.`);

@@ -46,6 +46,24 @@ function writable(path: string): boolean {
 
 const sqliteCode = (error: unknown): string => String((error as { code?: unknown } | null)?.code ?? '');
 
+/**
+ * Runs `work`, again while SQLite answers SQLITE_BUSY, for up to `ms`. SQLite skips the busy handler in a few
+ * states (another process is creating the file, switching it to WAL or recovering its WAL), and two first opens
+ * of one new project meet exactly those.
+ */
+function retryBusy<T>(work: () => T, ms = 15000): T {
+  const until = Date.now() + ms;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return work();
+    } catch (error) {
+      if (!sqliteCode(error).startsWith('SQLITE_BUSY') || Date.now() > until) throw error;
+      Atomics.wait(pause, 0, 0, Math.min(10 * 2 ** attempt, 200));
+    }
+  }
+}
+
 function damaged(file: string, why: string): UserError {
   return new UserError(`${file} is damaged (${why}), so this project cannot be opened; restore the file from a backup or pick another project folder.`);
 }
@@ -107,6 +125,7 @@ function inspect(file: string): FileIdentity {
     db = openReadOnly(file);
   } catch (error) {
     const code = sqliteCode(error);
+    if (code.startsWith('SQLITE_BUSY')) throw error; // retried by the caller
     if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') throw damaged(file, 'SQLite cannot read it');
     throw storeErrorSentence(error, dirname(file), 'open this project') ?? error;
   }
@@ -139,9 +158,10 @@ function checkLength(file: string, size: number): void {
   // The in-header page count is valid when its "version valid for" number matches the change counter.
   const pages = header.readUInt32BE(28);
   const valid = header.readUInt32BE(92) === header.readUInt32BE(24);
+  // Pages may still sit in the WAL, or another process may be mid-commit (its journal exists): no verdict then.
   const wal = `${file}-wal`;
-  const walPending = existsSync(wal) && statSync(wal).size > 0;
-  if (valid && !walPending && pages * pageSize > size) {
+  const inFlight = (existsSync(wal) && statSync(wal).size > 0) || existsSync(`${file}-journal`);
+  if (valid && !inFlight && pages * pageSize > size) {
     throw damaged(file, `it holds ${size / pageSize} of its ${pages} pages: it was cut short`);
   }
 }
@@ -162,7 +182,12 @@ function checkExisting(file: string): number {
   }
   if (stat.size === 0) return 0;
   checkLength(file, stat.size);
-  const id = inspect(file);
+  let id: FileIdentity;
+  try {
+    id = retryBusy(() => inspect(file));
+  } catch (error) {
+    throw storeErrorSentence(error, dirname(file), 'open this project') ?? error;
+  }
   const isEmptyDb = id.applicationId === 0 && id.schema === 0 && id.tables === 0;
   if (!isEmptyDb && id.applicationId !== APPLICATION_ID) {
     throw new UserError(`${file} is an SQLite database of another program, not a CorDA workbench project. Choose another project folder.`);
@@ -213,10 +238,10 @@ export function openProjectDb(projectDir: string, options: OpenOptions = {}): Db
   const db = new Database(file, { ...betterSqliteOptions(), timeout: 15000 });
   try {
     db.pragma('busy_timeout = 15000');
-    db.pragma('journal_mode = WAL');
+    retryBusy(() => db.pragma('journal_mode = WAL'));
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
-    migrate(db);
+    retryBusy(() => migrate(db));
   } catch (error) {
     db.close();
     throw storeErrorSentence(error, dir, 'open this project') ?? error;
