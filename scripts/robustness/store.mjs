@@ -501,6 +501,21 @@ const concurrent = [
     },
   },
   {
+    name: 'two rounds started at once in one project',
+    group: 'concurrent writers',
+    run: async (ctx) => {
+      const project = await ctx.project();
+      const runs = await Promise.all([briefRound(ctx, project), briefRound(ctx, project)]);
+      for (const r of runs) if (r.status !== 0) ctx.expectSentence(r);
+      if (runs.every((r) => r.status !== 0)) throw new Error('neither of two simultaneous rounds ran.');
+      ctx.integrity(project);
+      const db = ctx.db(project);
+      const open = db.prepare("SELECT count(*) AS n FROM rounds WHERE status NOT IN ('done', 'failed', 'cancelled')").get().n;
+      db.close();
+      if (open) throw new Error(`${open} round(s) were left running after both processes ended.`);
+    },
+  },
+  {
     name: 'the same dataset imported twice at once',
     group: 'concurrent writers',
     run: async (ctx) => {
