@@ -16,7 +16,7 @@
 //       (the case stops with a CrashError); so is "internal error" unless allowInternal. A timeout is a hang (crash).
 //   ctx.spawnCli(args, opts) → { child, result: Promise<same as cli> } for killing it mid-way (ctx.kill(child))
 //   ctx.expectSentence(result, pattern?) → checks a refusal: non-zero exit, one line on stderr starting "corda: "
-//   ctx.serve({ project? }) → Promise<{ port, token, url, child, project, alive(), stop(), kill(), call(method, input) }>
+//   ctx.serve({ project?, user? }) → Promise<{ port, token, url, child, project, alive(), stop(), kill(), call(method, input) }>
 //       a real `corda serve --port 0` on `project` (default: a throwaway copy of the demo project); stop() fails the
 //       case with a CrashError when the server died by itself or printed a stack trace; call() is one WebSocket
 //       request ({ ok, result | error }).
@@ -265,9 +265,9 @@ async function main() {
         if (pattern && !pattern.test(lines[0])) throw new Error(`the sentence does not say what was expected (${pattern}): ${lines[0]}`);
         return lines[0];
       },
-      serve: async ({ project } = {}) => {
+      serve: async ({ project, user } = {}) => {
         const dir = project ?? copyTree(await templateProject(false));
-        const run = runChild(['serve', '--project', dir, '--port', '0'], { timeoutMs: 3_600_000 });
+        const run = runChild(['serve', '--project', dir, '--port', '0'], { timeoutMs: 3_600_000, user });
         const url = await new Promise((resolve, reject) => {
           let out = '';
           const timer = setTimeout(() => reject(new Error(`corda serve printed no URL in 20 s: ${out}`)), 20_000);

@@ -656,6 +656,29 @@ const projectDb = [
     },
   },
   {
+    name: 'web mode on a read-only project: serves, lists, refuses a stroke in one sentence',
+    group: 'project database',
+    run: async (ctx) => {
+      const as = needNobody(ctx);
+      const project = await ctx.project();
+      const image = targetImage(ctx, project);
+      chmodSync(dirname(project), 0o755);
+      for (const f of readdirSync(project)) chmodSync(join(project, f), 0o444);
+      chmodSync(project, 0o555);
+      const server = await ctx.serve({ project, ...as });
+      const list = await server.call('listDatasets', {});
+      if (!list.ok || list.result.length !== 2) throw new Error(`listing a read-only project in web mode failed: ${list.error}`);
+      const stroke = await server.call('applyStroke', {
+        imageId: image.id, baseRevision: 0, baseRoundId: null, tool: 'brush', classId: 3, delta: strokeDelta(0, 10, 3), ms: 5,
+      });
+      if (stroke.ok || !/read-only/.test(stroke.error)) throw new Error(`a stroke on a read-only project was not refused with a sentence: ${JSON.stringify(stroke).slice(0, 200)}`);
+      if (!(await server.alive())) throw new Error('the server died.');
+      await server.stop();
+      chmodSync(project, 0o755);
+      ctx.tried(1);
+    },
+  },
+  {
     name: 'a read-only database file in a writable folder',
     group: 'project database',
     run: async (ctx) => {

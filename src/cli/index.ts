@@ -1,4 +1,5 @@
 // `corda`: the workbench from a terminal. Same service as the app; bad input gets one sentence and exit 1.
+import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -172,13 +173,23 @@ async function serve(args: string[]) {
   const projectDir = chosen ? resolve(chosen) : defaultProjectDir();
   if (!chosen) await ensureDemoProject(projectDir, (line) => console.log(line));
   const service = createService({ projectDir, transport: 'web' });
+  let token: string;
+  try {
+    token = projectWebToken(service.projectDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
+    // A read-only project still opens (read-only); its token just cannot be kept for the next start.
+    token = randomBytes(24).toString('hex');
+    console.log('This project folder is read-only, so the token in the URL is not kept: after a restart, open the new URL.');
+  }
   const server = await startWebServer({
     service,
     rendererDir: rendererDir(),
     port: intOption(values.port, 'port', DEFAULT_WEB_PORT),
     portFallback: values.port === undefined,
     host,
-    token: projectWebToken(service.projectDir),
+    token,
   });
   console.log(`CorDA workbench (web mode) for project ${service.projectDir}`);
   if (values.port === undefined && server.port !== DEFAULT_WEB_PORT) {
