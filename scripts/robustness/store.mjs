@@ -825,7 +825,9 @@ const kills = [
         }
         ctx.integrity(project);
         const db = ctx.db(project);
-        const counts = db.prepare('SELECT (SELECT count(*) FROM datasets) AS d, (SELECT count(*) FROM images) AS i').get();
+        // Killed while the new project was being migrated: the migration rolled back and no table exists yet.
+        const migrated = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'datasets'").get().n === 1;
+        const counts = migrated ? db.prepare('SELECT (SELECT count(*) FROM datasets) AS d, (SELECT count(*) FROM images) AS i').get() : { d: 0, i: 0 };
         db.close();
         if (counts.d > 1 || (counts.d === 1 && counts.i !== 300) || (counts.d === 0 && counts.i !== 0)) {
           throw ctx.dataLost(`trial ${t + 1}: a killed import left ${counts.d} dataset(s) with ${counts.i} images (expected all 300 or nothing).`);
