@@ -755,6 +755,9 @@ const datasetAsProject = [
 
 // --------------------------------------------------------------------------------------------- kill -9 trials
 
+/** Strokes sent at once in each stroke-save trial; the server is killed 0-150 ms after the first. */
+const STROKES = 80;
+
 const kills = [
   {
     name: 'kill -9 during stroke saves over the WebSocket',
@@ -774,7 +777,7 @@ const kills = [
         const base = start.result.revision;
         // Pipelined strokes (as the editor's save queue after a reconnect), killed at a random moment.
         const replies = [];
-        for (let k = 0; k < 40; k++) {
+        for (let k = 0; k < STROKES; k++) {
           const classId = Math.floor(ctx.random() * 19);
           const length = 200 + Math.floor(ctx.random() * 1500);
           const start0 = Math.floor(ctx.random() * (64 * 32 - length)); // the demo's 64x32 images
@@ -787,20 +790,20 @@ const kills = [
             }),
           );
         }
-        await ctx.sleep(Math.floor(ctx.random() * 250));
+        await ctx.sleep(Math.floor(ctx.random() * 150));
         await server.kill();
         ws.close();
         await ws.closed;
         const refused = (await Promise.allSettled(replies)).find((r) => r.status === 'rejected');
         if (refused) throw refused.reason;
-        if (acked - base < 40) midway++;
+        if (acked - base < STROKES) midway++;
         ctx.integrity(project);
         const row = correctionRow(ctx, project, image.id);
         if (row.revision < acked) throw ctx.dataLost(`trial ${t + 1}: the server acknowledged revision ${acked} but the database holds ${row.revision} after kill -9.`);
         if (row.revision > 0 && row.strokes < Math.min(row.revision, 1000)) throw ctx.dataLost(`trial ${t + 1}: revision ${row.revision} but only ${row.strokes} strokes kept.`);
         ctx.tried(1);
       }
-      ctx.note(`${midway} of ${trials} kills landed before all 40 pipelined strokes were acknowledged.`);
+      ctx.note(`${midway} of ${trials} kills landed before all ${STROKES} pipelined strokes were acknowledged.`);
     },
   },
   {
