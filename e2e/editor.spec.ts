@@ -332,3 +332,39 @@ test('a fill of a whole 2048x1024 image saves, undoes and redoes, and the server
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** The summed RGB of the image layer's canvas (the RGB and the read-only overlays) in the viewport's middle. */
+async function imageLayerSum(page: Page): Promise<number> {
+  // A string: the e2e specs compile without the DOM library.
+  return page.evaluate(`(() => {
+    const canvas = document.querySelector('[data-testid="image-viewport"] canvas');
+    const x = Math.floor(canvas.width / 2) - 32;
+    const y = Math.floor(canvas.height / 2) - 32;
+    const { data } = canvas.getContext('2d').getImageData(x, y, 64, 64);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += data[i] + data[i + 1] + data[i + 2];
+    return sum;
+  })()`);
+}
+
+test('the ground-truth layer is drawn as soon as an image opens, without toggling it (issue 11, item 11)', async ({ page }) => {
+  // A GTA5 (source) image: no round was adapted to it, so no round layer arrives after the rounds are listed and
+  // nothing else redraws the overlays; before the fix the ticked ground truth stayed undrawn (zero-sized).
+  await page.goto(appUrl);
+  await page.locator('[data-testid="dataset-item"][data-role="source"]').click();
+  await expect(page.getByTestId('thumb').first()).toBeVisible();
+  await page.getByTestId('thumb').first().dblclick();
+  const viewport = page.getByTestId('image-viewport');
+  await expect(viewport).toHaveAttribute('data-layers-loaded', /(^|,)rgb(,|$)/, { timeout: 30_000 });
+  await expect(viewport).toHaveAttribute('data-layers-loaded', /(^|,)gt(,|$)/);
+  await expect(page.getByTestId('layer-toggle-gt')).toBeChecked();
+  // Let pending draws land, then compare with the ground truth unticked: the image layer must change.
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+  const withGt = await imageLayerSum(page);
+  await page.getByTestId('layer-toggle-gt').uncheck();
+  await expect.poll(() => imageLayerSum(page)).not.toBe(withGt);
+  const withoutGt = await imageLayerSum(page);
+  // And ticked again it shows again (the state the user reached by toggling before the fix).
+  await page.getByTestId('layer-toggle-gt').check();
+  await expect.poll(() => imageLayerSum(page)).not.toBe(withoutGt);
+});

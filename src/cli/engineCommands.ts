@@ -12,7 +12,7 @@ import { BACKEND_NAMES, initBackend, isBackendName, type BackendInfo } from '../
 import { readCheckpoint } from '../core/model/checkpoint';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import { networkFor } from '../core/adapt/networkFor';
-import { openProjectDb } from '../core/store/db';
+import { isReadOnlyDb, openProjectDb, storeErrorSentence } from '../core/store/db';
 import { listDatasets } from '../core/store/datasetsRepo';
 import { getRound } from '../core/store/roundsRepo';
 import { resizeNearest } from '../core/eval/resize';
@@ -79,6 +79,10 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
   const db = openProjectDb(projectDir);
+  if (isReadOnlyDb(db)) {
+    db.close();
+    throw storeErrorSentence({ code: 'SQLITE_READONLY' }, projectDir, 'run a round in it')!;
+  }
   const controller = new AbortController();
   const onSignal = () => controller.abort(new UserError('Cancelled; resume with `corda adapt --resume`.'));
   process.once('SIGINT', onSignal);

@@ -1,9 +1,11 @@
 // `corda`: the workbench from a terminal. Same service as the app; bad input gets one sentence and exit 1.
+import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
+import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { adaptCommand, evalCommand, predictCommand, type CommandHelpers } from './engineCommands';
 import { benchEngine, parsePresets, parseSizes } from './benchEngine';
@@ -13,6 +15,7 @@ import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
 import { exportSamplesCommand } from './exportSamplesCommand';
 import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
+import { storeErrorSentence } from '../core/store/db';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
 import { startWebServer } from '../server/webServer';
 import { WEB_TOKEN_FILE, projectWebToken } from '../server/webToken';
@@ -120,7 +123,10 @@ async function importCommand(args: string[]) {
   if (values.role !== undefined && values.role !== 'source' && values.role !== 'target') {
     throw new UsageError(`--role must be source or target, got "${values.role}".`);
   }
-  const service = createService({ projectDir: requireProject(values.project), transport: 'cli', create: true });
+  const projectDir = requireProject(values.project);
+  // Before the project is opened or created: a project inside the dataset would write into it.
+  checkProjectOutsideDatasets(projectDir, positionals[0]);
+  const service = createService({ projectDir, transport: 'cli', create: true });
   const progress = stderrProgress('import');
   const off = service.onEvent((m) => m.event === 'jobProgress' && progress(m.payload.phase, m.payload.done, m.payload.total));
   try {
@@ -167,13 +173,23 @@ async function serve(args: string[]) {
   const projectDir = chosen ? resolve(chosen) : defaultProjectDir();
   if (!chosen) await ensureDemoProject(projectDir, (line) => console.log(line));
   const service = createService({ projectDir, transport: 'web' });
+  let token: string;
+  try {
+    token = projectWebToken(service.projectDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
+    // A read-only project still opens (read-only); its token just cannot be kept for the next start.
+    token = randomBytes(24).toString('hex');
+    console.log('This project folder is read-only, so the token in the URL is not kept: after a restart, open the new URL.');
+  }
   const server = await startWebServer({
     service,
     rendererDir: rendererDir(),
     port: intOption(values.port, 'port', DEFAULT_WEB_PORT),
     portFallback: values.port === undefined,
     host,
-    token: projectWebToken(service.projectDir),
+    token,
   });
   console.log(`CorDA workbench (web mode) for project ${service.projectDir}`);
   if (values.port === undefined && server.port !== DEFAULT_WEB_PORT) {
@@ -271,6 +287,14 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UserError) {
       console.error(`corda: ${error.message}`);
       return error instanceof UsageError ? 2 : 1;
+    }
+    const at = rest.indexOf('--project');
+    const projectDir = resolve((at >= 0 && rest[at + 1]) || process.env.CORDA_PROJECT || '.');
+    const store = storeErrorSentence(error, projectDir, `run \`corda ${command}\``);
+    if (store) {
+      console.error(`corda: ${store.message}`);
+      if (process.env.CORDA_DEBUG) console.error(error);
+      return 1;
     }
     console.error(`corda: internal error: ${(error as Error).message}. Set CORDA_DEBUG=1 for details and report it.`);
     if (process.env.CORDA_DEBUG) console.error(error);

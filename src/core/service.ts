@@ -15,7 +15,7 @@ import {
 import type { z } from 'zod';
 import { AssetCache, type Asset } from './datasets/assets';
 import { importDataset } from './datasets/importDataset';
-import { openProjectDb, schemaVersion, type Db } from './store/db';
+import { isReadOnlyDb, openProjectDb, schemaVersion, storeErrorSentence, type Db } from './store/db';
 import * as repo from './store/datasetsRepo';
 import { correctionHandlers } from './corrections/correctionHandlers';
 import { regionHandlers } from './regions/regionHandlers';
@@ -56,6 +56,17 @@ export interface Service {
   onEvent(listener: (message: EventMessage) => void): () => void;
   close(): void;
 }
+
+/** What each writing method does, for the sentence a read-only project answers with (exports only read it). */
+const WRITES: Partial<Record<MethodName, string>> = {
+  importDataset: 'import a dataset into it',
+  startRound: 'run a round in it',
+  resumeRound: 'resume a round in it',
+  applyStroke: 'save this stroke',
+  undoStroke: 'undo this stroke',
+  redoStroke: 'redo this stroke',
+  setRegionState: 'record the region as done or skipped',
+};
 
 export function createService(options: ServiceOptions): Service {
   const projectDir = resolve(options.projectDir);
@@ -217,7 +228,15 @@ export function createService(options: ServiceOptions): Service {
     async call(name, input) {
       const parsed = parseInput(name, input);
       const handler = handlers[name] as (i: unknown) => Promise<MethodOutput<typeof name>>;
-      return handler(parsed);
+      const action = WRITES[name];
+      if (action && isReadOnlyDb(db)) {
+        throw storeErrorSentence({ code: 'SQLITE_READONLY' }, projectDir, action)!;
+      }
+      try {
+        return await handler(parsed);
+      } catch (error) {
+        throw storeErrorSentence(error, projectDir, action ?? 'answer this request') ?? error;
+      }
     },
     async asset(request) {
       const image = requireImage(request.imageId);

@@ -2,7 +2,7 @@
 // labels and depth nearest so class ids and the invalid-depth code survive), cached, and cut into random crops.
 import sharp from 'sharp';
 import { MAX_IMAGE_PIXELS, UserError } from '../../shared/api';
-import { containedPath } from '../datasets/assets';
+import { containedPath, readDatasetFile } from '../datasets/assets';
 import { readDepthTarget } from '../datasets/depthIO';
 import { readTrainIds } from '../datasets/labelsIO';
 import { resizeNearest } from '../eval/resize';
@@ -45,14 +45,12 @@ export interface SampleOptions {
 
 export async function loadSample(image: StoredImage, width: number, options: SampleOptions): Promise<Sample> {
   const size = workingSize(image, width);
-  const rgb = await sharp(containedPath(image.root, image.rgbPath), { limitInputPixels: MAX_IMAGE_PIXELS })
-    .removeAlpha()
-    .resize(size.width, size.height, { fit: 'fill' })
-    .raw()
-    .toBuffer();
+  const rgb = await readDatasetFile(containedPath(image.root, image.rgbPath), (file) =>
+    sharp(file, { limitInputPixels: MAX_IMAGE_PIXELS }).removeAlpha().resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer(),
+  );
   let labels: Uint8Array | null = null;
   if (options.labels && image.labelPath) {
-    const map = await readTrainIds(containedPath(image.root, image.labelPath), image.kind);
+    const map = await readDatasetFile(containedPath(image.root, image.labelPath), (file) => readTrainIds(file, image.kind));
     labels = resizeNearest(map.data, map.width, map.height, size.width, size.height);
   } else if (options.trusted) {
     const map = options.trusted(image);
@@ -60,7 +58,8 @@ export async function loadSample(image: StoredImage, width: number, options: Sam
   }
   let depth: Float32Array | null = null;
   if (options.depth && image.depthPath) {
-    const map = await readDepthTarget(image.kind, containedPath(image.root, image.depthPath), image.cameraPath && containedPath(image.root, image.cameraPath));
+    const cameraFile = image.cameraPath && containedPath(image.root, image.cameraPath);
+    const map = await readDatasetFile(containedPath(image.root, image.depthPath), (file) => readDepthTarget(image.kind, file, cameraFile));
     depth = resizeNearest(map.data, map.width, map.height, size.width, size.height);
   }
   return { ...size, rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength), labels, depth };

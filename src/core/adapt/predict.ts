@@ -3,7 +3,7 @@
 // hardest superpixels as review regions; evaluate against ground truth at ground-truth resolution
 // (logits upsampled bilinearly), 19/16/13-class mIoU. Tensors are read asynchronously only.
 import { encode } from 'fast-png';
-import { containedPath } from '../datasets/assets';
+import { containedPath, readDatasetFile } from '../datasets/assets';
 import { readTrainIds } from '../datasets/labelsIO';
 import { accumulate, computeMetrics, createConfusion, type ConfusionMatrix, type Metrics } from '../eval';
 import * as tf from '../model/tf';
@@ -68,7 +68,7 @@ export function predictLogits(net: CordaNetwork, sample: Sample): tf.Tensor4D {
  * bilinearly to the ground truth's resolution, then argmax) and adds the pixels to each matrix.
  */
 export async function accumulateAgainstGroundTruth(image: StoredImage, logits: tf.Tensor4D, matrices: ConfusionMatrix[]): Promise<void> {
-  const gt = await readTrainIds(containedPath(image.root, image.labelPath!), image.kind);
+  const gt = await readDatasetFile(containedPath(image.root, image.labelPath!), (file) => readTrainIds(file, image.kind));
   const labels = tf.tidy(() => tf.cast(tf.argMax(tf.image.resizeBilinear(logits, [gt.height, gt.width], false, false), -1), 'int32'));
   try {
     const predicted = await labels.data();

@@ -17,7 +17,12 @@ export type Asset = { path: string; mime: string } | { data: Buffer; mime: strin
 
 /** Resolves a stored relative path inside a dataset root; refuses anything that escapes it (.., symlinks). */
 export function containedPath(root: string, relativePath: string): string {
-  const realRoot = realpathSync(root);
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    throw new UserError(`The dataset folder ${root} is missing (moved, deleted or unmounted); restore it or import the dataset again.`);
+  }
   const candidate = resolve(realRoot, relativePath);
   let real: string;
   try {
@@ -26,7 +31,24 @@ export function containedPath(root: string, relativePath: string): string {
     throw new UserError(`${candidate} is missing: the dataset changed on disk since it was imported. Import the folder again.`);
   }
   if (!real.startsWith(realRoot + sep)) throw new UserError('Refused: that file lies outside the dataset folder.');
+  // A folder, a FIFO or a device in its place (or a symlink to one) would fail or block whoever reads it.
+  if (!statSync(real).isFile()) {
+    throw new UserError(`${candidate} is not a regular file any more: the dataset changed on disk since it was imported. Import the folder again.`);
+  }
   return real;
+}
+
+/**
+ * Reads a dataset file with `read`; a file that fails to decode (changed, truncated or replaced on disk since the
+ * import) becomes one sentence naming it instead of the decoder's own message.
+ */
+export async function readDatasetFile<T>(file: string, read: (file: string) => Promise<T>): Promise<T> {
+  try {
+    return await read(file);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`${file} cannot be read (${(error as Error).message.replace(/\.$/, '')}); it changed on disk since the dataset was imported: restore it or import the folder again.`);
+  }
 }
 
 async function writeAtomic(path: string, data: Buffer): Promise<void> {

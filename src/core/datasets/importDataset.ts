@@ -1,9 +1,11 @@
 // `corda import` and the UI's "Open dataset folder…": detect, scan (headers only), then write everything in
 // one transaction so that a process killed mid-import leaves the project as it was.
-import { realpathSync } from 'node:fs';
-import { basename, resolve, sep } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import Database from 'better-sqlite3';
 import { UserError, type DatasetRole, type ImportResult } from '../../shared/api';
-import type { Db } from '../store/db';
+import { DB_FILE, type Db } from '../store/db';
+import { betterSqliteOptions } from '../store/nativeBinding';
 import { listDatasets, saveDataset } from '../store/datasetsRepo';
 import { detectDataset, EXPECTED_LAYOUTS } from './detect';
 import { scanDataset, toStoredPath } from './scan';
@@ -21,17 +23,61 @@ function isInside(child: string, parent: string): boolean {
   return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 }
 
-export async function importDataset(db: Db, folder: string, options: ImportOptions): Promise<ImportResult> {
-  let root: string;
+/** The real path of `path`, or of its nearest existing ancestor joined with the rest (a project not created yet). */
+function realpathOfNearest(path: string): string {
+  let existing = path;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  return join(realpathSync(existing), relative(existing, path));
+}
+
+function resolveDatasetFolder(folder: string): string {
   try {
-    root = realpathSync(resolve(folder));
+    return realpathSync(resolve(folder));
   } catch {
     throw new UserError(`${resolve(folder)} does not exist. Pick ${EXPECTED_LAYOUTS}.`);
   }
-  const detected = detectDataset(root);
-  if (isInside(realpathSync(options.projectDir), detected.root)) {
-    throw new UserError(`The project folder is inside ${detected.root}; keep projects outside dataset folders, which the workbench never writes to.`);
+}
+
+function refuseInside(project: string, roots: Iterable<string>): void {
+  for (const root of roots) {
+    if (isInside(project, root)) {
+      throw new UserError(`The project folder ${project} is inside the dataset folder ${root}; keep projects outside dataset folders, which the workbench never writes to.`);
+    }
   }
+}
+
+/** Dataset roots registered in an existing project, read without writing anything; [] when there is none to read. */
+function registeredRoots(project: string): string[] {
+  const file = join(project, DB_FILE);
+  if (!existsSync(file)) return [];
+  try {
+    const db = new Database(file, { ...betterSqliteOptions(), readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT root FROM datasets').all() as { root: string }[]).map((r) => r.root);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return []; // not a project (yet), or damaged: opening it says so
+  }
+}
+
+/**
+ * Refuses, before the project is opened or created, an import whose project folder lies inside the dataset
+ * folder (or inside a dataset the project already holds): the user's dataset folders are never written to.
+ */
+export function checkProjectOutsideDatasets(projectDir: string, folder: string): void {
+  const project = realpathOfNearest(resolve(projectDir));
+  const root = resolveDatasetFolder(folder);
+  const detected = detectDataset(root);
+  refuseInside(project, [root, detected.root, ...registeredRoots(project)]);
+}
+
+export async function importDataset(db: Db, folder: string, options: ImportOptions): Promise<ImportResult> {
+  const root = resolveDatasetFolder(folder);
+  const detected = detectDataset(root);
+  const project = realpathSync(options.projectDir);
+  refuseInside(project, [root, detected.root, ...listDatasets(db).map((d) => d.root)]);
   const role = options.role ?? DEFAULT_ROLE[detected.kind];
   const scan = await scanDataset(detected, {
     signal: options.signal,

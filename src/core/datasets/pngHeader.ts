@@ -1,5 +1,6 @@
 // Reads what an import needs from a PNG without decoding it: the IHDR fields from the first 33 bytes and the
 // IEND marker from the last 12 (a missing IEND means the file was cut short).
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export interface PngInfo {
@@ -31,10 +32,16 @@ export function parsePngHeader(head: Buffer): PngInfo {
   return { width, height, bitDepth, colorType, channels };
 }
 
+/**
+ * Opens without blocking (a FIFO named like an image would otherwise wait for a writer forever, holding a libuv
+ * thread) and refuses anything that is not a regular file: folders, FIFOs, sockets, devices.
+ */
 export async function readPngInfo(path: string): Promise<PngInfo> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const { size } = await handle.stat();
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new PngError(`skipped: not a regular file (${fileKind(stat)})`);
+    const { size } = stat;
     const head = Buffer.alloc(33);
     const { bytesRead } = await handle.read(head, 0, 33, 0);
     const info = parsePngHeader(head.subarray(0, bytesRead));
@@ -46,4 +53,13 @@ export async function readPngInfo(path: string): Promise<PngInfo> {
   } finally {
     await handle.close();
   }
+}
+
+/** What a non-regular file is, for a problem line. */
+export function fileKind(stat: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a named pipe';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'a special file';
 }

@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { ImportProblem, Split } from '../../shared/api';
 import type { Detected } from './detect';
-import { readPngInfo, type PngInfo } from './pngHeader';
+import { fileKind, readPngInfo, type PngInfo } from './pngHeader';
 
 export interface ScannedImage {
   split: Split;
@@ -45,13 +45,21 @@ interface Candidate {
 
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 
-async function listDir(dir: string): Promise<string[]> {
+/** A folder's entries, sorted; [] when it is missing. One that exists but cannot be read becomes a problem. */
+async function listDir(dir: string, problems?: ImportProblem[], relativeDir?: string): Promise<string[]> {
   try {
     return (await readdir(dir)).sort();
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (problems && relativeDir && code !== 'ENOENT' && code !== 'ENOTDIR') {
+      problems.push({ file: relativeDir, error: `skipped: the folder cannot be read (${code ?? (error as Error).message})` });
+    }
     return [];
   }
 }
+
+/** Images beyond this many pixels are not imported: sharp refuses to decode them (its limitInputPixels default). */
+export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -62,17 +70,23 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Refuses a companion file that is not a regular file (a FIFO would block its reader forever). */
+async function checkRegular(path: string): Promise<void> {
+  const s = await stat(path);
+  if (!s.isFile()) throw new Error(`not a regular file (${fileKind(s)})`);
+}
+
 async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Promise<Candidate[]> {
   const { root, layout } = d;
   const out: Candidate[] = [];
-  for (const entry of await listDir(join(root, layout.rgbDir))) {
+  for (const entry of await listDir(join(root, layout.rgbDir), problems, layout.rgbDir)) {
     if (!(SPLITS as readonly string[]).includes(entry)) {
       problems.push({ file: join(layout.rgbDir, entry), error: 'skipped: not one of the splits train, val, test' });
       continue;
     }
     const split = entry as Split;
-    for (const city of await listDir(join(root, layout.rgbDir, split))) {
-      for (const file of await listDir(join(root, layout.rgbDir, split, city))) {
+    for (const city of await listDir(join(root, layout.rgbDir, split), problems, join(layout.rgbDir, split))) {
+      for (const file of await listDir(join(root, layout.rgbDir, split, city), problems, join(layout.rgbDir, split, city))) {
         if (!file.endsWith('_leftImg8bit.png')) continue;
         const stem = file.slice(0, -'_leftImg8bit.png'.length);
         const at = (dir: string | null, suffix: string) => (dir ? join(dir, split, city, `${stem}${suffix}`) : null);
@@ -93,9 +107,9 @@ async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Pro
   return out;
 }
 
-async function pairedCandidates(d: Detected, city: string): Promise<Candidate[]> {
+async function pairedCandidates(d: Detected, city: string, problems: ImportProblem[]): Promise<Candidate[]> {
   const { layout } = d;
-  const files = (await listDir(join(d.root, layout.rgbDir))).filter((f) => f.toLowerCase().endsWith('.png'));
+  const files = (await listDir(join(d.root, layout.rgbDir), problems, layout.rgbDir)).filter((f) => f.toLowerCase().endsWith('.png'));
   return files.map((file) => ({
     split: 'train' as const,
     city,
@@ -117,6 +131,9 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
   try {
     rgb = await readPngInfo(abs(c.rgb));
     if (rgb.channels < 3 && rgb.colorType !== 3) throw new Error(`expected a colour image, found ${rgb.channels} channel(s)`);
+    if (rgb.width * rgb.height > MAX_IMAGE_PIXELS) {
+      throw new Error(`skipped: ${sizeText(rgb)} is ${Math.round((rgb.width * rgb.height) / 1e6)} million pixels, over the limit of ${Math.round(MAX_IMAGE_PIXELS / 1e6)} million`);
+    }
     const s = await stat(abs(c.rgb));
     rgbStamp = `${s.size}-${Math.round(s.mtimeMs)}`;
   } catch (error) {
@@ -147,6 +164,7 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
       const depth = await readPngInfo(abs(c.depth));
       if (depth.bitDepth !== 16) throw new Error(`expected a 16-bit depth PNG, found ${depth.bitDepth}-bit`);
       if (c.camera && !(await exists(abs(c.camera)))) throw new Error('the camera file needed to turn disparity into depth is missing');
+      if (c.camera) await checkRegular(abs(c.camera)).catch((error: Error) => Promise.reject(new Error(`the camera file is ${error.message}`)));
       depthPath = c.depth;
     } catch (error) {
       problems.push({ file: c.depth, error: `${(error as Error).message}; the image is imported without depth` });
@@ -170,7 +188,7 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
 export async function scanDataset(d: Detected, options: ScanOptions = {}): Promise<ScanResult> {
   const problems: ImportProblem[] = [];
   const candidates =
-    d.kind === 'cityscapes' ? await cityscapesCandidates(d, problems) : await pairedCandidates(d, d.kind);
+    d.kind === 'cityscapes' ? await cityscapesCandidates(d, problems) : await pairedCandidates(d, d.kind, problems);
   const results: (ScannedImage | null)[] = new Array(candidates.length).fill(null);
   let next = 0;
   let done = 0;

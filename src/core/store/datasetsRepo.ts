@@ -197,5 +197,5 @@ export function saveDataset(db: Db, w: DatasetWrite): number {
     const addProblem = db.prepare('INSERT INTO import_problems (dataset_id, file, error) VALUES (?, ?, ?)');
     for (const p of w.problems) addProblem.run(datasetId, p.file, p.error);
     return datasetId;
-  })();
+  }).immediate();
 }

@@ -104,7 +104,7 @@ export function markCovered(db: Db, regionIds: readonly number[]): void {
   const update = db.prepare("UPDATE regions SET state = 'covered' WHERE id = ? AND state = 'open'");
   db.transaction(() => {
     for (const id of regionIds) update.run(id);
-  })();
+  }).immediate();
 }
 
 /** Counts by state and the median time per timed region of a round, over the queue's images (see QUEUED). */

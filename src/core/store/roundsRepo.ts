@@ -119,7 +119,7 @@ export function addCheckpoint(db: Db, roundId: number, iteration: number, path: 
       roundId, iteration, path, sha256, new Date().toISOString(),
     );
     db.prepare('UPDATE rounds SET iteration = ? WHERE id = ?').run(iteration, roundId);
-  })();
+  }).immediate();
 }
 
 export function latestCheckpoint(db: Db, roundId: number): { iteration: number; path: string; sha256: string } | undefined {
@@ -153,7 +153,7 @@ export function saveLayers(db: Db, roundId: number, layers: LayerWrite[]): void 
       insert.run(roundId, l.imageId, l.prediction, l.confidence, l.difficulty, l.depthSrc, l.depthTgt, l.difficultyScore, l.second, l.superpixels);
       replaceImageRegions(db, roundId, l.imageId, l.regions);
     }
-  })();
+  }).immediate();
 }
 
 export type LayerName = 'prediction' | 'confidence' | 'difficulty' | 'depth_src' | 'depth_tgt' | 'second' | 'superpixels';

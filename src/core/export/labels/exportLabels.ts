@@ -9,7 +9,7 @@ import { getDataset, latestDoneRoundId, listDatasets, listImages } from '../../s
 import { getRound } from '../../store/roundsRepo';
 import { APP_VERSION } from '../../version';
 import { encodeLabelPng, gtFinePath } from './labelFiles';
-import { checkOutDir, explainWriteError, openStagingFolder } from './stagingFolder';
+import { checkOutDir, explainWriteError, MAX_NAME_BYTES, openStagingFolder } from './stagingFolder';
 
 export interface LabelExportRequest {
   datasetId: number;
@@ -104,6 +104,17 @@ export function prepareLabelExport(db: Db, request: LabelExportRequest): LabelEx
         ? `Dataset ${dataset.id} has no corrected images yet; correct some in the editor, or export --which predicted.`
         : `Round ${round!.id} predicted none of dataset ${dataset.id}'s images; pick another round.`,
     );
+  }
+
+  // A name too long for the file system would fail mid-export with a bare ENAMETOOLONG: refuse before writing.
+  for (const { image } of items) {
+    const name = gtFinePath(image, request.format).split('/').pop()!;
+    const bytes = Buffer.byteLength(name);
+    if (bytes > MAX_NAME_BYTES) {
+      throw new UserError(
+        `Cannot export the labels of image ${image.id} ("${image.name.slice(0, 40)}…"): its file name ${name.length > 60 ? `${name.slice(0, 30)}…${name.slice(-30)}` : name} would be ${bytes} bytes, more than the ${MAX_NAME_BYTES} a file name may have; shorten the image's name in the dataset and import it again.`,
+      );
+    }
   }
 
   const run = async (ctx: ExportContext): Promise<LabelExportManifest> => {

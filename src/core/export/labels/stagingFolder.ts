@@ -49,6 +49,9 @@ export function checkOutDir(outDir: string, protectedFolders: ProtectedFolder[] 
   return path;
 }
 
+/** Most file systems (ext4, APFS, NTFS) allow names of at most 255 bytes (UTF-8 bytes or UTF-16 units). */
+export const MAX_NAME_BYTES = 255;
+
 /** One sentence for the file-system errors a person can act on; anything else is passed on unchanged. */
 export function explainWriteError(error: unknown, outDir: string): unknown {
   switch ((error as NodeJS.ErrnoException | null)?.code) {
@@ -61,6 +64,8 @@ export function explainWriteError(error: unknown, outDir: string): unknown {
       return new UserError(`Cannot write into ${dirname(outDir)}; pick a folder you are allowed to write to.`);
     case 'ENOTDIR':
       return new UserError(`Part of ${outDir} is a file, not a folder; pick another output folder.`);
+    case 'ENAMETOOLONG':
+      return new UserError(`The output folder's name or path is too long for the file system (the export is first written beside it as .${basename(outDir).slice(0, 20)}….partial-…); pick a shorter one.`);
     default:
       return error;
   }
@@ -111,6 +116,9 @@ export async function openStagingFolder(outDir: string): Promise<StagingFolder> 
         fault(++writes);
         await writeFile(path, data);
       } catch (error) {
+        if ((error as NodeJS.ErrnoException | null)?.code === 'ENAMETOOLONG') {
+          throw new UserError(`Cannot write ${relativePath} into ${outDir}: the file system refuses a name or path that long; pick a shorter output folder or rename the image, then export again.`);
+        }
         throw explainWriteError(error, outDir);
       }
     },

@@ -116,6 +116,10 @@ export class LabelCanvas {
     this.view = fitView(size, this.viewport);
     this.rgb.size(size);
     this.rgb.image(undefined);
+    // Overlays may have been created before the image's size was known (the ground truth, ticked by default, is
+    // set before the rounds are listed and setImage runs); without this they stay zero-sized, loaded but undrawn.
+    for (const node of this.overlays.values()) node.size(size);
+    this.imageLayer.batchDraw();
     loadImage(rgbUrl).then((img) => {
       if (this.size === size) {
         this.rgb.image(img);
@@ -147,6 +151,7 @@ export class LabelCanvas {
         loadImage(spec.url).then(
           (img) => {
             created.image(img);
+            created.size(this.size);
             this.imageLayer.batchDraw();
             this.reportLoaded();
           },
