@@ -266,7 +266,8 @@ async function main() {
         return lines[0];
       },
       serve: async ({ project, user } = {}) => {
-        const dir = project ?? copyTree(await templateProject(false));
+        // Cases change dataset files: every server gets its own copies of the datasets.
+        const dir = project ?? (await ctx.project());
         const run = runChild(['serve', '--project', dir, '--port', '0'], { timeoutMs: 3_600_000, user });
         const url = await new Promise((resolve, reject) => {
           let out = '';

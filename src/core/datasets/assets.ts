@@ -46,8 +46,10 @@ export async function readDatasetFile<T>(file: string, read: (file: string) => P
   try {
     return await read(file);
   } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(`${file} cannot be read (${(error as Error).message.replace(/\.$/, '')}); it changed on disk since the dataset was imported: restore it or import the folder again.`);
+    const advice = 'it changed on disk since the dataset was imported: restore it or import the folder again.';
+    // A decoder's own sentence (labelsIO) says what is wrong; the advice says what to do.
+    if (error instanceof UserError) throw /import the (folder|dataset) again/.test(error.message) ? error : new UserError(`${error.message.replace(/\.$/, '')}; ${advice}`);
+    throw new UserError(`${file} cannot be read (${(error as Error).message.replace(/\.$/, '')}); ${advice}`);
   }
 }
 
