@@ -1,12 +1,14 @@
 // The installer config (electron-builder.config.ts) against the real files: what must leave the asar archive
 // does, the built app is packaged, and better-sqlite3's Electron build lands where the package looks for it.
 // tsc checks the config's type (tsconfig.node.json includes it); building installers needs Electron downloads.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import config, { ASAR_UNPACK, ELECTRON_VERSION } from '../../electron-builder.config';
-import { APP_FUSES, FUSE_INDEX, afterPackFlipFuses, flipFuses, fuseBinaries } from '../../electron-fuses';
+import { FuseV1Options } from '@electron/fuses';
+import { APP_FUSES, afterPackFlipFuses, flipAppFuses, fuseBinaries } from '../../electron-fuses';
 import { ELECTRON_BINDING_RELATIVE } from '../core/store/nativeBinding';
 
 const root = join(__dirname, '..', '..');
@@ -86,30 +88,37 @@ describe('electron-builder config', () => {
     expect(packaged(`node_modules/webgpu/dist/${other}-x64/dawn.node`)).toBe(false);
   });
 
-  it('writes the fuses after packing: no RunAsNode, NODE_OPTIONS or inspect arguments; app.asar only, integrity-checked', () => {
+  it('writes the fuses after packing: no RunAsNode, NODE_OPTIONS or inspect arguments; app.asar only, integrity-checked', async () => {
     expect(config.afterPack).toBe(afterPackFlipFuses);
     expect(APP_FUSES).toEqual({
-      runAsNode: false,
-      enableNodeOptionsEnvironmentVariable: false,
-      enableNodeCliInspectArguments: false,
-      enableEmbeddedAsarIntegrityValidation: true,
-      onlyLoadAppFromAsar: true,
+      [FuseV1Options.RunAsNode]: false,
+      [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
+      [FuseV1Options.EnableNodeCliInspectArguments]: false,
+      [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
+      [FuseV1Options.OnlyLoadAppFromAsar]: true,
     });
     // A stand-in binary: bytes, the wire (sentinel, version 1, eight fuses in Electron's default state), bytes.
     const wire = (fuses: string) => Buffer.concat([Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX', 'latin1'), Buffer.from([1, fuses.length]), Buffer.from(fuses, 'latin1')]);
-    const binary = Buffer.concat([Buffer.alloc(100, 7), wire('11110010'), Buffer.alloc(50, 9), wire('11110010')]);
-    expect(flipFuses(binary, APP_FUSES)).toBe(2);
-    const states = (at: number) => binary.subarray(at, at + 8).toString('latin1');
-    expect(states(100 + 34)).toBe('01001110');
-    expect(states(100 + 42 + 50 + 34)).toBe('01001110');
-    expect(binary.subarray(0, 100).every((b) => b === 7)).toBe(true);
-    expect(FUSE_INDEX.onlyLoadAppFromAsar).toBe(5);
-    // Anything unexpected stops the packaging instead of shipping an app without its fuses.
-    expect(() => flipFuses(Buffer.alloc(64), APP_FUSES)).toThrow(/no fuse wire/);
-    expect(() => flipFuses(Buffer.concat([wire('1111')]), APP_FUSES)).toThrow(/has no fuse enableEmbeddedAsarIntegrityValidation: this Electron removed it or predates it/);
-    const v2 = wire('11110010');
-    v2[32] = 2;
-    expect(() => flipFuses(v2, APP_FUSES)).toThrow(/wire version 2/);
+    const dir = mkdtempSync(join(tmpdir(), 'corda-fuses-'));
+    try {
+      const file = join(dir, 'corda-workbench');
+      writeFileSync(file, Buffer.concat([Buffer.alloc(100, 7), wire('11110010'), Buffer.alloc(50, 9), wire('11110010')]));
+      expect(await flipAppFuses(file, 'linux')).toBe(2);
+      const binary = readFileSync(file);
+      const states = (at: number) => binary.subarray(at, at + 8).toString('latin1');
+      expect(states(100 + 34)).toBe('01001110');
+      expect(states(100 + 42 + 50 + 34)).toBe('01001110');
+      expect(binary.subarray(0, 100).every((b) => b === 7)).toBe(true);
+      // Anything unexpected stops the packaging instead of shipping an app without its fuses.
+      writeFileSync(file, Buffer.alloc(64));
+      await expect(flipAppFuses(file, 'linux')).rejects.toThrow(/Could not find sentinel/);
+      const v2 = wire('11110010');
+      v2[32] = 2;
+      writeFileSync(file, v2);
+      await expect(flipAppFuses(file, 'linux')).rejects.toThrow(/does not match/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds the binary that carries the fuses on each platform', () => {
