@@ -13,7 +13,7 @@ import { request as httpRequest } from 'node:http';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { createDeflate } from 'node:zlib';
+import { crc32, createDeflate } from 'node:zlib';
 import { encode } from 'fast-png';
 import WebSocket from 'ws';
 
@@ -269,16 +269,6 @@ async function labelledImage(srv) {
 
 // PNG making (fast-png for ordinary files; by hand for a small file that declares a huge size).
 
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = crcTable[(c ^ b) & 255] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 function pngChunk(type, data) {
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
   const out = Buffer.alloc(8 + data.length + 4);
