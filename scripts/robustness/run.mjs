@@ -76,11 +76,19 @@ function mulberry32(seed) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const canRunAsNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath];
+const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+// A checkout inside a folder only root may enter (a private mktemp -d) cannot be run by `nobody`: the permission
+// cases then say so and try nothing, rather than read the loader's error as a crash.
+const nobodyBlocked =
+  canSetpriv && spawnSync(asNobody[0], [...asNobody.slice(1), CLI, '--version']).status !== 0
+    ? `the user nobody cannot run ${CLI} (a folder above it is closed to other users), so permissions were not tried`
+    : null;
+const canRunAsNobody = canSetpriv && !nobodyBlocked;
 
 function runChild(args, opts = {}) {
-  const command = opts.user === 'nobody' ? 'setpriv' : process.execPath;
-  const prefix = opts.user === 'nobody' ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [];
+  const command = opts.user === 'nobody' ? asNobody[0] : process.execPath;
+  const prefix = opts.user === 'nobody' ? asNobody.slice(1) : [];
   const child = spawn(command, [...prefix, CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, CORDA_DEBUG: '', ...(opts.env ?? {}) },
@@ -199,6 +207,7 @@ async function main() {
       note: (text) => void notes.push(text),
       fast: FAST,
       asNobody: canRunAsNobody,
+      nobodyBlocked,
       random,
       sleep,
       tmp,
