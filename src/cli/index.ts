@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError, type DatasetRole } from '../shared/api';
+import { DepthChoice, UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
 import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
@@ -30,7 +30,9 @@ const USAGE = `corda ${APP_VERSION}: the CorDA workbench from a terminal
 usage:
   corda demo-data OUT [--images N] [--size WxH] [--seed S] [--synthia]
   corda init DIR
-  corda import FOLDER --project DIR [--role source|target] [--json]
+  corda import FOLDER --project DIR [--role source|target] [--depth stereo|mono|sgm|simulator|none] [--json]
+                      --depth: which depth to take where the folder holds several (default: the CorDA authors'
+                      choice: Cityscapes stereo .mat, then their monocular disparity, then the official SGM)
   corda datasets --project DIR [--json]
   corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
               [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
@@ -118,10 +120,13 @@ async function init(args: string[]) {
 }
 
 async function importCommand(args: string[]) {
-  const { values, positionals } = parse(args, { project: { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, { project: { type: 'string' }, role: { type: 'string' }, depth: { type: 'string' }, json: { type: 'boolean' } });
   if (!positionals[0]) throw new UsageError('import needs a dataset folder: corda import FOLDER --project DIR.');
   if (values.role !== undefined && values.role !== 'source' && values.role !== 'target') {
     throw new UsageError(`--role must be source or target, got "${values.role}".`);
+  }
+  if (values.depth !== undefined && !DepthChoice.safeParse(values.depth).success) {
+    throw new UsageError(`--depth must be one of ${DepthChoice.options.join(', ')}, got "${values.depth}".`);
   }
   const projectDir = requireProject(values.project);
   // Before the project is opened or created: a project inside the dataset would write into it.
@@ -131,7 +136,11 @@ async function importCommand(args: string[]) {
   const off = service.onEvent((m) => m.event === 'jobProgress' && progress(m.payload.phase, m.payload.done, m.payload.total));
   try {
     const started = performance.now();
-    const result = await service.call('importDataset', { folder: positionals[0], role: values.role as DatasetRole | undefined });
+    const result = await service.call('importDataset', {
+      folder: positionals[0],
+      role: values.role as DatasetRole | undefined,
+      depth: values.depth as DepthChoice | undefined,
+    });
     const seconds = (performance.now() - started) / 1000;
     if (values.json) {
       console.log(JSON.stringify(result));
@@ -139,7 +148,8 @@ async function importCommand(args: string[]) {
       const { train, val, test } = result.counts;
       console.log(
         `Imported ${result.kind} as ${result.role} (dataset ${result.datasetId}) in ${seconds.toFixed(2)} s: ` +
-          `${train} train, ${val} val, ${test} test; ${result.withLabels} with labels, ${result.withDepth} with depth.`,
+          `${train} train, ${val} val, ${test} test; ${result.withLabels} with labels, ${result.withDepth} with depth` +
+          `${result.depthSource ? ` (${result.depthSource})` : ''}.`,
       );
       for (const p of result.problems) console.log(`  problem: ${p.file}: ${p.error}`);
     }

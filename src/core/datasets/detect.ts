@@ -1,57 +1,62 @@
 // Recognises the three dataset layouts (DATASETS.md) from a folder the user picked.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError, type DatasetKind } from '../../shared/api';
+import { UserError, type DatasetKind, type DepthSource } from '../../shared/api';
+import { DEPTH_SOURCES, type DepthOption } from './depthSources';
 
 /** Where each kind of file lives, relative to the dataset root. null when that part is absent. */
 export interface Layout {
   rgbDir: string;
   labelDir: string | null;
+  /** The folder of the depth source in use (before the scan: of the first source whose folder exists). */
   depthDir: string | null;
   cameraDir: string | null;
+  /** The depth source the import took; absent in layouts saved before sources were recorded. */
+  depthSource?: DepthSource | null;
 }
 
 export interface Detected {
   kind: DatasetKind;
   root: string;
   layout: Layout;
+  /** The depth sources whose folders exist, in the order the import prefers them (depthSources.ts). */
+  depthOptions: DepthOption[];
 }
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 const firstDir = (root: string, candidates: string[]): string | null =>
   candidates.find((c) => isDir(join(root, c))) ?? null;
 
+function depthOptions(root: string, kind: DatasetKind): DepthOption[] {
+  return DEPTH_SOURCES[kind].flatMap((spec) => {
+    const dir = firstDir(root, [...spec.dirs]);
+    return dir ? [{ source: spec.source, dir }] : [];
+  });
+}
+
+function detected(kind: DatasetKind, root: string, layout: Omit<Layout, 'depthDir'>): Detected {
+  const options = depthOptions(root, kind);
+  return { kind, root, layout: { ...layout, depthDir: options[0]?.dir ?? null }, depthOptions: options };
+}
+
 function detectCityscapes(root: string): Detected | null {
   const rgbDir = firstDir(root, ['leftImg8bit', 'leftImg8bit_trainvaltest/leftImg8bit']);
   if (!rgbDir) return null;
-  return {
-    kind: 'cityscapes',
-    root,
-    layout: {
-      rgbDir,
-      labelDir: firstDir(root, ['gtFine', 'gtFine_trainvaltest/gtFine']),
-      depthDir: firstDir(root, ['disparity', 'disparity_trainvaltest/disparity']),
-      cameraDir: firstDir(root, ['camera', 'camera_trainvaltest/camera']),
-    },
-  };
+  return detected('cityscapes', root, {
+    rgbDir,
+    labelDir: firstDir(root, ['gtFine', 'gtFine_trainvaltest/gtFine']),
+    cameraDir: firstDir(root, ['camera', 'camera_trainvaltest/camera']),
+  });
 }
 
 function detectGta5(root: string): Detected | null {
   if (!isDir(join(root, 'images')) || !isDir(join(root, 'labels'))) return null;
-  return {
-    kind: 'gta5',
-    root,
-    layout: { rgbDir: 'images', labelDir: 'labels', depthDir: firstDir(root, ['disparity']), cameraDir: null },
-  };
+  return detected('gta5', root, { rgbDir: 'images', labelDir: 'labels', cameraDir: null });
 }
 
 function detectSynthia(root: string): Detected | null {
   if (!isDir(join(root, 'RGB')) || !isDir(join(root, 'GT', 'LABELS'))) return null;
-  return {
-    kind: 'synthia',
-    root,
-    layout: { rgbDir: 'RGB', labelDir: 'GT/LABELS', depthDir: firstDir(root, ['Depth/Depth']), cameraDir: null },
-  };
+  return detected('synthia', root, { rgbDir: 'RGB', labelDir: 'GT/LABELS', cameraDir: null });
 }
 
 export const EXPECTED_LAYOUTS =
