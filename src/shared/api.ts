@@ -14,6 +14,13 @@ export type DatasetRole = z.infer<typeof DatasetRole>;
  */
 export const DepthSource = z.enum(['stereo', 'mono', 'sgm', 'simulator']);
 export type DepthSource = z.infer<typeof DepthSource>;
+/** How the UI names each depth source. */
+export const DEPTH_SOURCE_NAMES: Record<DepthSource, string> = {
+  stereo: 'stereo depth, .mat',
+  mono: 'monocular disparity',
+  sgm: 'SGM disparity and camera',
+  simulator: 'simulator depth',
+};
 /** What `corda import --depth` accepts: a source, or none to import without depth. */
 export const DepthChoice = z.enum([...DepthSource.options, 'none']);
 export type DepthChoice = z.infer<typeof DepthChoice>;
