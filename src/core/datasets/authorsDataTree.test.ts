@@ -237,6 +237,14 @@ describe("the authors' data tree", () => {
     db.close();
   });
 
+  it('names the dataset folders inside the data tree when its parent folder is picked', async () => {
+    const { dir, db } = freshProject('parent');
+    await expect(importDataset(db, data, { projectDir: dir })).rejects.toThrow(
+      /is not a dataset folder the workbench knows: expected .*; it holds dataset folders \(CityScapes, RAND_CITYSCAPES, gta\): import each of them on its own\.$/,
+    );
+    db.close();
+  });
+
   it("never modifies the user's folders", () => {
     expect(treeHash(data)).toBe(treeBefore);
   });

@@ -1,5 +1,5 @@
 // Recognises the three dataset layouts (DATASETS.md) from a folder the user picked.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError, type DatasetKind, type DepthSource } from '../../shared/api';
 import { DEPTH_SOURCES, type DepthOption } from './depthSources';
@@ -63,6 +63,21 @@ export const EXPECTED_LAYOUTS =
   'a Cityscapes folder (leftImg8bit/ with gtFine/, or the parent of leftImg8bit_trainvaltest/ and gtFine_trainvaltest/), ' +
   'a GTA5 folder (images/ and labels/) or a SYNTHIA-RAND-CITYSCAPES folder (RGB/ and GT/LABELS/)';
 
+/** Names the dataset folders directly inside `folder` (the CorDA data tree's data/ holds CityScapes, gta, RAND_CITYSCAPES). */
+function datasetsInsideHint(folder: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort().slice(0, 200);
+  } catch {
+    return '';
+  }
+  const inside = names.filter((name) => {
+    const child = join(folder, name);
+    return Boolean(detectCityscapes(child) ?? detectGta5(child) ?? detectSynthia(child));
+  });
+  return inside.length ? `; it holds dataset folders (${inside.join(', ')}): import each of them on its own` : '';
+}
+
 /** `folder` must be an absolute, resolved path. Throws a UserError naming what was expected. */
 export function detectDataset(folder: string): Detected {
   if (!existsSync(folder)) throw new UserError(`${folder} does not exist. Pick ${EXPECTED_LAYOUTS}.`);
@@ -74,5 +89,5 @@ export function detectDataset(folder: string): Detected {
     const parentFound = detectCityscapes(dirname(folder));
     if (parentFound) return parentFound;
   }
-  throw new UserError(`${folder} is not a dataset folder the workbench knows: expected ${EXPECTED_LAYOUTS}.`);
+  throw new UserError(`${folder} is not a dataset folder the workbench knows: expected ${EXPECTED_LAYOUTS}${datasetsInsideHint(folder)}.`);
 }
