@@ -237,7 +237,7 @@ async function chooseDepthSource(d: Detected, candidates: Candidate[], choice: D
     const held: string[] = [];
     for (const { source } of d.depthOptions) if (await holdsSource(candidates, source, d.root)) held.push(source);
     const has = held.length ? `it holds ${held.join(' and ')} depth` : 'it holds no depth files';
-    throw new UserError(`${d.root} holds no ${spec.describes} for its images: ${has}; pick one of those with --depth, or none.`);
+    throw new UserError(`${d.root} holds no ${spec.describes} for its images: ${has}; pick ${held.length === 1 ? 'it' : 'one of those'} with --depth, or none.`);
   }
   return choice;
 }
