@@ -125,7 +125,7 @@ function matrixHeader(r: Reader, matrix: Element): MatrixHeader {
   if (dims.length < 2 || dims.some((d) => d < 0)) r.damaged(`an array has dimensions [${dims.join(', ')}]`);
   const nameElement = r.element(dimsElement.next, matrix.end);
   if (nameElement.type !== MI_INT8) r.damaged('an array lacks its name element');
-  const name = String.fromCharCode(...r.bytes.subarray(nameElement.start, nameElement.end));
+  const name = Buffer.from(r.bytes.buffer, r.bytes.byteOffset + nameElement.start, nameElement.end - nameElement.start).toString('latin1');
   return { classNumber: word & 0xff, complex: (word & 0x0800) !== 0, dims, name, next: nameElement.next };
 }
 
@@ -166,10 +166,14 @@ function readNumeric(r: Reader, matrix: Element, header: MatrixHeader, variable:
   return { name: header.name, className: kind.name, dims: header.dims, data: toRowMajor(columnMajor, header.dims, kind.make(count)) };
 }
 
+/** No variable the workbench reads comes near this (a 2048x1024 double map is 16 MiB); a zip bomb would. */
+const MAX_INFLATED_BYTES = 1 << 30;
+
 function inflate(r: Reader, compressed: Uint8Array): Uint8Array {
   try {
-    return inflateSync(compressed);
+    return inflateSync(compressed, { maxOutputLength: MAX_INFLATED_BYTES });
   } catch (error) {
+    if (error instanceof RangeError) throw new UserError(`${r.file} holds a compressed variable larger than ${MAX_INFLATED_BYTES / 2 ** 30} GiB, which the workbench does not read.`);
     return r.damaged(`a compressed variable does not decompress (${(error as Error).message})`);
   }
 }
