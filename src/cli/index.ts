@@ -13,6 +13,7 @@ import { exportLabelsCommand } from './exportLabelsCommand';
 import { exportModelCommand } from './exportModelCommand';
 import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
 import { exportSamplesCommand } from './exportSamplesCommand';
+import { weightsCommand } from './weightsCommand';
 import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { storeErrorSentence } from '../core/store/db';
@@ -53,6 +54,10 @@ usage:
   corda export-samples --project DIR --round ID --out DIR [--no-samples]
                       the round's configuration and the working-size images it trained and was scored on,
                       as raw arrays for a twin outside the engine (scripts/twin_round.py)
+  corda weights inspect FILE [--preset tiny|small|paper] [--from model|ema_model] [--json]
+                      a PyTorch checkpoint (torch.save, either format; read without Python): its tensors with
+                      shapes and dtypes, or with --preset what loads into that network, what is missing,
+                      unexpected or of another shape. --from: which network of a training checkpoint (default model)
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
               no --port: ${DEFAULT_WEB_PORT}, or a free port when that is taken; --port 0: a free port.
               The URL's token is kept in the project's ${WEB_TOKEN_FILE} file (owner-only), so a restart on the
@@ -275,6 +280,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'simulate-annotator': (args) => simulateAnnotatorCommand(args, helpers),
   'export-samples': (args) => exportSamplesCommand(args, helpers),
   'bench-engine': benchEngineCommand,
+  weights: (args) => weightsCommand(args, helpers),
   serve,
 };
 

@@ -22,8 +22,6 @@ export interface Unpickled {
   end: number;
 }
 
-const MARK = Symbol('mark');
-
 export function truncatedSentence(label: string): string {
   return `"${label}" ends in the middle of its data: the file is truncated (an interrupted download or copy?), so it was not loaded.`;
 }
