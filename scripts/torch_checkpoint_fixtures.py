@@ -5,10 +5,9 @@ Each case is saved twice with torch.save: `<case>.zip.pth` (the zip format) and 
 (`_use_new_zipfile_serialization=False`), beside `<case>.json`, the same object in a plain JSON form that the
 test compares the TypeScript reader's result against value by value. Also writes the files that must be refused:
 a truncated checkpoint, random bytes, a pickle and a zip naming os.system (written byte by byte, never run),
-and a zip without data.pkl. Prints one JSON line: the cases written.
+a zip without data.pkl and one whose storage is shorter than declared. Prints one JSON line: the cases written.
 """
 import collections
-import io
 import json
 import os
 import random
@@ -128,6 +127,12 @@ def main():
             whole = f.read()
         with open(os.path.join(out, f"truncated.{fmt}.pth"), "wb") as f:
             f.write(whole[: len(whole) * 2 // 3])
+    # A storage entry shorter than the storage its tensors declare.
+    with zipfile.ZipFile(os.path.join(out, "authors.zip.pth")) as source, \
+            zipfile.ZipFile(os.path.join(out, "short_storage.zip.pth"), "w", zipfile.ZIP_STORED) as z:
+        for info in source.infolist():
+            data = source.read(info)
+            z.writestr(info.filename, data[: len(data) // 2] if info.filename.endswith("/data/0") else data)
     with open(os.path.join(out, "random.bin"), "wb") as f:
         f.write(random.Random(7).randbytes(4096))
     with open(os.path.join(out, "foreign.pkl"), "wb") as f:

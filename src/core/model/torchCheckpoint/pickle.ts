@@ -178,6 +178,9 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
       case 0x58: // BINUNICODE
         stack.push(utf8.decode(take(u32())));
         break;
+      case 0x56: // UNICODE (protocol 0: raw-unicode-escape, one line)
+        stack.push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, short: string | undefined, long: string | undefined) => String.fromCodePoint(parseInt(short ?? long!, 16))));
+        break;
       case 0x8c: // SHORT_BINUNICODE
         stack.push(utf8.decode(take(u8())));
         break;

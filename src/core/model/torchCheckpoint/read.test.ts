@@ -93,6 +93,7 @@ describe.skipIf(!hasTorch && !inCi)('reading torch.save checkpoints', () => {
     expect(await refusal('random.bin')).toMatch(/is not a PyTorch checkpoint/);
     expect(await refusal('foreign.pkl')).toBe('"foreign.pkl" names a Python object "os.system" that a weights file has no reason to contain; it was not loaded.');
     expect(await refusal('foreign.zip.pth')).toMatch(/"os\.system" that a weights file has no reason to contain/);
+    expect(await refusal('short_storage.zip.pth')).toMatch(/^"short_storage\.zip\.pth" declares a storage of \d+ bytes where only \d+ are left/);
     expect(await refusal('nodata.zip')).toMatch(/zip archive without data\.pkl/);
     expect(await refusal('missing.pth')).toMatch(/no such file/);
   });
