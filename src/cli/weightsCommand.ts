@@ -1,11 +1,12 @@
 // `corda weights inspect FILE`: what a PyTorch checkpoint holds, and with --preset how it fits that network.
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { UserError } from '../shared/api';
 import { initBackend } from '../core/model/backend';
 import { CordaNetwork, PRESETS, type PresetName } from '../core/model/network';
 import { torchStateDictShapes } from '../core/model/torchLayout';
 import {
-  isDict, isTensor, matchReport, readTorchCheckpointFile, stateDictOf, type MatchReport, type PyValue, type StateDictSource, type TorchCheckpoint,
+  allTensors, isDict, isTensor, matchReport, readTorchCheckpointFile, stateDictOf, type MatchReport, type PyValue, type StateDict, type StateDictSource, type TorchCheckpoint,
 } from '../core/model/torchCheckpoint';
 import type { CommandHelpers } from './engineCommands';
 
@@ -22,8 +23,8 @@ function countTensors(value: PyValue, seen = new Set<object>()): number {
 }
 
 /** The checkpoint's top-level entries besides the state dict, for the record (iteration, config, optimizer…). */
-function otherEntries(checkpoint: TorchCheckpoint, statePath: string) {
-  if (!isDict(checkpoint.root) || statePath === '') return [];
+function otherEntries(checkpoint: TorchCheckpoint, statePath: string | null) {
+  if (!isDict(checkpoint.root) || statePath === '' || statePath === null) return [];
   return [...checkpoint.root].filter(([key]) => key !== statePath).map(([key, value]) => {
     const entry: { key: string; kind: string; value?: string | number | boolean | null; tensors?: number } = { key: String(key), kind: 'value' };
     if (isTensor(value)) entry.kind = 'tensor';
@@ -70,7 +71,14 @@ export async function weightsCommand(args: string[], h: CommandHelpers): Promise
   const file = resolve(positionals[0]);
   const label = basename(file);
   const checkpoint = await readTorchCheckpointFile(file);
-  const stateDict = stateDictOf(checkpoint.root, from, label);
+  let stateDict: StateDict;
+  try {
+    stateDict = stateDictOf(checkpoint.root, from, label);
+  } catch (error) {
+    // Nothing to match against a network, but a plain listing can still show what the file holds.
+    if (!(error instanceof UserError) || preset !== undefined || values.from !== undefined) throw error;
+    stateDict = { tensors: allTensors(checkpoint.root), path: null, strippedPrefixes: [] };
+  }
   const tensors = [...stateDict.tensors].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype }));
   const byDtype: Record<string, number> = {};
   let totalValues = 0;
@@ -86,7 +94,7 @@ export async function weightsCommand(args: string[], h: CommandHelpers): Promise
     file,
     bytes: statSync(file).size,
     format: checkpoint.format,
-    from,
+    from: stateDict.path === null ? null : from,
     path: stateDict.path,
     strippedPrefixes: stateDict.strippedPrefixes,
     totals: { tensors: tensors.length, values: totalValues, byDtype },
@@ -98,7 +106,7 @@ export async function weightsCommand(args: string[], h: CommandHelpers): Promise
     console.log(JSON.stringify(result));
     return;
   }
-  const where = stateDict.path ? `the "${stateDict.path}" state dict` : 'a bare state dict';
+  const where = stateDict.path === null ? 'no state dict, every tensor' : stateDict.path ? `the "${stateDict.path}" state dict` : 'a bare state dict';
   const stripped = stateDict.strippedPrefixes.length ? ` (prefixes removed: ${stateDict.strippedPrefixes.join(', ')})` : '';
   const dtypes = Object.entries(byDtype).map(([d, n]) => `${n.toLocaleString('en')} ${d}`).join(', ');
   console.log(`${label}: ${checkpoint.format} format, ${(result.bytes / 2 ** 20).toFixed(1)} MiB; ${where}${stripped}: ${tensors.length} tensors, ${totalValues.toLocaleString('en')} values (${dtypes}).`);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../shared/api';
-import { readTorchCheckpointFile, stateDictOf, type PyValue } from './index';
+import { allTensors, readTorchCheckpointFile, stateDictOf, type PyValue } from './index';
 import { isDict, isTensor } from './values';
 
 const PYTHON = process.env.CORDA_TWIN_PYTHON ?? '/usr/bin/python3';
@@ -85,6 +85,15 @@ describe.skipIf(!hasTorch && !inCi)('reading torch.save checkpoints', () => {
     }
     const bare = (await readTorchCheckpointFile(join(dir, 'scale.zip.pth'))).root;
     expect(() => stateDictOf(bare, 'ema_model', 'scale.zip.pth')).toThrow(/no separate EMA teacher/);
+  });
+
+  it('lists every tensor of a checkpoint under its dotted path', async () => {
+    const authors = allTensors((await readTorchCheckpointFile(join(dir, 'authors.legacy.pth'))).root);
+    expect([...authors.keys()].filter((k) => !k.startsWith('model.') && !k.startsWith('ema_model.'))).toEqual(['optimizer.state.0.momentum_buffer']);
+    expect(authors.get('ema_model.layer5.bias')!.shape).toEqual([2]);
+    const mixed = (await readTorchCheckpointFile(join(dir, 'mixed.zip.pth'))).root;
+    expect(allTensors(mixed).get('transposed')!.shape).toEqual([6, 5]);
+    expect(() => stateDictOf(mixed, 'model', 'mixed.zip.pth')).toThrow(/holds no "model" state dict/);
   });
 
   it('says in one sentence why a file does not load', async () => {

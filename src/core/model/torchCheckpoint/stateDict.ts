@@ -10,8 +10,11 @@ export type StateDictSource = 'model' | 'ema_model';
 export interface StateDict {
   /** Tensors by key, prefixes removed, in file order. */
   tensors: Map<string, TorchTensor>;
-  /** Where in the checkpoint the state dict was: '' for a bare state dict, else its key (e.g. 'ema_model'). */
-  path: string;
+  /**
+   * Where in the checkpoint the state dict was: '' for a bare state dict, else its key (e.g. 'ema_model');
+   * null for a listing of every tensor of a checkpoint that holds no state dict.
+   */
+  path: string | null;
   /** The prefixes removed from the keys, e.g. ['module.']. */
   strippedPrefixes: string[];
 }
@@ -86,6 +89,25 @@ export function stateDictOf(root: PyValue, which: StateDictSource = 'model', lab
     if (!tensors.has(name)) tensors.set(name, tensor as TorchTensor);
   }
   return { tensors, path, strippedPrefixes: [...stripped] };
+}
+
+/** Every tensor anywhere in a checkpoint under its dotted path (`optimizer.state.0.momentum_buffer`), in order. */
+export function allTensors(root: PyValue): Map<string, TorchTensor> {
+  const found = new Map<string, TorchTensor>();
+  const seen = new Set<object>();
+  const walk = (value: PyValue, path: string) => {
+    if (isTensor(value)) {
+      if (!found.has(path)) found.set(path, value);
+      return;
+    }
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    const join = (key: unknown) => (path ? `${path}.${String(key)}` : String(key));
+    if (isDict(value)) for (const [key, item] of value) walk(item, join(key));
+    else if (Array.isArray(value)) value.forEach((item, i) => walk(item, join(i)));
+  };
+  walk(root, '');
+  return found;
 }
 
 function describe(value: PyValue): string {
