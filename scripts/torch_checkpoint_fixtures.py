@@ -14,12 +14,15 @@ import random
 import sys
 import zipfile
 
+import numpy as np
 import torch
 from torch import nn
 
 
 def plain(value):
     """The value in the JSON form the test builds from the reader's output."""
+    if isinstance(value, np.generic):
+        return plain(value.item())
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).replace("torch.", "")
         flat = value.detach().contiguous().flatten()
@@ -89,6 +92,7 @@ def cases():
         "bytes": b"\x00\x01\xff",
         "numbers": [1, -7, 3.25, 2**70, True, None],
         "tuple": (1, "two", 3.0),
+        "numpy": [np.float64(0.577), np.int64(-7), np.int64(2**60 + 1), np.float32(1.5), np.float16(-0.25), np.bool_(True), np.uint8(200)],
     }
     model = randomised(Head(), g)
     ema = randomised(Head(), g)

@@ -2,7 +2,7 @@
 // few plain containers. Anything else is refused by name before a single value is built.
 import { UserError } from '../../../shared/api';
 import type { PyCallable, UnpickleHooks } from './pickle';
-import { isPendingTensor, type PendingTensor, type StorageRef } from './tensors';
+import { halfToFloat, isPendingTensor, type PendingTensor, type StorageRef } from './tensors';
 import type { TorchDtype } from './values';
 
 const STORAGE_DTYPES: Record<string, TorchDtype> = {
@@ -16,6 +16,33 @@ const DTYPES: Record<string, TorchDtype> = {
   double: 'float64', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32', int16: 'int16', short: 'int16',
   int8: 'int8', uint8: 'uint8', bool: 'bool',
 };
+
+/** NumPy scalar type codes (`np.dtype('f8')`) and how to read one value of each. */
+const NUMPY_SCALARS: Record<string, { bytes: number; read: (view: DataView, little: boolean) => number | bigint | boolean }> = {
+  f8: { bytes: 8, read: (v, l) => v.getFloat64(0, l) },
+  f4: { bytes: 4, read: (v, l) => v.getFloat32(0, l) },
+  f2: { bytes: 2, read: (v, l) => halfToFloat(v.getUint16(0, l)) },
+  i8: { bytes: 8, read: (v, l) => smallest(v.getBigInt64(0, l)) },
+  u8: { bytes: 8, read: (v, l) => smallest(v.getBigUint64(0, l)) },
+  i4: { bytes: 4, read: (v, l) => v.getInt32(0, l) },
+  u4: { bytes: 4, read: (v, l) => v.getUint32(0, l) },
+  i2: { bytes: 2, read: (v, l) => v.getInt16(0, l) },
+  u2: { bytes: 2, read: (v, l) => v.getUint16(0, l) },
+  i1: { bytes: 1, read: (v) => v.getInt8(0) },
+  u1: { bytes: 1, read: (v) => v.getUint8(0) },
+  b1: { bytes: 1, read: (v) => v.getUint8(0) !== 0 },
+};
+
+const smallest = (value: bigint): number | bigint => (Number.isSafeInteger(Number(value)) ? Number(value) : value);
+
+/** `numpy.dtype(code, align, copy)`; its BUILD state says the byte order. */
+interface NumpyDtype extends PyCallable {
+  numpyCode: string;
+  bigEndian: boolean;
+}
+
+const isNumpyDtype = (value: unknown): value is NumpyDtype =>
+  typeof value === 'object' && value !== null && typeof (value as NumpyDtype).numpyCode === 'string';
 
 /** A storage type or a dtype: a value persistent ids and `_rebuild_tensor_v3` pass around, never called. */
 interface DtypeToken extends PyCallable {
@@ -89,6 +116,18 @@ export function torchHooks(label: string, storages: Map<string, StorageRef>): Un
       if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) throw damaged(label, 'it encodes bytes in an unexpected way');
       return Uint8Array.from(text, (c) => c.charCodeAt(0));
     })],
+    // Training scripts often keep a NumPy number (a best score, a step) beside the weights.
+    ['numpy.dtype', fn('numpy.dtype', ([code]) => {
+      const dtype: NumpyDtype = { kind: 'callable', qualifiedName: 'numpy.dtype', call: notCallable('numpy.dtype'), numpyCode: String(code), bigEndian: false };
+      return dtype;
+    })],
+    ...['numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar'].map((name): [string, PyCallable] => [name, fn(name, ([dtype, raw]) => {
+      if (!isNumpyDtype(dtype) || !(raw instanceof Uint8Array)) throw damaged(label, 'a NumPy number has no type or value');
+      const scalar = NUMPY_SCALARS[dtype.numpyCode];
+      if (!scalar) throw new UserError(`"${label}" holds a NumPy value of type "${dtype.numpyCode}", which this reader does not handle, so it was not loaded.`);
+      if (raw.length < scalar.bytes) throw damaged(label, 'a NumPy number is cut short');
+      return scalar.read(new DataView(raw.buffer, raw.byteOffset, scalar.bytes), !dtype.bigEndian);
+    })]),
   ]);
   for (const module of ['torch', 'torch.cuda']) {
     for (const [name, dtype] of Object.entries(STORAGE_DTYPES)) {
@@ -100,6 +139,10 @@ export function torchHooks(label: string, storages: Map<string, StorageRef>): Un
   }
 
   return {
+    build(target, state) {
+      if (isNumpyDtype(target) && Array.isArray(state) && state[1] === '>') target.bigEndian = true;
+      return target;
+    },
     findGlobal(module, name) {
       const qualifiedName = `${module}.${name}`;
       const found = allowed.get(qualifiedName);

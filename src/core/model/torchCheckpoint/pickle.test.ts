@@ -42,6 +42,14 @@ describe('restricted unpickler', () => {
       .toEqual(new Uint8Array([0, 255]));
   });
 
+  it('reads NumPy numbers in either byte order and refuses NumPy arrays', () => {
+    const scalar = (order: string, value: string) =>
+      latin1(`\x80\x02cnumpy.core.multiarray\nscalar\nq\x00cnumpy\ndtype\nq\x01X\x02\x00\x00\x00f8q\x02\x89\x88\x87q\x03Rq\x04(K\x03X\x01\x00\x00\x00${order}q\x05NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x06bc_codecs\nencode\nq\x07X\t\x00\x00\x00${value}q\x08X\x06\x00\x00\x00latin1q\t\x86q\nRq\x0b\x86q\x0cRq\r.`);
+    expect(load(scalar('<', '\x00\x00\x00\x00\x00\x00\xc3\xb4?'))).toBe(1.25);
+    expect(load(scalar('>', '?\xc3\xb4\x00\x00\x00\x00\x00\x00'))).toBe(1.25);
+    expect(sentence(latin1('\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85'))).toMatch(/"numpy\.core\.multiarray\._reconstruct" that a weights file has no reason to contain/);
+  });
+
   it('refuses any other global by name, before calling anything', () => {
     expect(sentence(latin1('\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.'))).toBe('"test.pth" names a Python object "builtins.eval" that a weights file has no reason to contain; it was not loaded.');
     expect(sentence(latin1('\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93.'))).toMatch(/"os\.system" that a weights file has no reason to contain/);

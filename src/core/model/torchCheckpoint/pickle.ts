@@ -14,6 +14,8 @@ export interface UnpickleHooks {
   /** Resolves `module.name`, or throws the refusal sentence. */
   findGlobal(module: string, name: string): PyCallable;
   persistentLoad(id: unknown): unknown;
+  /** BUILD: applies `state` to `target` and returns the result; absent, or returning `target`, ignores it. */
+  build?(target: unknown, state: unknown): unknown;
 }
 
 export interface Unpickled {
@@ -322,11 +324,13 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
         stack.push(callable(pop()).call(asTuple(args)));
         break;
       }
-      case 0x62: // BUILD: the only states allowed objects carry are an OrderedDict's `_metadata` and a
-        // parameter's hooks, neither of which a weight needs.
-        pop();
-        top();
+      case 0x62: { // BUILD: besides a NumPy dtype's byte order, the states allowed objects carry (an OrderedDict's
+        // `_metadata`, a parameter's hooks) mean nothing to a weight.
+        const state = pop();
+        const target = top();
+        if (hooks.build) stack[stack.length - 1] = hooks.build(target, state);
         break;
+      }
       case 0x51: // BINPERSID
         stack.push(hooks.persistentLoad(pop()));
         break;

@@ -33,7 +33,7 @@ export function isPendingTensor(value: unknown): value is PendingTensor {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'pending-tensor';
 }
 
-const halfToFloat = (bits: number): number => {
+export const halfToFloat = (bits: number): number => {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;
