@@ -6,21 +6,13 @@ import { initBackend } from '../core/model/backend';
 import { CordaNetwork, PRESETS, type PresetName } from '../core/model/network';
 import { torchStateDictShapes } from '../core/model/torchLayout';
 import {
-  allTensors, isDict, isTensor, matchReport, readTorchCheckpointFile, stateDictOf, type MatchReport, type PyValue, type StateDict, type StateDictSource, type TorchCheckpoint,
+  allTensors, isDict, isTensor, matchReport, readTorchCheckpointFile, stateDictOf, type MatchReport, type StateDict, type StateDictSource, type TorchCheckpoint,
 } from '../core/model/torchCheckpoint';
 import type { CommandHelpers } from './engineCommands';
 
 const SOURCES: StateDictSource[] = ['model', 'ema_model'];
 /** How many names of each list the text output shows (--json has them all). */
 const SHOWN = 12;
-
-function countTensors(value: PyValue, seen = new Set<object>()): number {
-  if (isTensor(value)) return 1;
-  if (typeof value !== 'object' || value === null || seen.has(value)) return 0;
-  seen.add(value);
-  const items = isDict(value) ? [...value.values()] : Array.isArray(value) ? value : [];
-  return items.reduce<number>((n, item) => n + countTensors(item, seen), 0);
-}
 
 /** The checkpoint's top-level entries besides the state dict, for the record (iteration, config, optimizer…). */
 function otherEntries(checkpoint: TorchCheckpoint, statePath: string | null) {
@@ -32,7 +24,7 @@ function otherEntries(checkpoint: TorchCheckpoint, statePath: string | null) {
     else if (Array.isArray(value)) entry.kind = 'list';
     else if (value instanceof Uint8Array) entry.kind = 'bytes';
     else entry.value = typeof value === 'bigint' ? String(value) : value;
-    if (entry.kind === 'dict' || entry.kind === 'list') entry.tensors = countTensors(value);
+    if (entry.kind === 'dict' || entry.kind === 'list') entry.tensors = allTensors(value).size;
     return entry;
   });
 }

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../shared/api';
 import { torchHooks } from './globals';
+import { readTorchCheckpoint } from './read';
+import { allTensors } from './stateDict';
 import { unpickle } from './pickle';
 import { materialise, type PendingTensor } from './tensors';
 import type { TorchTensor } from './values';
@@ -64,6 +66,23 @@ describe('restricted unpickler', () => {
   });
 });
 
+describe('hostile nesting', () => {
+  it('reads a legacy file nested far deeper than the call stack goes', () => {
+    const depth = 200_000;
+    const magic = new Uint8Array([0x80, 0x02, 0x8a, 0x0a, ...[0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19], 0x2e]);
+    const file = new Uint8Array([
+      ...magic,
+      ...latin1('\x80\x02M\xe9\x03.'),
+      ...latin1('\x80\x02}.'),
+      ...latin1('\x80\x02'), ...new Uint8Array(depth).fill(0x5d), ...new Uint8Array(depth - 1).fill(0x61), 0x2e,
+      ...latin1('\x80\x02].'),
+    ]);
+    const { format, root } = readTorchCheckpoint(file, 'deep.pth');
+    expect(format).toBe('legacy');
+    expect(allTensors(root).size).toBe(0);
+  });
+});
+
 describe('tensor materialisation', () => {
   const pending = (dtype: PendingTensor['dtype'], shape: number[], stride: number[], offset = 0): PendingTensor => ({
     kind: 'pending-tensor', storage: { kind: 'storage', key: '0', dtype, numel: 0, viewOffset: 0 }, dtype, offset, shape, stride, parameter: false,
@@ -83,6 +102,10 @@ describe('tensor materialisation', () => {
     expect(values(t)).toEqual([0, 3, 1, 4, 2, 5]);
     const longs = new BigInt64Array([5n, -(2n ** 62n), 7n]);
     expect(values(materialise(pending('int64', [2], [2]), new Uint8Array(longs.buffer), 't'))).toEqual([5n, 7n]);
+  });
+
+  it('refuses a tensor too large to hold', () => {
+    expect(() => materialise(pending('float32', [2 ** 20, 2 ** 20], [0, 0]), new Uint8Array(4), 'w.pth')).toThrow(/more values than a checkpoint this reader can hold/);
   });
 
   it('refuses a tensor that reaches past its storage', () => {

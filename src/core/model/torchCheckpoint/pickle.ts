@@ -58,6 +58,7 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
   const u32 = () => view.getUint32(need(4), true);
   const u64 = () => view.getBigUint64(need(8), true);
   const take = (n: number | bigint) => {
+    if (n < 0) throw new UserError(notPickleSentence(label, `its pickle data declares a negative length near byte ${pos}`));
     const at = need(n);
     return bytes.subarray(at, at + Number(n));
   };

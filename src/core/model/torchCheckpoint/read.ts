@@ -112,23 +112,39 @@ function readLegacy(bytes: Uint8Array, label: string): TorchCheckpoint {
 /** Replaces every pending tensor in the unpickled value by its materialised values (shared ones once). */
 function resolveTensors(value: unknown, storageBytes: Map<string, Uint8Array>, label: string): PyValue {
   const done = new Map<PendingTensor, TorchTensor>();
-  const visited = new Set<object>();
-  const resolve = (item: unknown): unknown => {
-    if (isPendingTensor(item)) {
-      let tensor = done.get(item);
-      if (!tensor) {
-        const bytes = storageBytes.get(item.storage.key);
-        if (!bytes) throw new UserError(`"${label}" lacks the data of storage ${item.storage.key} that its tensors use; the file is damaged, so it was not loaded.`);
-        tensor = materialise(item, bytes, label);
-        done.set(item, tensor);
-      }
-      return tensor;
+  const tensorOf = (pending: PendingTensor): TorchTensor => {
+    let tensor = done.get(pending);
+    if (!tensor) {
+      const bytes = storageBytes.get(pending.storage.key);
+      if (!bytes) throw new UserError(`"${label}" lacks the data of storage ${pending.storage.key} that its tensors use; the file is damaged, so it was not loaded.`);
+      tensor = materialise(pending, bytes, label);
+      done.set(pending, tensor);
     }
-    if (typeof item !== 'object' || item === null || visited.has(item)) return item;
-    visited.add(item);
-    if (Array.isArray(item)) for (let i = 0; i < item.length; i++) item[i] = resolve(item[i]);
-    else if (item instanceof Map) for (const [key, entry] of item) item.set(key, resolve(entry));
-    return item;
+    return tensor;
   };
-  return resolve(value) as PyValue;
+  if (isPendingTensor(value)) return tensorOf(value);
+  // Iterative, so that a hostile file's deep nesting cannot exhaust the call stack.
+  const pending: object[] = [];
+  const visited = new Set<object>();
+  const visit = (item: unknown) => {
+    if (typeof item === 'object' && item !== null && !visited.has(item) && (Array.isArray(item) || item instanceof Map)) {
+      visited.add(item);
+      pending.push(item);
+    }
+  };
+  visit(value);
+  for (let container = pending.pop(); container; container = pending.pop()) {
+    if (Array.isArray(container)) {
+      for (let i = 0; i < container.length; i++) {
+        if (isPendingTensor(container[i])) container[i] = tensorOf(container[i] as PendingTensor);
+        else visit(container[i]);
+      }
+    } else if (container instanceof Map) {
+      for (const [key, entry] of container) {
+        if (isPendingTensor(entry)) container.set(key, tensorOf(entry));
+        else visit(entry);
+      }
+    }
+  }
+  return value as PyValue;
 }

@@ -95,18 +95,20 @@ export function stateDictOf(root: PyValue, which: StateDictSource = 'model', lab
 export function allTensors(root: PyValue): Map<string, TorchTensor> {
   const found = new Map<string, TorchTensor>();
   const seen = new Set<object>();
-  const walk = (value: PyValue, path: string) => {
+  // Depth first with an explicit stack (a hostile file may nest deeper than the call stack goes).
+  const stack: [PyValue, string][] = [[root, '']];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [value, path] = next;
     if (isTensor(value)) {
       if (!found.has(path)) found.set(path, value);
-      return;
+      continue;
     }
-    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
     seen.add(value);
     const join = (key: unknown) => (path ? `${path}.${String(key)}` : String(key));
-    if (isDict(value)) for (const [key, item] of value) walk(item, join(key));
-    else if (Array.isArray(value)) value.forEach((item, i) => walk(item, join(i)));
-  };
-  walk(root, '');
+    const children: [PyValue, string][] = isDict(value) ? [...value].map(([key, item]) => [item, join(key)]) : Array.isArray(value) ? value.map((item, i) => [item, join(i)]) : [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
   return found;
 }
 

@@ -3,6 +3,9 @@
 import { UserError } from '../../../shared/api';
 import type { TorchDtype, TorchTensor } from './values';
 
+/** 2^30 values (4 GiB as float32): beyond any single weight tensor, and beyond what one typed array should hold. */
+const MAX_TENSOR_VALUES = 2 ** 30;
+
 export const ELEMENT_BYTES: Record<TorchDtype, number> = {
   float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
 };
@@ -77,6 +80,9 @@ export function materialise(pending: PendingTensor, bytes: Uint8Array, label: st
   const { dtype, shape, stride } = pending;
   const elementBytes = ELEMENT_BYTES[dtype];
   const count = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count) || count > MAX_TENSOR_VALUES) {
+    throw new UserError(`"${label}" declares a tensor of shape [${shape.join(', ')}], more values than a checkpoint this reader can hold, so it was not loaded.`);
+  }
   const base = pending.storage.viewOffset * ELEMENT_BYTES[pending.storage.dtype] + pending.offset * elementBytes;
   if (count > 0) {
     let last = 0;
