@@ -50,13 +50,13 @@ function printList(title: string, names: string[]) {
 export async function weightsCommand(args: string[], h: CommandHelpers): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== 'inspect') {
-    throw h.usage(sub ? `Unknown weights command "${sub}": the one there is, is \`corda weights inspect FILE\`.` : 'weights needs a command: corda weights inspect FILE.');
+    throw h.usage(sub ? `Unknown weights command "${sub}": run \`corda weights inspect FILE\`.` : 'weights needs a command: corda weights inspect FILE.');
   }
   const { values, positionals } = h.parse(rest, { preset: { type: 'string' }, from: { type: 'string' }, json: { type: 'boolean' } });
   if (!positionals[0]) throw h.usage('weights inspect needs a checkpoint file: corda weights inspect FILE.');
   if (positionals.length > 1) throw h.usage(`weights inspect takes one file, got ${positionals.length}.`);
   const preset = values.preset as string | undefined;
-  if (preset !== undefined && !(preset in PRESETS)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
+  if (preset !== undefined && !Object.hasOwn(PRESETS, preset)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
   const from = (values.from ?? 'model') as StateDictSource;
   if (!SOURCES.includes(from)) throw h.usage(`--from must be model or ema_model, got "${String(values.from)}".`);
 
@@ -107,7 +107,7 @@ export async function weightsCommand(args: string[], h: CommandHelpers): Promise
     console.log(`  also: ${other.key}${detail}`);
   }
   if (!match) {
-    const width = Math.max(...tensors.map((t) => t.name.length), 4);
+    const width = tensors.reduce((w, t) => Math.max(w, t.name.length), 4);
     for (const t of tensors) console.log(`${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${t.dtype}`);
     return;
   }
