@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../shared/api';
-import { allTensors, readTorchCheckpointFile, stateDictOf, type PyValue } from './index';
+import { allTensors, readTorchCheckpoint, readTorchCheckpointFile, stateDictOf, type PyValue } from './index';
 import { isDict, isTensor } from './values';
 
 const PYTHON = process.env.CORDA_TWIN_PYTHON ?? '/usr/bin/python3';
@@ -105,5 +105,31 @@ describe.skipIf(!hasTorch && !inCi)('reading torch.save checkpoints', () => {
     expect(await refusal('short_storage.zip.pth')).toMatch(/^"short_storage\.zip\.pth" declares a storage of \d+ bytes where only \d+ are left/);
     expect(await refusal('nodata.zip')).toMatch(/zip archive without data\.pkl/);
     expect(await refusal('missing.pth')).toMatch(/no such file/);
+  });
+
+  it('every prefix and a thousand corrupted copies of a checkpoint load or get a sentence, never anything else', () => {
+    let seed = 1;
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const outcome = (bytes: Uint8Array) => {
+      try {
+        readTorchCheckpoint(bytes, 'damaged.pth');
+        return 'loaded';
+      } catch (error) {
+        return error instanceof UserError ? 'sentence' : `${(error as Error).name}: ${(error as Error).message}`;
+      }
+    };
+    for (const format of ['zip', 'legacy']) {
+      const whole = new Uint8Array(readFileSync(join(dir, `authors.${format}.pth`)));
+      const surprises = new Set<string>();
+      for (let n = 0; n < whole.length; n++) surprises.add(outcome(whole.subarray(0, n)));
+      for (let i = 0; i < 1000; i++) {
+        const copy = whole.slice();
+        copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256);
+        surprises.add(outcome(copy));
+      }
+      surprises.delete('loaded');
+      surprises.delete('sentence');
+      expect([...surprises]).toEqual([]);
+    }
   });
 });
