@@ -1,4 +1,4 @@
-// `corda adapt`, `corda eval`, `corda predict`: the engine from a terminal.
+// `corda adapt`, `corda eval`, `corda predict`, `corda import-model`: the engine from a terminal.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { encode } from 'fast-png';
@@ -12,6 +12,7 @@ import { BACKEND_NAMES, initBackend, isBackendName, type BackendInfo } from '../
 import { readCheckpoint } from '../core/model/checkpoint';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import { networkFor } from '../core/adapt/networkFor';
+import { importModelRound } from '../core/adapt/importModel';
 import { isReadOnlyDb, openProjectDb, storeErrorSentence } from '../core/store/db';
 import { listDatasets } from '../core/store/datasetsRepo';
 import { getRound } from '../core/store/roundsRepo';
@@ -24,6 +25,8 @@ export interface CommandHelpers {
 }
 
 const METHODS: Method[] = ['source-only', 'dacs', 'corda'];
+/** Settings with their own flags (a recipe cannot set them). */
+const RECIPE_EXCLUDED = ['method', 'preset', 'crop', 'init', 'initFrom'];
 
 async function backend(value: string | undefined, quiet: boolean): Promise<BackendInfo> {
   if (value !== undefined && !isBackendName(value)) throw new UserError(`Unknown backend "${value}": choose one of ${BACKEND_NAMES.join(', ')}.`);
@@ -62,7 +65,7 @@ function recipeOverrides(text: string): Partial<RoundConfig> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--recipe must be a JSON object, got "${text}".`);
   const known = defaultConfig('corda', 'tiny') as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(parsed)) {
-    if (!(key in known) || ['method', 'preset', 'crop'].includes(key)) throw new UserError(`--recipe does not know the setting "${key}" (known: ${Object.keys(known).filter((k) => !['method', 'preset', 'crop'].includes(k)).join(', ')}).`);
+    if (!(key in known) || RECIPE_EXCLUDED.includes(key)) throw new UserError(`--recipe does not know the setting "${key}" (known: ${Object.keys(known).filter((k) => !RECIPE_EXCLUDED.includes(k)).join(', ')}).`);
     if (known[key] !== null && typeof value !== typeof known[key]) throw new UserError(`--recipe's ${key} must be a ${typeof known[key]}, got ${JSON.stringify(value)}.`);
   }
   return parsed as Partial<RoundConfig>;
@@ -75,7 +78,13 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
     crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
     resume: { type: 'string' }, pretrained: { type: 'string' }, 'no-corrections': { type: 'boolean' }, json: { type: 'boolean' },
     'working-width': { type: 'string' }, recipe: { type: 'string' }, 'eval-every': { type: 'string' },
+    init: { type: 'string' }, 'init-from': { type: 'string' },
   });
+  if (values['init-from'] !== undefined && values.init === undefined) throw h.usage('--init-from needs --init FILE (the checkpoint to take that network from).');
+  if (values['init-from'] !== undefined && !['model', 'ema_model'].includes(String(values['init-from']))) {
+    throw h.usage(`--init-from must be model or ema_model, got "${String(values['init-from'])}".`);
+  }
+  if (values.init !== undefined && values.resume !== undefined) throw h.usage('--init starts a new round; a resumed round continues from its own checkpoint (drop --init).');
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
   const db = openProjectDb(projectDir);
@@ -109,6 +118,8 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       if (values['checkpoint-every'] !== undefined) overrides.checkpointEvery = int(values['checkpoint-every'], '--checkpoint-every', 1);
       if (values['eval-every'] !== undefined) overrides.evalEvery = int(values['eval-every'], '--eval-every', 0);
       if (values.pretrained !== undefined) overrides.pretrained = resolve(String(values.pretrained));
+      if (values.init !== undefined) overrides.init = resolve(String(values.init));
+      if (values['init-from'] !== undefined) overrides.initFrom = values['init-from'] as RoundConfig['initFrom'];
       if (values['no-corrections']) overrides.useCorrections = false;
       if (values['working-width'] !== undefined) {
         // One width for both domains: quick runs on small images (the presets scale source and target apart).
@@ -135,7 +146,11 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       });
     }
     const { mIoU, mIoU16, mIoU13, perClass, val } = result.metrics;
-    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass, val }, curve: result.curve };
+    const init = result.init && {
+      file: result.init.file, sha256: result.init.sha256, from: result.init.from, loaded: result.init.loaded,
+      missing: result.init.missing, unexpected: result.init.unexpected, shapeMismatches: result.init.shapeMismatches,
+    };
+    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass, val }, curve: result.curve, ...(init && { init }) };
     if (json) console.log(JSON.stringify(summary));
     else console.log(`Round ${result.roundId} done on ${result.backend.name}: mIoU ${mIoU === null ? 'n/a' : (mIoU * 100).toFixed(1)} (${result.metrics.evaluatedImages} images with ground truth), ${result.timings.msPerStep.toFixed(0)} ms/step.`);
   } finally {
@@ -193,6 +208,58 @@ export async function predictCommand(args: string[], h: CommandHelpers): Promise
     renameSync(tmp, out);
     console.log(`Wrote ${out} (trainIds, ${meta.width}x${meta.height}).`);
   } finally {
+    db.close();
+  }
+}
+
+/** `corda import-model FILE`: a PyTorch checkpoint stored as a finished round, ready for corrections and `--from`. */
+export async function importModelCommand(args: string[], h: CommandHelpers): Promise<void> {
+  const { values, positionals } = h.parse(args, {
+    project: { type: 'string' }, target: { type: 'string' }, source: { type: 'string' }, preset: { type: 'string' },
+    from: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
+  });
+  if (!positionals[0]) throw h.usage('import-model needs a checkpoint file: corda import-model FILE --project DIR --target ID.');
+  if (positionals.length > 1) throw h.usage(`import-model takes one file, got ${positionals.length}.`);
+  const preset = (values.preset ?? 'tiny') as PresetName;
+  if (!Object.hasOwn(PRESETS, preset)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
+  const from = (values.from ?? 'model') as 'model' | 'ema_model';
+  if (from !== 'model' && from !== 'ema_model') throw h.usage(`--from must be model or ema_model, got "${String(values.from)}".`);
+  const projectDir = h.requireProject(values.project as string | undefined);
+  const json = Boolean(values.json);
+  const db = openProjectDb(projectDir);
+  if (isReadOnlyDb(db)) {
+    db.close();
+    throw storeErrorSentence({ code: 'SQLITE_READONLY' }, projectDir, 'import a model into it')!;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new UserError('Cancelled; nothing of the import is kept but a cancelled round.'));
+  process.once('SIGINT', onSignal);
+  try {
+    const datasets = listDatasets(db);
+    const pick = (flag: string, value: unknown, role: 'source' | 'target', hint: string) => {
+      if (value !== undefined) return roundId(value as string, flag);
+      const candidates = datasets.filter((d) => d.role === role);
+      if (candidates.length !== 1) throw new UserError(`${flag} is needed: the project has ${candidates.length} ${role} datasets (${hint}).`);
+      return candidates[0]!.id;
+    };
+    const targetDatasetId = pick('--target', values.target, 'target', 'see `corda datasets`');
+    const sourceDatasetId = pick('--source', values.source, 'source', 'the next round trains on one: `corda import FOLDER --project DIR --role source`');
+    const info = await backend(values.backend as string | undefined, json);
+    const result = await importModelRound(
+      { db, projectDir, backend: info, signal: controller.signal, onProgress: progressPrinter(json), log: (line) => process.stderr.write(`${line}\n`) },
+      { file: resolve(positionals[0]), from, preset, targetDatasetId, sourceDatasetId },
+    );
+    const { mIoU, mIoU16, mIoU13, perClass, val, evaluatedImages } = result.metrics;
+    if (json) {
+      console.log(JSON.stringify({
+        roundId: result.roundId, loaded: result.init.loaded, missing: result.init.missing, unexpected: result.init.unexpected,
+        sha256: result.init.sha256, metrics: { mIoU, mIoU16, mIoU13, perClass, val },
+      }));
+    } else {
+      console.log(`Round ${result.roundId} holds ${result.init.name} (${result.init.loaded} weights, ${result.init.missing.length} missing): mIoU ${mIoU === null ? 'n/a' : (mIoU * 100).toFixed(1)} (${evaluatedImages} images with ground truth). Correct it in the app, then \`corda adapt --project ${projectDir} --from ${result.roundId}\`.`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
     db.close();
   }
 }

@@ -7,7 +7,7 @@ import { DepthChoice, UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
 import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
-import { adaptCommand, evalCommand, predictCommand, type CommandHelpers } from './engineCommands';
+import { adaptCommand, evalCommand, importModelCommand, predictCommand, type CommandHelpers } from './engineCommands';
 import { benchEngine, parsePresets, parseSizes } from './benchEngine';
 import { exportLabelsCommand } from './exportLabelsCommand';
 import { exportModelCommand } from './exportModelCommand';
@@ -37,10 +37,17 @@ usage:
   corda datasets --project DIR [--json]
   corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
               [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
-              [--pretrained LAYERSMODEL_DIR (small preset)] [--no-corrections] [--eval-every N] [--json]
+              [--pretrained LAYERSMODEL_DIR (small preset)] [--init CHECKPOINT.pth [--init-from model|ema_model]]
+              [--no-corrections] [--eval-every N] [--json]
+                      --init: start from a PyTorch checkpoint (torch.save) of the preset's network; the load
+                      report (loaded, missing, unexpected, shape mismatches) goes to stderr and --json's init
                       --eval-every: score the target's val split every N iterations for the learning curve
                       (default: a tenth of the round; 0 = off)
   corda adapt --project DIR --resume ROUND [--json]
+  corda import-model FILE --project DIR [--target ID] [--source ID] [--preset tiny|small|paper]
+                      [--from model|ema_model] [--backend NAME] [--json]
+                      a PyTorch checkpoint stored as a finished round: every target image predicted, difficulty,
+                      depth, region queue and metrics; correct it in the app and continue with --from ROUND
   corda eval --project DIR --round ID --json
   corda predict --project DIR --round ID --image PNG --out PNG
   corda bench-engine [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--method M] [--backend B] [--json]
@@ -281,6 +288,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'export-samples': (args) => exportSamplesCommand(args, helpers),
   'bench-engine': benchEngineCommand,
   weights: (args) => weightsCommand(args, helpers),
+  'import-model': (args) => importModelCommand(args, helpers),
   serve,
 };
 

@@ -30,6 +30,10 @@ export interface RoundConfig {
   workers: number;
   /** A tfjs LayersModel folder (e.g. converted Keras MobileNetV2) whose weights initialise the `small` encoder. */
   pretrained: string | null;
+  /** A PyTorch checkpoint (torch.save) whose state dict initialises the student, matched through torchLayout. */
+  init: string | null;
+  /** Which network of a training checkpoint `init` takes: the student ('model') or the EMA teacher. */
+  initFrom: 'model' | 'ema_model';
   /** Target pixels a person corrected are trusted labels (weight 1, no depth re-weighting). */
   useCorrections: boolean;
   /** Iterations between scorings of the target's val split for the learning curve; 0 = never. */
@@ -96,6 +100,8 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     referenceWeightSlip: false,
     workers: 0,
     pretrained: null,
+    init: null,
+    initFrom: 'model',
     useCorrections: true,
     evalEvery: 0, // follows the iterations (below) unless given
     teacherBatchStats: true,
@@ -122,6 +128,8 @@ export function validateConfig(c: RoundConfig): void {
   if (c.crop.width % 8 || c.crop.height % 8) throw new UserError(`The crop ${c.crop.width}x${c.crop.height} must be a multiple of 8 on each side.`);
   if (!Number.isInteger(c.workers) || c.workers < 0) throw new UserError(`The number of training threads must be 0 (automatic) or more, got ${c.workers}.`);
   if (c.pretrained && c.preset !== 'small') throw new UserError(`Pretrained encoder weights load into the small preset only; the ${c.preset} preset trains from scratch.`);
+  if (c.init && c.pretrained) throw new UserError('A round starts from one set of weights: pass either a checkpoint file (--init) or a pretrained encoder folder (--pretrained), not both.');
+  if (c.initFrom !== 'model' && c.initFrom !== 'ema_model') throw new UserError(`The checkpoint's network must be "model" or "ema_model", got ${String(c.initFrom)}.`);
   if (typeof c.useCorrections !== 'boolean') throw new UserError(`useCorrections must be true or false, got ${String(c.useCorrections)}.`);
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new UserError(`The teacher's EMA decay must be in [0, 1), got ${c.emaDecay}.`);
   if (!(c.depthScale >= 0) || !Number.isFinite(c.depthScale)) throw new UserError(`The depth scale must be 0 (automatic) or positive, got ${c.depthScale}.`);

@@ -9,6 +9,7 @@ import type { BackendInfo } from '../model/backend';
 import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
 import type { CordaNetwork } from '../model/network';
 import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
+import { describeInitReport, initRecord, loadTorchInit, type InitReport } from '../model/torchInit';
 import { releasePooledGpuBuffers } from '../model/webgpu';
 import { Rng } from '../random';
 import type { Db } from '../store/db';
@@ -40,6 +41,18 @@ async function pretrainedStart(config: RoundConfig, log?: (line: string) => void
     const report = await loadPretrainedEncoder(net, config.pretrained!);
     for (const line of describePretrainedReport(report)) log?.(line);
     return new Map((await net.params.toEntries('student/')).map((t) => [t.name, t]));
+  } finally {
+    net.dispose();
+  }
+}
+
+/** The student's initial weights from a PyTorch checkpoint (config.init); the rest as the seed initialises it. */
+export async function checkpointStart(config: RoundConfig, log?: (line: string) => void, expectedSha256?: string): Promise<{ tensors: Map<string, TensorEntry>; report: InitReport }> {
+  const net = networkFor(config);
+  try {
+    const report = await loadTorchInit(net, config.init!, config.initFrom, config.preset, expectedSha256);
+    for (const line of describeInitReport(report)) log?.(line);
+    return { tensors: new Map((await net.params.toEntries('student/')).map((t) => [t.name, t])), report };
   } finally {
     net.dispose();
   }
@@ -116,6 +129,8 @@ export interface RoundResult {
   timings: { threads: number; trainSeconds: number; predictSeconds: number; msPerStep: number; curveSeconds: number };
   metrics: RoundMetrics;
   curve: CurvePoint[];
+  /** The checkpoint file the round started from (--init), with its load report. */
+  init?: InitReport;
 }
 
 function images(db: Db, datasetId: number): StoredImage[] {
@@ -153,15 +168,21 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
   const source = getDataset(ctx.db, req.sourceDatasetId)!;
   const target = getDataset(ctx.db, req.targetDatasetId)!;
   const protocol = source.kind === 'synthia' ? 16 : 19;
+  if (req.config.init && req.parentRoundId != null) throw new UserError(`A round starts from one set of weights: pass either --from ${req.parentRoundId} or --init, not both.`);
+  // Read and matched before the round exists: a file that does not fit writes nothing.
+  const start = req.config.init ? await checkpointStart(req.config, ctx.log) : null;
   const corrections = usesCorrections(req.config) ? snapshotCorrections(ctx.db, data.target) : null;
   if (corrections?.images) ctx.log?.(`Trusting ${corrections.pixels} corrected pixels on ${corrections.images} target image(s).`);
   const roundConfig: RoundConfig = {
     ...req.config,
     depthScale: await resolveDepthScale(ctx.db, req, data.source),
     // A round from a trained parent has nothing to warm up.
-    sourceWarmup: req.parentRoundId != null ? 0 : req.config.sourceWarmup,
+    sourceWarmup: req.parentRoundId != null || start ? 0 : req.config.sourceWarmup,
   };
-  const config = { ...roundConfig, protocol, sourceName: source.name, targetName: target.name, ...(corrections && { corrections }) };
+  const config = {
+    ...roundConfig, protocol, sourceName: source.name, targetName: target.name, ...(corrections && { corrections }),
+    ...(start && { startedFrom: initRecord(start.report) }),
+  };
   const roundId = rounds.createRound(ctx.db, {
     parentId: req.parentRoundId ?? null,
     sourceDatasetId: source.id,
@@ -172,7 +193,8 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
     backend: ctx.backend,
   });
   ctx.onStarted?.(roundId);
-  return runRound(ctx, roundId, roundConfig, data, req.parentRoundId ?? null, null, corrections);
+  const result = await runRound(ctx, roundId, roundConfig, data, req.parentRoundId ?? null, null, corrections, start?.tensors);
+  return start ? { ...result, init: start.report } : result;
 }
 
 /**
@@ -232,6 +254,7 @@ async function runRound(
   parentRoundId: number | null,
   checkpoint: { iteration: number; path: string } | null,
   corrections: CorrectionSnapshot | null,
+  initial?: Map<string, TensorEntry>,
 ): Promise<RoundResult> {
   const trainer = await makeTrainer(config, ctx.backend);
   const random = new Rng(config.seed * 7919 + 17);
@@ -245,6 +268,10 @@ async function runRound(
     await trainer.restore(readCheckpoint(finalCheckpoint(ctx.db, parentRoundId).path).tensors, true);
   } else if (config.pretrained) {
     await trainer.restore(await pretrainedStart(config, ctx.log), true);
+  } else if (config.init) {
+    // A resumed round with no checkpoint yet reads the file again, and refuses it if it changed.
+    const recorded = (rounds.getRound(ctx.db, roundId)?.config.startedFrom as { sha256?: string } | undefined)?.sha256;
+    await trainer.restore(initial ?? (await checkpointStart(config, ctx.log, recorded)).tensors, true);
   }
   const withDepth = config.method === 'corda';
   const sourceCache = new SampleCache(data.source, config.sourceWidth, { labels: true, depth: withDepth });
