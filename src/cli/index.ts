@@ -61,6 +61,14 @@ usage:
   corda export-samples --project DIR --round ID --out DIR [--no-samples]
                       the round's configuration and the working-size images it trained and was scored on,
                       as raw arrays for a twin outside the engine (scripts/twin_round.py)
+  corda weights list [--json]
+                      the inits and checkpoints the reference names (DeepLab ResNet-101 MS-COCO and ImageNet inits,
+                      the authors' CorDA GTA5 and SYNTHIA models, torchvision's MobileNetV2): what each is, its
+                      preset, URL, size and sha256 where published, and whether it is cached
+  corda weights fetch NAME [--json]
+                      downloads one into the user data folder's weights/ (CORDA_HOME moves that folder;
+                      CORDA_WEIGHTS_BASE_URL fetches from a mirror), resumable, size and sha256 checked; where it
+                      cannot, says what to download by hand and how to pass it with --init
   corda weights inspect FILE [--preset tiny|small|paper] [--from model|ema_model] [--json]
                       a PyTorch checkpoint (torch.save, either format; read without Python): its tensors with
                       shapes and dtypes, or with --preset what loads into that network, what is missing,

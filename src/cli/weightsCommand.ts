@@ -1,10 +1,12 @@
 // `corda weights inspect FILE`: what a PyTorch checkpoint holds, and with --preset how it fits that network.
-import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+// `corda weights list` / `corda weights fetch NAME`: the catalogue of weights the reference names, and their download.
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { UserError } from '../shared/api';
 import { initBackend } from '../core/model/backend';
 import { CordaNetwork, PRESETS, type PresetName } from '../core/model/network';
 import { torchStateDictShapes } from '../core/model/torchLayout';
+import { CATALOGUE, entryUrls, fetchWeights, findEntry, weightsCacheDir } from '../core/model/weightCatalogue';
 import {
   allTensors, isDict, isTensor, matchReport, readTorchCheckpointFile, stateDictOf, type MatchReport, type StateDict, type StateDictSource, type TorchCheckpoint,
 } from '../core/model/torchCheckpoint';
@@ -47,10 +49,66 @@ function printList(title: string, names: string[]) {
   if (names.length > SHOWN) console.log(`  … and ${names.length - SHOWN} more (--json lists them all)`);
 }
 
+function listCommand(rest: string[], h: CommandHelpers) {
+  const { values, positionals } = h.parse(rest, { json: { type: 'boolean' } });
+  if (positionals.length > 0) throw h.usage('weights list takes no arguments: corda weights list [--json].');
+  const dir = weightsCacheDir();
+  const entries = CATALOGUE.map((e) => ({ ...e, urls: entryUrls(e), cached: existsSync(join(dir, e.fileName)) ? join(dir, e.fileName) : null }));
+  if (values.json) {
+    console.log(JSON.stringify({ cacheDir: dir, entries }));
+    return;
+  }
+  console.log(`Weights the reference names (cache: ${dir}):`);
+  for (const e of entries) {
+    const hash = e.sha256 ? `sha256 ${e.sha256}` : e.sha256Prefix ? `sha256 starts ${e.sha256Prefix} (from its name; the full hash is not published)` : 'sha256 not published';
+    console.log(`${e.name}  [${e.preset}${e.variant ? ` ${e.variant}` : ''}]  ${e.cached ? 'cached' : e.manual ? 'by hand' : 'fetchable'}`);
+    console.log(`  ${e.description}`);
+    console.log(`  use: ${e.use}`);
+    console.log(`  from: ${e.urls.join(' ')}`);
+    console.log(`  size: ${e.bytes === null ? 'not published' : `${e.bytes} bytes`}; ${hash}`);
+  }
+}
+
+async function fetchCommand(rest: string[], h: CommandHelpers) {
+  const { values, positionals } = h.parse(rest, { json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw h.usage(`weights fetch takes one name (see \`corda weights list\`), got ${positionals.length}.`);
+  const entry = findEntry(positionals[0]!);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  const tty = process.stderr.isTTY;
+  let lastShown = -1;
+  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+  try {
+    const result = await fetchWeights(entry, {
+      signal: controller.signal,
+      onProgress: ({ done, total, resumedFrom }) => {
+        const percent = total ? Math.floor((done / total) * 100) : null;
+        const step = percent ?? Math.floor(done / 2 ** 24);
+        if (step === lastShown || (!tty && percent !== null && percent % 10 !== 0)) return;
+        lastShown = step;
+        const line = `${entry.name}: ${mib(done)}${total ? ` / ${mib(total)} MiB (${percent}%)` : ' MiB'}${resumedFrom > 0 ? `, resumed at ${mib(resumedFrom)} MiB` : ''}`;
+        process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+      },
+    });
+    if (tty && lastShown >= 0) process.stderr.write('\n');
+    if (values.json) {
+      console.log(JSON.stringify(result));
+      return;
+    }
+    const check = result.checked === 'full' ? 'sha256 checked' : result.checked === 'prefix' ? `sha256 starts ${entry.sha256Prefix} as its name says` : 'no published sha256 to check';
+    console.log(`${result.cached ? 'Already cached' : 'Fetched'}: ${result.path} (${result.bytes} bytes, ${check}). Start from it with \`corda adapt --init ${result.path} --preset ${entry.preset}\`.`);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
 export async function weightsCommand(args: string[], h: CommandHelpers): Promise<void> {
   const [sub, ...rest] = args;
+  if (sub === 'list') return listCommand(rest, h);
+  if (sub === 'fetch') return fetchCommand(rest, h);
   if (sub !== 'inspect') {
-    throw h.usage(sub ? `Unknown weights command "${sub}": run \`corda weights inspect FILE\`.` : 'weights needs a command: corda weights inspect FILE.');
+    throw h.usage(sub ? `Unknown weights command "${sub}": run \`corda weights list\`, \`corda weights fetch NAME\` or \`corda weights inspect FILE\`.` : 'weights needs a command: corda weights list, corda weights fetch NAME or corda weights inspect FILE.');
   }
   const { values, positionals } = h.parse(rest, { preset: { type: 'string' }, from: { type: 'string' }, json: { type: 'boolean' } });
   if (!positionals[0]) throw h.usage('weights inspect needs a checkpoint file: corda weights inspect FILE.');
