@@ -1,6 +1,7 @@
 // One object implementing the API contract (src/shared/api.ts) for one open project. Electron's main process,
 // the web-mode server and the CLI all call it; `call` validates every input against the contract first.
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import {
   UserError,
   parseInput,
@@ -67,6 +68,19 @@ const WRITES: Partial<Record<MethodName, string>> = {
   redoStroke: 'redo this stroke',
   setRegionState: 'record the region as done or skipped',
 };
+
+/** A checkpoint path from the UI: absolute, an existing file, and not beside a parent round. Read by the round job. */
+function checkInitFile(file: string, parentRoundId: number | undefined): void {
+  if (parentRoundId !== undefined) throw new UserError(`A round starts from one set of weights: round ${parentRoundId} or a checkpoint file, not both.`);
+  if (!isAbsolute(file)) throw new UserError(`The checkpoint "${file}" must be given as a full path (e.g. /home/me/checkpoint.pth).`);
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    throw new UserError(`There is no checkpoint file at "${file}".`);
+  }
+  if (!isFile) throw new UserError(`"${file}" is not a file; give the checkpoint file itself.`);
+}
 
 export function createService(options: ServiceOptions): Service {
   const projectDir = resolve(options.projectDir);
@@ -183,11 +197,13 @@ export function createService(options: ServiceOptions): Service {
       const totals = targetPixelLookup(db);
       return listRounds(db).map((r) => summariseRound(db, r, totals));
     },
-    startRound: async ({ sourceDatasetId, targetDatasetId, method, preset, iters, seed, parentRoundId, backend, useCorrections }) => {
+    startRound: async ({ sourceDatasetId, targetDatasetId, method, preset, iters, seed, parentRoundId, backend, useCorrections, init }) => {
+      if (init) checkInitFile(init.file, parentRoundId);
       const config = defaultConfig(method, preset, {
         ...(iters !== undefined && { iters }),
         ...(seed !== undefined && { seed }),
         ...(useCorrections !== undefined && { useCorrections }),
+        ...(init && { init: init.file, initFrom: init.from }),
       });
       const request = { sourceDatasetId, targetDatasetId, config, parentRoundId: parentRoundId ?? null };
       checkRoundRequest(db, request);

@@ -242,6 +242,11 @@ export const StartRoundInput = z
     backend: BackendName.optional(),
     /** Human-corrected target pixels are trusted labels in the round (default true). */
     useCorrections: z.boolean().optional(),
+    /** Start from a PyTorch checkpoint file (torch.save) of the preset's network instead of a parent round. */
+    init: z
+      .object({ file: z.string().min(1).max(4096), from: z.enum(['model', 'ema_model']).default('model') })
+      .strict()
+      .optional(),
   })
   .strict();
 

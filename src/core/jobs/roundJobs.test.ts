@@ -80,4 +80,13 @@ describe('rounds through the service', () => {
     const bare = (await service.call('importDataset', { folder: noDepth.cityscapes })).datasetId;
     await expect(service.call('startRound', { sourceDatasetId: source, targetDatasetId: bare, method: 'corda' })).rejects.toThrow(/CorDA needs depth .* have none; add depth or run --method dacs/);
   });
+
+  it('starts from a checkpoint file only by its full path, an existing file, and not beside a parent round', async () => {
+    const request = { sourceDatasetId: source, targetDatasetId: target, method: 'dacs' as const, iters: 2 };
+    await expect(service.call('startRound', { ...request, init: { file: 'relative.pth', from: 'model' } })).rejects.toThrow(/must be given as a full path/);
+    await expect(service.call('startRound', { ...request, init: { file: join(work, 'none.pth'), from: 'model' } })).rejects.toThrow(/There is no checkpoint file at/);
+    await expect(service.call('startRound', { ...request, init: { file: work, from: 'model' } })).rejects.toThrow(/is not a file/);
+    await expect(service.call('startRound', { ...request, parentRoundId: 1, init: { file: join(work, 'none.pth'), from: 'model' } })).rejects.toThrow(/round 1 or a checkpoint file, not both/);
+    await expect(service.call('startRound', { ...request, init: { file: join(work, 'x.pth'), from: 'teacher' } as never })).rejects.toThrow();
+  });
 });

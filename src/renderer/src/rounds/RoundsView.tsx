@@ -28,16 +28,26 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
   const [iters, setIters] = useState(String(DEFAULT_ITERS.tiny));
   const [seed, setSeed] = useState('1');
   const [useCorrections, setUseCorrections] = useState(true);
-  const [fromPrevious, setFromPrevious] = useState(true);
+  /** 'scratch', 'checkpoint', or a finished round's id as text; null = the latest round that fits, else scratch. */
+  const [startChoice, setStartChoice] = useState<string | null>(null);
+  const [initFile, setInitFile] = useState('');
+  const [initFrom, setInitFrom] = useState<'model' | 'ema_model'>('model');
   const [expanded, setExpanded] = useState<number | null>(null);
 
   const source = sourceId ?? sources[0]?.id ?? null;
   const target = targetId ?? targets[0]?.id ?? null;
   const itersValue = Number(iters);
   const seedValue = Number(seed);
-  const valid = source !== null && target !== null && Number.isInteger(itersValue) && itersValue >= 1 && Number.isInteger(seedValue) && seedValue >= 0;
   const finished = (rounds ?? []).filter((r) => r.status === 'done');
-  const parent = [...finished].reverse().find((r) => r.targetDatasetId === target && r.preset === preset) ?? null;
+  // Rounds a new one can continue from: finished, on this target, of this preset (newest first).
+  const parents = [...finished].reverse().filter((r) => r.targetDatasetId === target && r.preset === preset);
+  const choiceFits = startChoice === 'scratch' || startChoice === 'checkpoint' || parents.some((r) => String(r.id) === startChoice);
+  const startFrom = startChoice !== null && choiceFits ? startChoice : parents[0] ? String(parents[0].id) : 'scratch';
+  const parent = parents.find((r) => String(r.id) === startFrom) ?? null;
+  const fromCheckpoint = startFrom === 'checkpoint';
+  const valid =
+    source !== null && target !== null && Number.isInteger(itersValue) && itersValue >= 1 && Number.isInteger(seedValue) && seedValue >= 0 &&
+    (!fromCheckpoint || initFile.trim() !== '');
   const changes = mIoUChanges(rounds ?? []);
 
   function start(event: FormEvent) {
@@ -52,7 +62,8 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
         iters: itersValue,
         seed: seedValue,
         useCorrections,
-        ...(fromPrevious && parent && { parentRoundId: parent.id }),
+        ...(parent && { parentRoundId: parent.id }),
+        ...(fromCheckpoint && { init: { file: initFile.trim(), from: initFrom } }),
       }),
     );
   }
@@ -118,11 +129,34 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
             <input type="checkbox" data-testid="rv-corrections" checked={useCorrections} disabled={busy} onChange={(e) => setUseCorrections(e.target.checked)} />
             <span>Use corrected pixels as trusted labels</span>
           </label>
-          <label className="field field--checkbox" title={parent ? `Start from round #${parent.id}'s weights` : 'No finished round of this preset on this target yet'}>
-            <input type="checkbox" data-testid="rv-from-previous" checked={fromPrevious && parent !== null} disabled={busy || parent === null} onChange={(e) => setFromPrevious(e.target.checked)} />
-            <span>Continue from {parent ? `round #${parent.id}` : 'the previous round'}</span>
+          <label className="field" title="The weights the round starts from: a finished round of this preset on this target, the preset's own initial weights, or a PyTorch checkpoint file">
+            <span>Start from</span>
+            <select data-testid="rv-start-from" value={startFrom} disabled={busy} onChange={(e) => setStartChoice(e.target.value)}>
+              {parents.map((r) => (
+                <option key={r.id} value={String(r.id)}>
+                  round #{r.id}
+                </option>
+              ))}
+              <option value="scratch">initial weights (from scratch)</option>
+              <option value="checkpoint">a checkpoint file (.pth)…</option>
+            </select>
           </label>
-          <button type="submit" className="button button--primary" data-testid="rv-start" disabled={busy || !valid} title={valid ? '' : 'Import a source and a target dataset, and give whole numbers'}>
+          {fromCheckpoint && (
+            <>
+              <label className="field" title="The full path of a torch.save checkpoint of this preset's network; the round's log reports what loaded">
+                <span>Checkpoint file</span>
+                <input type="text" data-testid="rv-init-file" value={initFile} disabled={busy} placeholder="/path/to/checkpoint.pth" onChange={(e) => setInitFile(e.target.value)} />
+              </label>
+              <label className="field" title="A training checkpoint holds the student (model) and its EMA teacher (ema_model)">
+                <span>Network</span>
+                <select data-testid="rv-init-from" value={initFrom} disabled={busy} onChange={(e) => setInitFrom(e.target.value as 'model' | 'ema_model')}>
+                  <option value="model">model (student)</option>
+                  <option value="ema_model">ema_model (EMA teacher)</option>
+                </select>
+              </label>
+            </>
+          )}
+          <button type="submit" className="button button--primary" data-testid="rv-start" disabled={busy || !valid} title={valid ? '' : fromCheckpoint && initFile.trim() === '' ? 'Give the checkpoint file' : 'Import a source and a target dataset, and give whole numbers'}>
             Run round
           </button>
           {error && (
