@@ -222,6 +222,8 @@ export const RoundSummary = z.object({
   useCorrections: z.boolean(),
   /** Share of the target training split's pixels that were human-corrected when the round started, in [0, 1]. */
   correctedShare: z.number().nullable(),
+  /** The PyTorch checkpoint the round started from (--init), or that it holds (import-model: imported); else null. */
+  startedFrom: z.object({ name: z.string(), sha256: z.string(), imported: z.boolean() }).nullable(),
   /** Val mIoU against iterations, scored while the round trained (empty: val has no labels, or scoring was off). */
   curve: z.array(CurvePoint),
   error: z.string().nullable(),

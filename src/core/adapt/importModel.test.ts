@@ -18,6 +18,7 @@ import { listRegions } from '../store/regionsRepo';
 import { getLayer, getRound, latestCheckpoint, listRounds } from '../store/roundsRepo';
 import { defaultConfig } from './config';
 import { networkFor } from './networkFor';
+import { summariseRound } from './roundSummary';
 
 const PYTHON = process.env.CORDA_TWIN_PYTHON ?? '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -120,6 +121,8 @@ describe.runIf(hasTorch || process.env.CI === 'true')('corda import-model and ad
       expect(stored.status).toBe('done');
       expect(out.metrics.mIoU).toBeCloseTo(trained.metrics!.mIoU as number, 6);
       expect(stored.config.startedFrom).toMatchObject({ name: 'tiny-round1.pth', from: 'model', sha256: createHash('sha256').update(readFileSync(checkpoint)).digest('hex') });
+      // What the Rounds view lists: an imported round, no iterations of its own.
+      expect(summariseRound(db, stored, () => 1)).toMatchObject({ status: 'done', iteration: 0, iters: 0, startedFrom: { name: 'tiny-round1.pth', imported: true } });
       const targets = listImages(db, { datasetId: stored.targetDatasetId }).map((i) => getImage(db, i.id)!);
       expect(targets.length).toBeGreaterThan(0);
       for (const image of targets) {
@@ -146,6 +149,7 @@ describe.runIf(hasTorch || process.env.CI === 'true')('corda import-model and ad
     expect(out.init).toMatchObject({ file: checkpoint, from: 'ema_model', loaded: parameters, missing: [], unexpected: [], shapeMismatches: [] });
     const db = openProjectDb(project);
     expect(getRound(db, out.roundId)!.config.startedFrom).toMatchObject({ name: 'tiny-round1.pth', sha256: out.init.sha256 });
+    expect(summariseRound(db, getRound(db, out.roundId)!, () => 1).startedFrom).toEqual({ name: 'tiny-round1.pth', sha256: out.init.sha256, imported: false });
     db.close();
   });
 

@@ -18,6 +18,8 @@ export function summariseRound(db: Db, r: RoundRow, totalTargetPixels: (datasetI
   const metrics = r.metrics as StoredMetrics | null;
   const corrections = r.config.corrections as { pixels?: number } | undefined;
   const total = totalTargetPixels(r.targetDatasetId);
+  const started = r.config.startedFrom as { name?: unknown; sha256?: unknown } | undefined;
+  const imported = r.config.imported === true;
   return {
     id: r.id,
     parentId: r.parentId,
@@ -27,7 +29,8 @@ export function summariseRound(db: Db, r: RoundRow, totalTargetPixels: (datasetI
     preset: r.preset,
     status: r.status,
     iteration: r.iteration,
-    iters: Number(r.config.iters ?? 0),
+    // An imported checkpoint trained elsewhere: no iterations here.
+    iters: imported ? 0 : Number(r.config.iters ?? 0),
     backend: roundBackendLabel(r.backend),
     mIoU: metrics?.mIoU ?? null,
     valMIoU: metrics?.val?.mIoU ?? null,
@@ -39,6 +42,7 @@ export function summariseRound(db: Db, r: RoundRow, totalTargetPixels: (datasetI
     useCorrections: r.config.useCorrections !== false,
     curve: r.curve,
     correctedShare: corrections && typeof corrections.pixels === 'number' && total > 0 ? corrections.pixels / total : corrections ? 0 : null,
+    startedFrom: started && typeof started.name === 'string' && typeof started.sha256 === 'string' ? { name: started.name, sha256: started.sha256, imported } : null,
     error: r.error,
     createdAt: r.createdAt,
     finishedAt: r.finishedAt,

@@ -225,8 +225,20 @@ export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo
                         <td>{r.preset}</td>
                         <td className={`round-status round-status--${r.status}`}>{orphaned ? `${r.status} (stopped)` : r.status}</td>
                         <td>{r.backend || '—'}</td>
-                        <td>
-                          {(active?.progress?.roundId === r.id ? active.progress.iteration : r.iteration).toLocaleString()} / {r.iters.toLocaleString()}
+                        <td data-testid="rv-iters-cell">
+                          {r.startedFrom?.imported ? (
+                            <span title={`${r.startedFrom.name}, sha256 ${r.startedFrom.sha256}`}>imported {r.startedFrom.name}</span>
+                          ) : (
+                            <>
+                              {(active?.progress?.roundId === r.id ? active.progress.iteration : r.iteration).toLocaleString()} / {r.iters.toLocaleString()}
+                              {r.startedFrom && (
+                                <span className="muted" title={`started from ${r.startedFrom.name}, sha256 ${r.startedFrom.sha256}`}>
+                                  {' '}
+                                  from {r.startedFrom.name}
+                                </span>
+                              )}
+                            </>
+                          )}
                         </td>
                         <td data-testid="rv-miou">{percent(r.mIoU)}</td>
                         <td className={change === null ? '' : change >= 0 ? 'delta--up' : 'delta--down'}>{change === null ? '—' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}`}</td>
