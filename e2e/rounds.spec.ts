@@ -101,6 +101,15 @@ test('the Rounds view runs a round with a loss chart and a val chart, shows its 
 
     await page.getByTestId('rv-method').selectOption('corda');
     await page.getByTestId('rv-iters').fill('12');
+    // Start from a checkpoint file: the path field appears, and Run waits for it; back to the default afterwards.
+    const startFrom = page.getByTestId('rv-start-from');
+    const defaultStart = await startFrom.inputValue();
+    await startFrom.selectOption('checkpoint');
+    await expect(page.getByTestId('rv-init-file')).toBeVisible();
+    await expect(page.getByTestId('rv-init-from')).toHaveValue('model');
+    await expect(page.getByTestId('rv-start')).toBeDisabled();
+    await startFrom.selectOption(defaultStart);
+    await expect(page.getByTestId('rv-init-file')).toHaveCount(0);
     await page.getByTestId('rv-start').click();
     await expect(page.getByTestId('rv-progress')).toBeVisible();
     await expect(page.getByTestId('rv-live-line')).toContainText('img/s', { timeout: 60_000 });
