@@ -123,13 +123,13 @@ export async function loadTorchInit(network: CordaNetwork, file: string, from: S
     const fileKey = [...stateDict.tensors.keys()][0];
     const netKey = [...expected.keys()][0];
     throw new UserError(
-      `None of the ${stateDict.tensors.size} weights of "${name}" fit the ${presetLabel} network (the file has keys like "${fileKey ?? 'none'}", the network "${netKey}"); pass a checkpoint of a ${presetLabel} network, or find the preset it fits with \`corda weights inspect ${name} --preset P\` and pass that --preset.`,
+      `None of the ${stateDict.tensors.size} weights of "${name}" fit the ${presetLabel} network (the file has keys like "${fileKey ?? 'none'}", the network "${netKey}"); pass a checkpoint of a ${presetLabel} network, or find the preset it fits with \`corda weights inspect ${path} --preset P\` and pass that --preset.`,
     );
   }
   if (match.shapeMismatches.length > 0) {
     const first = match.shapeMismatches[0]!;
     throw new UserError(
-      `${match.shapeMismatches.length} weight(s) of "${name}" have another shape than in the ${presetLabel} network (first: ${first.name}, file [${first.found.join(', ')}], network [${first.expected.join(', ')}]); it was saved from another preset or variant: pass the --preset it fits (see \`corda weights inspect ${name} --preset P\`).`,
+      `${match.shapeMismatches.length} weight(s) of "${name}" have another shape than in the ${presetLabel} network (first: ${first.name}, file [${first.found.join(', ')}], network [${first.expected.join(', ')}]); it was saved from another preset or variant: pass the --preset it fits (see \`corda weights inspect ${path} --preset P\`).`,
     );
   }
   for (const key of match.loaded) {
