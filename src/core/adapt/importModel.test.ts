@@ -17,6 +17,8 @@ import { openProjectDb } from '../store/db';
 import { listRegions } from '../store/regionsRepo';
 import { getLayer, getRound, latestCheckpoint, listRounds } from '../store/roundsRepo';
 import { defaultConfig } from './config';
+import type { EventMessage } from '../../shared/api';
+import { createService } from '../service';
 import { networkFor } from './networkFor';
 import { summariseRound } from './roundSummary';
 
@@ -151,6 +153,25 @@ describe.runIf(hasTorch || process.env.CI === 'true')('corda import-model and ad
     expect(getRound(db, out.roundId)!.config.startedFrom).toMatchObject({ name: 'tiny-round1.pth', sha256: out.init.sha256 });
     expect(summariseRound(db, getRound(db, out.roundId)!, () => 1).startedFrom).toEqual({ name: 'tiny-round1.pth', sha256: out.init.sha256, imported: false });
     db.close();
+  });
+
+  it('starts a round from the checkpoint through the service, as the Rounds form does', async () => {
+    const service = createService({ projectDir: project, transport: 'cli' });
+    try {
+      const finished = new Promise<EventMessage>((resolve) =>
+        service.onEvent((m) => {
+          if (m.event === 'jobFinished' && m.payload.kind === 'round') resolve(m);
+        }),
+      );
+      const datasets = await service.call('listDatasets', {});
+      const [sourceId, targetId] = ['source', 'target'].map((role) => datasets.find((d) => d.role === role)!.id);
+      await service.call('startRound', { sourceDatasetId: sourceId!, targetDatasetId: targetId!, method: 'dacs', iters: 2, init: { file: checkpoint, from: 'model' } });
+      expect((await finished).payload).toMatchObject({ status: 'done' });
+      const rounds = await service.call('listRounds', {});
+      expect(rounds.at(-1)).toMatchObject({ status: 'done', startedFrom: { name: 'tiny-round1.pth', imported: false } });
+    } finally {
+      service.close();
+    }
   });
 
   it('refuses a checkpoint of another preset, a file that is no checkpoint and --from with --init, writing nothing', () => {
