@@ -11,7 +11,7 @@ import { generateDemoData } from '../datasets/demo/generate';
 import { initBackend } from '../model/backend';
 import { readCheckpoint } from '../model/checkpoint';
 import { torchName, torchShape } from '../model/torchLayout';
-import { toEngineLayout, toTorchLayout } from '../model/torchInit';
+import { loadTorchInit, toEngineLayout, toTorchLayout } from '../model/torchInit';
 import { getImage, listImages } from '../store/datasetsRepo';
 import { openProjectDb } from '../store/db';
 import { listRegions } from '../store/regionsRepo';
@@ -196,5 +196,14 @@ describe.runIf(hasTorch || process.env.CI === 'true')('corda import-model and ad
     const after = openProjectDb(project);
     expect(listRounds(after).length).toBe(before);
     after.close();
+  });
+
+  it('refuses, on resuming a round, a checkpoint file that changed since the round started from it', async () => {
+    const net = networkFor(defaultConfig('corda', 'tiny'));
+    try {
+      await expect(loadTorchInit(net, checkpoint, 'model', 'tiny', '0'.repeat(64))).rejects.toThrow(/"tiny-round1\.pth" has changed since the round started from it .*start a new round/);
+    } finally {
+      net.dispose();
+    }
   });
 });
