@@ -1,6 +1,7 @@
 // SGD with momentum 0.9 and weight decay (the reference), or Adam for the presets trained from scratch; poly
 // learning-rate decay (power 0.9) and 10x learning rate for the heads, or for everything after the encoder as the
 // reference (CORDA.md §5); and the EMA teacher update θ' ← a·θ' + (1 − a)·θ with a = min(1 − 1/(t + 1), max).
+import { REFERENCE_TEN_X_MODULES } from '../model/deeplabv2';
 import * as tf from '../model/tf';
 import type { ParamStore } from '../model/params';
 
@@ -17,8 +18,11 @@ export interface SgdConfig {
   totalIters: number;
 }
 
-/** Everything after the shared encoder: the reference's 10x group (its get_10x_lr_params). */
-const AFTER_ENCODER = /^(sem|depth|distil|head)\./;
+/**
+ * Everything after the shared encoder: the reference's 10x group (its get_10x_lr_params). The `paper` network
+ * keeps the reference's module names (initial_task_prediction_heads, multi_modal_distillation, heads; ../model/deeplabv2.ts).
+ */
+const AFTER_ENCODER = new RegExp(`^(sem|depth|distil|head|${REFERENCE_TEN_X_MODULES.join('|')})\\.`);
 
 export function inTenXGroup(name: string, head: boolean, group: SgdConfig['tenXGroup']): boolean {
   return head || (group === 'reference' && AFTER_ENCODER.test(name));
