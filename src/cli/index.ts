@@ -32,7 +32,7 @@ usage:
   corda init DIR
   corda import FOLDER --project DIR [--role source|target] [--json]
   corda datasets --project DIR [--json]
-  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
+  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper] [--variant gta|synthia]
               [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
               [--pretrained LAYERSMODEL_DIR (small preset)] [--no-corrections] [--eval-every N] [--json]
                       --eval-every: score the target's val split every N iterations for the learning curve

@@ -1,10 +1,13 @@
 // A round's configuration: defaults per preset and validation with one-sentence errors.
 import { DEFAULT_ITERS, UserError } from '../../shared/api';
+import { PAPER_VARIANTS, type PaperVariant } from '../model/deeplabv2';
 import { PRESETS, type Method, type PresetName } from '../model/network';
 
 export interface RoundConfig {
   method: Method;
   preset: PresetName;
+  /** `paper`: the reference network's variant, 'gta' (ASPP initial semantic head) or 'synthia' (1x1); others ignore it. */
+  variant: PaperVariant;
   iters: number;
   batchSize: number;
   crop: { width: number; height: number };
@@ -75,6 +78,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
   const config: RoundConfig = {
     method,
     preset,
+    variant: 'gta',
     iters: DEFAULT_ITERS[preset],
     batchSize: 2,
     crop: p.crop,
@@ -127,6 +131,7 @@ export function validateConfig(c: RoundConfig): void {
   if (!(c.depthScale >= 0) || !Number.isFinite(c.depthScale)) throw new UserError(`The depth scale must be 0 (automatic) or positive, got ${c.depthScale}.`);
   if (!(c.sourceWarmup >= 0 && c.sourceWarmup < 1)) throw new UserError(`The source-only warm-up must be a share of the iterations in [0, 1), got ${c.sourceWarmup}.`);
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') throw new UserError(`The optimizer must be "sgd" or "adam", got ${String(c.optimizer)}.`);
+  if (!PAPER_VARIANTS.includes(c.variant)) throw new UserError(`The variant must be ${PAPER_VARIANTS.map((v) => `"${v}"`).join(' or ')}, got ${String(c.variant)}.`);
   if (c.tenXGroup !== 'heads' && c.tenXGroup !== 'reference') throw new UserError(`tenXGroup must be "heads" or "reference", got ${String(c.tenXGroup)}.`);
   if (!(c.hue >= 0 && c.hue <= 0.5)) throw new UserError(`The hue jitter must be between 0 and 0.5 of the colour circle, got ${c.hue}.`);
   if (typeof c.sourceRecolour !== 'boolean') throw new UserError(`sourceRecolour must be true or false, got ${String(c.sourceRecolour)}.`);

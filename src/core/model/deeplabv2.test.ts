@@ -44,6 +44,10 @@ const relative = (a: Float32Array, b: Float32Array): number => {
   return diff / scale;
 };
 
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+/** The wasm backend's linear memory (the Emscripten module's heap). */
+const wasmHeapBytes = (): number => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+
 function runTwin(variant: PaperVariant, width: number, height: number): string {
   if (!hasTorch) throw new Error(`The paper parity test needs PyTorch for ${PYTHON}: install the Debian package python3-torch.`);
   const dir = mkdtempSync(join(tmpdir(), 'corda-deeplabv2-'));
@@ -70,9 +74,12 @@ async function parity(variant: PaperVariant, width: number, height: number): Pro
     expect(report.skipped.every((n) => n.endsWith('.num_batches_tracked'))).toBe(true);
     const image = io.get('image')!;
     const forwardStarted = Date.now();
-    const out = tf.tidy(() => {
-      const o = net.forward(tf.tensor4d(image.data, [1, height, width, 3]), { training: false });
-      return { S: o.seg, initial_S: o.segInit, D: o.depthTgt!, D_src: o.depthSrc!, initial_D: o.depthTgtInit!, initial_D_src: o.depthSrcInit! };
+    let out: Record<string, tf.Tensor> = {};
+    const { peakBytes: peakTensorBytes } = await tf.profile(() => {
+      out = tf.tidy(() => {
+        const o = net.forward(tf.tensor4d(image.data, [1, height, width, 3]), { training: false });
+        return { S: o.seg, initial_S: o.segInit, D: o.depthTgt!, D_src: o.depthSrc!, initial_D: o.depthTgtInit!, initial_D_src: o.depthSrcInit! };
+      });
     });
     const forwardMs = Date.now() - forwardStarted;
     const errors: Record<string, number> = {};
@@ -82,7 +89,8 @@ async function parity(variant: PaperVariant, width: number, height: number): Pro
       errors[name] = relative((await tensor.data()) as Float32Array, expected.data);
     }
     tf.dispose(Object.values(out));
-    console.log(`deeplabv2.test ${variant} ${width}x${height}: twin ${twinMs} ms, engine forward ${forwardMs} ms, total ${Date.now() - started} ms, relative errors ${JSON.stringify(errors)}`);
+    const memory = `wasm heap ${mib(wasmHeapBytes())} MiB (its high-water mark: it never shrinks), peak tfjs tensors ${mib(peakTensorBytes)} MiB, max RSS ${mib(process.resourceUsage().maxRSS * 1024)} MiB`;
+    console.log(`deeplabv2.test ${variant} ${width}x${height}: twin ${twinMs} ms, engine forward ${forwardMs} ms, total ${Date.now() - started} ms; ${memory}; relative errors ${JSON.stringify(errors)}`);
     return errors;
   } finally {
     net.dispose();
