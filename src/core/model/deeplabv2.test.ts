@@ -13,7 +13,7 @@ import * as tf from './tf';
 import { initBackend } from './backend';
 import { ceilPoolLength, type PaperVariant } from './deeplabv2';
 import { loadNamedWeights, torchConvToTfjs } from './namedWeights';
-import { CordaNetwork, PRESETS, presetWithVariant } from './network';
+import { CordaNetwork, PRESETS, presetWithVariant, type BatchNormUpdate } from './network';
 import { readRawTensors } from './rawWeights';
 import { inTenXGroup } from '../adapt/optim';
 
@@ -109,33 +109,53 @@ describe('paper preset: the reference DeepLabv2 ResNet-101 multi-task network', 
     for (let o = 0; o < 2; o++) for (let i = 0; i < 3; i++) for (let x = 0; x < 2; x++) expect(tfjs[(x * 3 + i) * 2 + o]).toBe((o * 3 + i) * 2 + x);
   });
 
+  // Building the paper network draws ~48 M initial values (~10 s on this machine): the cheap tests share one.
+  let shared: CordaNetwork | null = null;
+  const paperNetwork = () => (shared ??= new CordaNetwork(PRESETS.paper, 'corda', 1).build());
+  afterAll(() => shared?.dispose());
+
   it("has the reference's state-dict names, frozen backbone batch norm, and the reference's 10x group", () => {
-    const net = new CordaNetwork(PRESETS.paper, 'corda', 1).build();
-    try {
-      const names = [...net.params.specs.keys()];
-      for (const name of ['conv1.weight', 'bn1.running_mean', 'layer1.0.downsample.0.weight', 'layer3.22.conv2.weight', 'layer4.2.bn3.running_var',
-        'initial_task_prediction_heads.layers.S.0.downsample.1.weight', 'initial_task_prediction_heads.conv_out.S.conv2d_list.3.bias',
-        'initial_task_prediction_heads.conv_out.D_src.weight', 'multi_modal_distillation.self_attention.S.D.attention.0.weight',
-        'multi_modal_distillation.self_attention.D.S.conv.weight', 'heads.D_src.conv2d_list.0.bias']) {
-        expect(names).toContain(name);
-      }
-      expect(names).not.toContain('layer3.23.conv1.weight');
-      expect(net.params.vars.get('layer3.5.conv2.weight')!.shape).toEqual([3, 3, 256, 256]);
-      const backbone = (n: string) => /^(conv1|bn1|layer[1-4])\./.test(n);
-      for (const [name, v] of net.params.vars) {
-        const spec = net.params.specs.get(name)!;
-        if (backbone(name)) {
-          expect(v.trainable, name).toBe(spec.kind === 'weight');
-          expect(inTenXGroup(name, spec.head, 'reference'), name).toBe(false);
-        } else {
-          expect(inTenXGroup(name, spec.head, 'reference'), name).toBe(true);
-        }
-      }
-      const count = [...net.params.vars.values()].reduce((n, v) => n + v.size, 0);
-      expect(count).toBe(48_124_514); // the reference's state dict without num_batches_tracked (GTA)
-    } finally {
-      net.dispose();
+    const net = paperNetwork();
+    const names = [...net.params.specs.keys()];
+    for (const name of ['conv1.weight', 'bn1.running_mean', 'layer1.0.downsample.0.weight', 'layer3.22.conv2.weight', 'layer4.2.bn3.running_var',
+      'initial_task_prediction_heads.layers.S.0.downsample.1.weight', 'initial_task_prediction_heads.conv_out.S.conv2d_list.3.bias',
+      'initial_task_prediction_heads.conv_out.D_src.weight', 'multi_modal_distillation.self_attention.S.D.attention.0.weight',
+      'multi_modal_distillation.self_attention.D.S.conv.weight', 'heads.D_src.conv2d_list.0.bias']) {
+      expect(names).toContain(name);
     }
+    expect(names).not.toContain('layer3.23.conv1.weight');
+    expect(net.params.vars.get('layer3.5.conv2.weight')!.shape).toEqual([3, 3, 256, 256]);
+    const backbone = (n: string) => /^(conv1|bn1|layer[1-4])\./.test(n);
+    for (const [name, v] of net.params.vars) {
+      const spec = net.params.specs.get(name)!;
+      if (backbone(name)) {
+        expect(v.trainable, name).toBe(spec.kind === 'weight');
+        expect(inTenXGroup(name, spec.head, 'reference'), name).toBe(false);
+      } else {
+        expect(inTenXGroup(name, spec.head, 'reference'), name).toBe(true);
+      }
+    }
+    const count = [...net.params.vars.values()].reduce((n, v) => n + v.size, 0);
+    expect(count).toBe(48_124_514); // the reference's state dict without num_batches_tracked (GTA)
+  });
+
+  it('trains as the reference: gradients reach every trainable parameter but the two unused ASPP branches; only the heads collect batch statistics', () => {
+    const net = paperNetwork();
+    const byVar = new Map([...net.params.vars].map(([name, v]) => [v.name, name]));
+    const bnUpdates: BatchNormUpdate[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const out = net.forward(tf.randomUniform([1, 40, 56, 3], 0, 255, 'float32', 5) as tf.Tensor4D, { training: true, bnUpdates });
+      const parts = [out.seg, out.segInit, out.depthSrc!, out.depthTgt!, out.depthSrcInit!, out.depthTgtInit!].map((t) => tf.mean(t));
+      return tf.addN(parts) as tf.Scalar;
+    }, net.params.trainable());
+    const withGradient = new Set(Object.keys(grads).map((v) => byVar.get(v)!));
+    const trainable = [...net.params.vars].filter(([, v]) => v.trainable).map(([name]) => name);
+    const unused = trainable.filter((n) => !withGradient.has(n));
+    expect(unused.length).toBe(4 * 2 * 2); // four ASPPs (initial S, final S, D, D_src) x conv2d_list.2 and .3 x weight and bias
+    expect(unused.every((n) => /conv2d_list\.[23]\./.test(n))).toBe(true);
+    expect(bnUpdates.length).toBe(14); // initial heads: two bottlenecks and a projection per task, 7 batch norms each
+    expect(Object.values(grads).every((g) => Number.isFinite(g.sum().dataSync()[0]!))).toBe(true);
+    tf.dispose([value, ...Object.values(grads), ...bnUpdates.flatMap((u) => [u.batchMean, u.batchVariance])]);
   });
 
   it('reads BGR minus IMG_MEAN without scaling', () => {
