@@ -8,6 +8,11 @@ export interface RoundConfig {
   preset: PresetName;
   /** `paper`: the reference network's variant, 'gta' (ASPP initial semantic head) or 'synthia' (1x1); others ignore it. */
   variant: PaperVariant;
+  /**
+   * `paper`: the backbone's batch norm uses batch statistics while training and updates its running ones, as the
+   * reference code (model.train(), only the affine frozen); false (default): running statistics always.
+   */
+  backboneBatchStats: boolean;
   iters: number;
   batchSize: number;
   crop: { width: number; height: number };
@@ -79,6 +84,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     method,
     preset,
     variant: 'gta',
+    backboneBatchStats: false,
     iters: DEFAULT_ITERS[preset],
     batchSize: 2,
     crop: p.crop,
@@ -132,6 +138,7 @@ export function validateConfig(c: RoundConfig): void {
   if (!(c.sourceWarmup >= 0 && c.sourceWarmup < 1)) throw new UserError(`The source-only warm-up must be a share of the iterations in [0, 1), got ${c.sourceWarmup}.`);
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') throw new UserError(`The optimizer must be "sgd" or "adam", got ${String(c.optimizer)}.`);
   if (!PAPER_VARIANTS.includes(c.variant)) throw new UserError(`The variant must be ${PAPER_VARIANTS.map((v) => `"${v}"`).join(' or ')}, got ${String(c.variant)}.`);
+  if (typeof c.backboneBatchStats !== 'boolean') throw new UserError(`backboneBatchStats must be true or false, got ${String(c.backboneBatchStats)}.`);
   if (c.tenXGroup !== 'heads' && c.tenXGroup !== 'reference') throw new UserError(`tenXGroup must be "heads" or "reference", got ${String(c.tenXGroup)}.`);
   if (!(c.hue >= 0 && c.hue <= 0.5)) throw new UserError(`The hue jitter must be between 0 and 0.5 of the colour circle, got ${c.hue}.`);
   if (typeof c.sourceRecolour !== 'boolean') throw new UserError(`sourceRecolour must be true or false, got ${String(c.sourceRecolour)}.`);

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from './tf';
 import { initBackend } from './backend';
-import { ceilPoolLength, type PaperVariant } from './deeplabv2';
+import { ceilPoolLength, DeepLabV2MultiTask, type PaperVariant } from './deeplabv2';
 import { loadNamedWeights, torchConvToTfjs } from './namedWeights';
-import { CordaNetwork, PRESETS, presetWithVariant, type BatchNormUpdate } from './network';
+import { CordaNetwork, PRESETS, presetWith, type BatchNormUpdate } from './network';
 import { readRawTensors } from './rawWeights';
 import { inTenXGroup } from '../adapt/optim';
 
@@ -64,7 +64,7 @@ async function parity(variant: PaperVariant, width: number, height: number): Pro
   const twinMs = Date.now() - started;
   const weights = readRawTensors(join(dir, 'weights'));
   const io = readRawTensors(join(dir, 'io'));
-  const net = new CordaNetwork(presetWithVariant('paper', variant), 'corda', 1).build();
+  const net = new CordaNetwork(presetWith('paper', { variant }), 'corda', 1).build();
   try {
     const report = loadNamedWeights(net, weights);
     expect(report.missing).toEqual([]);
@@ -156,6 +156,20 @@ describe('paper preset: the reference DeepLabv2 ResNet-101 multi-task network', 
     expect(bnUpdates.length).toBe(14); // initial heads: two bottlenecks and a projection per task, 7 batch norms each
     expect(Object.values(grads).every((g) => Number.isFinite(g.sum().dataSync()[0]!))).toBe(true);
     tf.dispose([value, ...Object.values(grads), ...bnUpdates.flatMap((u) => [u.batchMean, u.batchVariance])]);
+  });
+
+  it("with backboneBatchStats, the backbone's batch norm collects batch statistics in training too (the reference code's train mode)", () => {
+    const net = paperNetwork();
+    const sink: BatchNormUpdate[] = [];
+    const referenceMode = new DeepLabV2MultiTask(net.params, 'gta', true);
+    tf.tidy(() => {
+      referenceMode.forward(net.normalise(tf.randomUniform([1, 40, 56, 3], 0, 255, 'float32', 6) as tf.Tensor4D), true, sink);
+      sink.forEach((u) => tf.keep(u.batchMean));
+    });
+    // stem 1 + 33 bottlenecks x 3 + 4 projections = 104 in the backbone, 14 in the initial heads
+    expect(sink.length).toBe(118);
+    expect(net.params.vars.get('layer2.1.bn2.weight')!.trainable).toBe(false);
+    tf.dispose(sink.map((u) => u.batchMean));
   });
 
   it('reads BGR minus IMG_MEAN without scaling', () => {

@@ -3,7 +3,8 @@
 // - Backbone: 7x7 stride-2 stem (padding 3), batch norm, ReLU, 3x3 stride-2 max-pool with padding 1 in ceil mode;
 //   bottleneck stages [3, 4, 23, 3] of widths 64/128/256/512 (x4 out), the stride in the first 1x1 convolution
 //   (Caffe style), dilation 2 and 4 in the last two stages (output stride 8), a projection shortcut in every
-//   stage's first block. Its batch norm is frozen: affine not trained, running statistics always used.
+//   stage's first block. Its batch norm is frozen: affine not trained, running statistics always used (the
+//   reference code trains in train mode, so its backbone normalises with batch statistics: backboneBatchStats).
 // - Initial heads (initial_task_prediction_heads): per task S and D two bottlenecks (2048 → 64 → 256 with a
 //   projection, then 256 → 64 → 256), trainable batch norm; 1x1 depth outputs D and D_src on F_D; the semantic
 //   output is, for GTA, an ASPP on the 2048-channel backbone features and, for SYNTHIA, a 1x1 convolution on F_S.
@@ -68,6 +69,8 @@ export class DeepLabV2MultiTask {
   constructor(
     private readonly params: ParamStore,
     readonly variant: PaperVariant,
+    /** Training mode normalises the backbone with batch statistics (the reference code); false: running ones always. */
+    readonly backboneBatchStats = false,
   ) {}
 
   private conv(x: tf.Tensor4D, name: string, out: number, k: number, o: ConvOptions = {}): tf.Tensor4D {
@@ -87,14 +90,17 @@ export class DeepLabV2MultiTask {
     return y;
   }
 
-  /** nn.BatchNorm2d under `name`; `frozen` (the backbone): running statistics always, affine not trainable. */
+  /**
+   * nn.BatchNorm2d under `name`. `frozen` (the backbone): affine not trainable, and running statistics even in
+   * training unless backboneBatchStats.
+   */
   private batchNorm(x: tf.Tensor4D, name: string, training: boolean, frozen: boolean, bnUpdates?: BatchNormStatsSink): tf.Tensor4D {
     const ch = x.shape[3];
     const scale = this.params.get(`${name}.weight`, [ch], 'bn-scale', { frozen }) as tf.Tensor1D;
     const offset = this.params.get(`${name}.bias`, [ch], 'bn-offset', { frozen }) as tf.Tensor1D;
     const runningMean = this.params.get(`${name}.running_mean`, [ch], 'bn-mean');
     const runningVar = this.params.get(`${name}.running_var`, [ch], 'bn-var');
-    if (frozen || !training) return tf.batchNorm(x, runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, offset, scale, BN_EPSILON);
+    if (!training || (frozen && !this.backboneBatchStats)) return tf.batchNorm(x, runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, offset, scale, BN_EPSILON);
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     bnUpdates?.push({ mean: runningMean, variance: runningVar, batchMean: mean, batchVariance: variance });
     return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, offset, scale, BN_EPSILON);
@@ -132,7 +138,7 @@ export class DeepLabV2MultiTask {
 
   /** ResNet-101 features [B, h/8-ish, w/8-ish, 2048] of an input already normalised as the reference's. */
   backbone(x: tf.Tensor4D, run: RunContext): tf.Tensor4D {
-    let y = run.step(() => maxPoolCeil(tf.relu(this.batchNorm(this.conv(x, 'conv1', 64, 7, { stride: 2, padding: 3 }), 'bn1', run.training, true))));
+    let y = run.step(() => maxPoolCeil(tf.relu(this.batchNorm(this.conv(x, 'conv1', 64, 7, { stride: 2, padding: 3 }), 'bn1', run.training, true, run.bnUpdates))));
     STAGES.forEach((stage, s) => {
       for (let b = 0; b < RESNET101_BLOCKS[s]!; b++) {
         const input = y;

@@ -82,6 +82,12 @@ export interface Preset {
   crop: { width: number; height: number };
   /** deeplabv2-resnet101: the reference network's variant (its initial semantic head differs). */
   variant?: PaperVariant;
+  /**
+   * deeplabv2-resnet101: in training mode the backbone's batch norm normalises with batch statistics and updates its
+   * running ones, as the reference code does (it calls model.train() and freezes only the affine); absent or false:
+   * running statistics always (a frozen backbone).
+   */
+  backboneBatchStats?: boolean;
 }
 
 /**
@@ -125,10 +131,11 @@ export const PRESETS: Record<PresetName, Preset> = {
   },
 };
 
-/** A preset with the reference network's variant set (only `paper` has one; other presets are returned as they are). */
-export function presetWithVariant(name: PresetName, variant: PaperVariant | undefined): Preset {
+/** A preset with the reference network's options set (only `paper` has them; other presets are returned as they are). */
+export function presetWith(name: PresetName, options: { variant?: PaperVariant; backboneBatchStats?: boolean }): Preset {
   const preset = PRESETS[name];
-  return preset.encoderKind === 'deeplabv2-resnet101' && variant ? { ...preset, variant } : preset;
+  if (preset.encoderKind !== 'deeplabv2-resnet101') return preset;
+  return { ...preset, variant: options.variant ?? preset.variant, backboneBatchStats: options.backboneBatchStats ?? false };
 }
 
 /** The input normalisation of a preset (for model cards and exports). */
@@ -177,7 +184,7 @@ export class CordaNetwork {
   ) {
     const rng = new Rng(seed);
     this.params = new ParamStore(() => rng.next());
-    this.deeplab = preset.encoderKind === 'deeplabv2-resnet101' ? new DeepLabV2MultiTask(this.params, preset.variant ?? 'gta') : null;
+    this.deeplab = preset.encoderKind === 'deeplabv2-resnet101' ? new DeepLabV2MultiTask(this.params, preset.variant ?? 'gta', preset.backboneBatchStats ?? false) : null;
   }
 
   get withDepth(): boolean {
