@@ -244,7 +244,6 @@ def main():
     interp = nn.Upsample(size=(args.height, args.width), mode="bilinear", align_corners=True)
     names = ("S", "initial_S", "D", "D_src", "initial_D", "initial_D_src")
     io = [("image", rgb)] + [(n, interp(out[n]).permute(0, 2, 3, 1)) for n in names]
-    io += [("features_shape_" + n, torch.tensor(out[n].shape[2:], dtype=torch.float32)) for n in ("S",)]
     write_raw(os.path.join(args.out, "io"), io)
     print(json.dumps({"parameters": sum(v.numel() for k, v in state.items() if not k.endswith("num_batches_tracked")),
                       "stateDictKeys": len(state), "featureSize": list(out["S"].shape[2:])}))

@@ -14,6 +14,8 @@ export interface SgdConfig {
   headLrMultiplier: number;
   /** 'heads': only the last layers take headLrMultiplier; 'reference': the task branches and distillation too. */
   tenXGroup: 'heads' | 'reference';
+  /** 'weights': decay convolution weights only; 'all': every parameter that gets a gradient (PyTorch SGD's weight_decay). */
+  weightDecayScope?: 'weights' | 'all';
   power: number;
   totalIters: number;
 }
@@ -52,7 +54,8 @@ export class Sgd {
         const spec = params.specs.get(name);
         if (!variable || !spec) continue;
         const lr = inTenXGroup(name, spec.head, this.config.tenXGroup) ? base * this.config.headLrMultiplier : base;
-        const decayed = spec.kind === 'weight' ? tf.add(grad, tf.mul(variable, this.config.weightDecay)) : grad;
+        const decays = spec.kind === 'weight' || this.config.weightDecayScope === 'all';
+        const decayed = decays ? tf.add(grad, tf.mul(variable, this.config.weightDecay)) : grad;
         if (this.config.optimizer === 'adam') {
           const m = this.buffer(`${name}${ADAM_FIRST}`, variable);
           const v = this.buffer(`${name}${ADAM_SECOND}`, variable);
