@@ -35,7 +35,7 @@ usage:
                       --depth: which depth to take where the folder holds several (default: the CorDA authors'
                       choice: Cityscapes stereo .mat, then their monocular disparity, then the official SGM)
   corda datasets --project DIR [--json]
-  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
+  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper] [--variant gta|synthia]
               [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
               [--pretrained LAYERSMODEL_DIR (small preset)] [--no-corrections] [--eval-every N] [--json]
                       --eval-every: score the target's val split every N iterations for the learning curve
