@@ -10,7 +10,8 @@ export interface RoundConfig {
   variant: PaperVariant;
   /**
    * `paper`: the backbone's batch norm uses batch statistics while training and updates its running ones, as the
-   * reference code (model.train(), only the affine frozen); false (default): running statistics always.
+   * reference code does (trainUDA_gta.py calls model.train(); deeplabv2_gta.py freezes only the affine), so it is
+   * `paper`'s default; false: running statistics always (a checkpoint's statistics kept as they are).
    */
   backboneBatchStats: boolean;
   iters: number;
@@ -89,7 +90,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     method,
     preset,
     variant: 'gta',
-    backboneBatchStats: false,
+    backboneBatchStats: preset === 'paper',
     iters: DEFAULT_ITERS[preset],
     batchSize: 2,
     crop: p.crop,
