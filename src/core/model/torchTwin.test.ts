@@ -43,9 +43,10 @@ function engineDescription(preset: PresetName, method: Method): Description {
       if (spec.kind === 'bn-mean' || spec.kind === 'bn-var') bnStats += size;
       else trainable += size;
     }
-    const shapes = tf.tidy(() => {
+    let shapes: Record<string, number[] | null> = {};
+    tf.tidy(() => {
       const out = net.forward(tf.zeros([2, H, W, 3]) as tf.Tensor4D, { training: false });
-      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v ? [...(v as tf.Tensor).shape] : null]));
+      shapes = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v ? [...(v as tf.Tensor).shape] : null]));
     });
     return { trainable, bnStats, shapes };
   } finally {
