@@ -10,6 +10,7 @@ import { predictSample } from '../core/adapt/predict';
 import { finalCheckpoint, resumeRound, startRound, type RoundProgress } from '../core/adapt/round';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
 import { readCheckpoint } from '../core/model/checkpoint';
+import { PAPER_VARIANTS, type PaperVariant } from '../core/model/deeplabv2';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import { networkFor } from '../core/adapt/networkFor';
 import { isReadOnlyDb, openProjectDb, storeErrorSentence } from '../core/store/db';
@@ -74,7 +75,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
     preset: { type: 'string' }, iters: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
     resume: { type: 'string' }, pretrained: { type: 'string' }, 'no-corrections': { type: 'boolean' }, json: { type: 'boolean' },
-    'working-width': { type: 'string' }, recipe: { type: 'string' }, 'eval-every': { type: 'string' },
+    'working-width': { type: 'string' }, recipe: { type: 'string' }, 'eval-every': { type: 'string' }, variant: { type: 'string' },
   });
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
@@ -110,6 +111,11 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       if (values['eval-every'] !== undefined) overrides.evalEvery = int(values['eval-every'], '--eval-every', 0);
       if (values.pretrained !== undefined) overrides.pretrained = resolve(String(values.pretrained));
       if (values['no-corrections']) overrides.useCorrections = false;
+      if (values.variant !== undefined) {
+        if (preset !== 'paper') throw h.usage(`--variant applies to the paper preset only (the reference network's GTA or SYNTHIA form).`);
+        if (!(PAPER_VARIANTS as readonly string[]).includes(String(values.variant))) throw h.usage(`--variant must be one of ${PAPER_VARIANTS.join(', ')}, got "${String(values.variant)}".`);
+        overrides.variant = values.variant as PaperVariant;
+      }
       if (values['working-width'] !== undefined) {
         // One width for both domains: quick runs on small images (the presets scale source and target apart).
         overrides.sourceWidth = overrides.targetWidth = int(values['working-width'], '--working-width', 16);

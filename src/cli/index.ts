@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError, type DatasetRole } from '../shared/api';
+import { DepthChoice, UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
 import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
@@ -13,6 +13,7 @@ import { exportLabelsCommand } from './exportLabelsCommand';
 import { exportModelCommand } from './exportModelCommand';
 import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
 import { exportSamplesCommand } from './exportSamplesCommand';
+import { weightsCommand } from './weightsCommand';
 import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { storeErrorSentence } from '../core/store/db';
@@ -30,9 +31,11 @@ const USAGE = `corda ${APP_VERSION}: the CorDA workbench from a terminal
 usage:
   corda demo-data OUT [--images N] [--size WxH] [--seed S] [--synthia]
   corda init DIR
-  corda import FOLDER --project DIR [--role source|target] [--json]
+  corda import FOLDER --project DIR [--role source|target] [--depth stereo|mono|sgm|simulator|none] [--json]
+                      --depth: which depth to take where the folder holds several (default: the CorDA authors'
+                      choice: Cityscapes stereo .mat, then their monocular disparity, then the official SGM)
   corda datasets --project DIR [--json]
-  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
+  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper] [--variant gta|synthia]
               [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
               [--pretrained LAYERSMODEL_DIR (small preset)] [--no-corrections] [--eval-every N] [--json]
                       --eval-every: score the target's val split every N iterations for the learning curve
@@ -51,6 +54,10 @@ usage:
   corda export-samples --project DIR --round ID --out DIR [--no-samples]
                       the round's configuration and the working-size images it trained and was scored on,
                       as raw arrays for a twin outside the engine (scripts/twin_round.py)
+  corda weights inspect FILE [--preset tiny|small|paper] [--from model|ema_model] [--json]
+                      a PyTorch checkpoint (torch.save, either format; read without Python): its tensors with
+                      shapes and dtypes, or with --preset what loads into that network, what is missing,
+                      unexpected or of another shape. --from: which network of a training checkpoint (default model)
   corda serve [--project DIR] [--port P] [--host H]   (no --project and no CORDA_PROJECT: the demo project)
               no --port: ${DEFAULT_WEB_PORT}, or a free port when that is taken; --port 0: a free port.
               The URL's token is kept in the project's ${WEB_TOKEN_FILE} file (owner-only), so a restart on the
@@ -118,10 +125,13 @@ async function init(args: string[]) {
 }
 
 async function importCommand(args: string[]) {
-  const { values, positionals } = parse(args, { project: { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, { project: { type: 'string' }, role: { type: 'string' }, depth: { type: 'string' }, json: { type: 'boolean' } });
   if (!positionals[0]) throw new UsageError('import needs a dataset folder: corda import FOLDER --project DIR.');
   if (values.role !== undefined && values.role !== 'source' && values.role !== 'target') {
     throw new UsageError(`--role must be source or target, got "${values.role}".`);
+  }
+  if (values.depth !== undefined && !DepthChoice.safeParse(values.depth).success) {
+    throw new UsageError(`--depth must be one of ${DepthChoice.options.join(', ')}, got "${values.depth}".`);
   }
   const projectDir = requireProject(values.project);
   // Before the project is opened or created: a project inside the dataset would write into it.
@@ -131,7 +141,11 @@ async function importCommand(args: string[]) {
   const off = service.onEvent((m) => m.event === 'jobProgress' && progress(m.payload.phase, m.payload.done, m.payload.total));
   try {
     const started = performance.now();
-    const result = await service.call('importDataset', { folder: positionals[0], role: values.role as DatasetRole | undefined });
+    const result = await service.call('importDataset', {
+      folder: positionals[0],
+      role: values.role as DatasetRole | undefined,
+      depth: values.depth as DepthChoice | undefined,
+    });
     const seconds = (performance.now() - started) / 1000;
     if (values.json) {
       console.log(JSON.stringify(result));
@@ -139,7 +153,8 @@ async function importCommand(args: string[]) {
       const { train, val, test } = result.counts;
       console.log(
         `Imported ${result.kind} as ${result.role} (dataset ${result.datasetId}) in ${seconds.toFixed(2)} s: ` +
-          `${train} train, ${val} val, ${test} test; ${result.withLabels} with labels, ${result.withDepth} with depth.`,
+          `${train} train, ${val} val, ${test} test; ${result.withLabels} with labels, ${result.withDepth} with depth` +
+          `${result.depthSource ? ` (${result.depthSource})` : ''}.`,
       );
       for (const p of result.problems) console.log(`  problem: ${p.file}: ${p.error}`);
     }
@@ -265,6 +280,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'simulate-annotator': (args) => simulateAnnotatorCommand(args, helpers),
   'export-samples': (args) => exportSamplesCommand(args, helpers),
   'bench-engine': benchEngineCommand,
+  weights: (args) => weightsCommand(args, helpers),
   serve,
 };
 

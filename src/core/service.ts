@@ -129,10 +129,11 @@ export function createService(options: ServiceOptions): Service {
       canPickFolder: Boolean(options.pickFolder),
     }),
     listDatasets: async () => repo.listDatasets(db).map(({ layout: _layout, ...d }) => d),
-    importDataset: async ({ folder, role }) => {
+    importDataset: async ({ folder, role, depth }) => {
       const result = await jobs.run('import', (ctx) =>
         importDataset(db, folder, {
           role,
+          depth,
           projectDir,
           signal: ctx.signal,
           onProgress: (phase, done, total) => ctx.progress(phase, done, total),

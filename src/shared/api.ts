@@ -7,6 +7,23 @@ export const DatasetKind = z.enum(['cityscapes', 'gta5', 'synthia']);
 export type DatasetKind = z.infer<typeof DatasetKind>;
 export const DatasetRole = z.enum(['source', 'target']);
 export type DatasetRole = z.infer<typeof DatasetRole>;
+/**
+ * Where a dataset's depth comes from (CORDA.md §2): SFSU stereo depth in metres (.mat), monocular normalised
+ * disparity (uint16 PNG, raw / 256 + 1), the official Cityscapes SGM disparity with its camera files, or SYNTHIA's
+ * simulator depth.
+ */
+export const DepthSource = z.enum(['stereo', 'mono', 'sgm', 'simulator']);
+export type DepthSource = z.infer<typeof DepthSource>;
+/** How the UI names each depth source. */
+export const DEPTH_SOURCE_NAMES: Record<DepthSource, string> = {
+  stereo: 'stereo depth, .mat',
+  mono: 'monocular disparity',
+  sgm: 'SGM disparity and camera',
+  simulator: 'simulator depth',
+};
+/** What `corda import --depth` accepts: a source, or none to import without depth. */
+export const DepthChoice = z.enum([...DepthSource.options, 'none']);
+export type DepthChoice = z.infer<typeof DepthChoice>;
 export const Split = z.enum(['train', 'val', 'test']);
 export type Split = z.infer<typeof Split>;
 /**
@@ -33,6 +50,8 @@ export const Dataset = z.object({
   counts: SplitCounts,
   withLabels: z.number().int(),
   withDepth: z.number().int(),
+  /** The depth source the import took; null when the dataset has none. */
+  depthSource: DepthSource.nullable(),
   cities: z.array(z.string()),
   problems: z.number().int(),
   importedAt: z.string(),
@@ -46,6 +65,7 @@ export const ImportResult = z.object({
   counts: SplitCounts,
   withLabels: z.number().int(),
   withDepth: z.number().int(),
+  depthSource: DepthSource.nullable(),
   problems: z.array(ImportProblem),
 });
 export type ImportResult = z.infer<typeof ImportResult>;
@@ -340,7 +360,7 @@ export const methods = {
   getAppInfo: method(Empty, AppInfo),
   listDatasets: method(Empty, z.array(Dataset)),
   importDataset: method(
-    z.object({ folder: z.string().min(1).max(4096), role: DatasetRole.optional() }).strict(),
+    z.object({ folder: z.string().min(1).max(4096), role: DatasetRole.optional(), depth: DepthChoice.optional() }).strict(),
     ImportResult,
   ),
   listImportProblems: method(z.object({ datasetId: Id }).strict(), z.array(ImportProblem)),

@@ -157,6 +157,7 @@ export class Trainer {
       weightDecay: config.weightDecay,
       headLrMultiplier: config.headLrMultiplier,
       tenXGroup: config.tenXGroup,
+      weightDecayScope: config.weightDecayScope,
       power: 0.9,
       totalIters: config.iters,
     });

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { decode } from 'fast-png';
 import { UserError, type DatasetKind } from '../../shared/api';
+import { readMatVariable } from './matV5';
 
 export const INVALID_DEPTH = 1;
 
@@ -61,8 +62,21 @@ function firstChannel16(png: Uint8Array, file: string): { width: number; height:
   return { width, height, raw };
 }
 
-/** Reads an image's depth file (and camera for Cityscapes disparity) as a target map. */
+/** SFSU stereo depth for Cityscapes (CorDA's depth/ folder): a MAT-file whose `depth_map` holds metres. */
+export function stereoMatToTarget(mat: Uint8Array, file: string): DepthMap {
+  const { dims, data } = readMatVariable(mat, 'depth_map', file);
+  if (dims.length !== 2) throw new UserError(`${file}: depth_map is ${dims.join('x')}, not a 2-D depth map.`);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = metresToTarget(data[i]!);
+  return { width: dims[1]!, height: dims[0]!, data: out };
+}
+
+/**
+ * Reads an image's depth file as a target map. The file tells the source (depthSources.ts): a .mat is stereo depth
+ * in metres, a Cityscapes disparity with a camera file is SGM, SYNTHIA's is simulator depth, any other monocular.
+ */
 export async function readDepthTarget(kind: DatasetKind, depthFile: string, cameraFile: string | null): Promise<DepthMap> {
+  if (depthFile.toLowerCase().endsWith('.mat')) return stereoMatToTarget(await readFile(depthFile), depthFile);
   const { width, height, raw } = firstChannel16(await readFile(depthFile), depthFile);
   if (kind === 'synthia') return { width, height, data: synthiaDepthToTarget(raw) };
   if (kind === 'cityscapes' && cameraFile) {

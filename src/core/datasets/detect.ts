@@ -1,62 +1,82 @@
 // Recognises the three dataset layouts (DATASETS.md) from a folder the user picked.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError, type DatasetKind } from '../../shared/api';
+import { UserError, type DatasetKind, type DepthSource } from '../../shared/api';
+import { DEPTH_SOURCES, type DepthOption } from './depthSources';
 
 /** Where each kind of file lives, relative to the dataset root. null when that part is absent. */
 export interface Layout {
   rgbDir: string;
   labelDir: string | null;
+  /** The folder of the depth source in use (before the scan: of the first source whose folder exists). */
   depthDir: string | null;
   cameraDir: string | null;
+  /** The depth source the import took; absent in layouts saved before sources were recorded. */
+  depthSource?: DepthSource | null;
 }
 
 export interface Detected {
   kind: DatasetKind;
   root: string;
   layout: Layout;
+  /** The depth sources whose folders exist, in the order the import prefers them (depthSources.ts). */
+  depthOptions: DepthOption[];
 }
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 const firstDir = (root: string, candidates: string[]): string | null =>
   candidates.find((c) => isDir(join(root, c))) ?? null;
 
+function depthOptions(root: string, kind: DatasetKind): DepthOption[] {
+  return DEPTH_SOURCES[kind].flatMap((spec) => {
+    const dir = firstDir(root, [...spec.dirs]);
+    return dir ? [{ source: spec.source, dir }] : [];
+  });
+}
+
+function detected(kind: DatasetKind, root: string, layout: Omit<Layout, 'depthDir'>): Detected {
+  const options = depthOptions(root, kind);
+  return { kind, root, layout: { ...layout, depthDir: options[0]?.dir ?? null }, depthOptions: options };
+}
+
 function detectCityscapes(root: string): Detected | null {
   const rgbDir = firstDir(root, ['leftImg8bit', 'leftImg8bit_trainvaltest/leftImg8bit']);
   if (!rgbDir) return null;
-  return {
-    kind: 'cityscapes',
-    root,
-    layout: {
-      rgbDir,
-      labelDir: firstDir(root, ['gtFine', 'gtFine_trainvaltest/gtFine']),
-      depthDir: firstDir(root, ['disparity', 'disparity_trainvaltest/disparity']),
-      cameraDir: firstDir(root, ['camera', 'camera_trainvaltest/camera']),
-    },
-  };
+  return detected('cityscapes', root, {
+    rgbDir,
+    labelDir: firstDir(root, ['gtFine', 'gtFine_trainvaltest/gtFine']),
+    cameraDir: firstDir(root, ['camera', 'camera_trainvaltest/camera']),
+  });
 }
 
 function detectGta5(root: string): Detected | null {
   if (!isDir(join(root, 'images')) || !isDir(join(root, 'labels'))) return null;
-  return {
-    kind: 'gta5',
-    root,
-    layout: { rgbDir: 'images', labelDir: 'labels', depthDir: firstDir(root, ['disparity']), cameraDir: null },
-  };
+  return detected('gta5', root, { rgbDir: 'images', labelDir: 'labels', cameraDir: null });
 }
 
 function detectSynthia(root: string): Detected | null {
   if (!isDir(join(root, 'RGB')) || !isDir(join(root, 'GT', 'LABELS'))) return null;
-  return {
-    kind: 'synthia',
-    root,
-    layout: { rgbDir: 'RGB', labelDir: 'GT/LABELS', depthDir: firstDir(root, ['Depth/Depth']), cameraDir: null },
-  };
+  return detected('synthia', root, { rgbDir: 'RGB', labelDir: 'GT/LABELS', cameraDir: null });
 }
 
 export const EXPECTED_LAYOUTS =
   'a Cityscapes folder (leftImg8bit/ with gtFine/, or the parent of leftImg8bit_trainvaltest/ and gtFine_trainvaltest/), ' +
   'a GTA5 folder (images/ and labels/) or a SYNTHIA-RAND-CITYSCAPES folder (RGB/ and GT/LABELS/)';
+
+/** Names the dataset folders directly inside `folder` (the CorDA data tree's data/ holds CityScapes, gta, RAND_CITYSCAPES). */
+function datasetsInsideHint(folder: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort().slice(0, 200);
+  } catch {
+    return '';
+  }
+  const inside = names.filter((name) => {
+    const child = join(folder, name);
+    return Boolean(detectCityscapes(child) ?? detectGta5(child) ?? detectSynthia(child));
+  });
+  return inside.length ? `; it holds dataset folders (${inside.join(', ')}): import each of them on its own` : '';
+}
 
 /** `folder` must be an absolute, resolved path. Throws a UserError naming what was expected. */
 export function detectDataset(folder: string): Detected {
@@ -69,5 +89,5 @@ export function detectDataset(folder: string): Detected {
     const parentFound = detectCityscapes(dirname(folder));
     if (parentFound) return parentFound;
   }
-  throw new UserError(`${folder} is not a dataset folder the workbench knows: expected ${EXPECTED_LAYOUTS}.`);
+  throw new UserError(`${folder} is not a dataset folder the workbench knows: expected ${EXPECTED_LAYOUTS}${datasetsInsideHint(folder)}.`);
 }

@@ -153,8 +153,8 @@ describe('corda import (CLI)', () => {
     const run = corda(['import', demo.cityscapes, '--project', project, '--json']);
     expect(run.status).toBe(0);
     const out = JSON.parse(run.stdout);
-    expect(Object.keys(out).sort()).toEqual(['counts', 'datasetId', 'kind', 'problems', 'role', 'withDepth', 'withLabels']);
-    expect(out).toMatchObject({ kind: 'cityscapes', role: 'target', problems: [] });
+    expect(Object.keys(out).sort()).toEqual(['counts', 'datasetId', 'depthSource', 'kind', 'problems', 'role', 'withDepth', 'withLabels']);
+    expect(out).toMatchObject({ kind: 'cityscapes', role: 'target', depthSource: 'sgm', problems: [] });
   });
 
   it('exits 1 with one readable sentence, no stack trace, for a folder that is no dataset', () => {

@@ -3,7 +3,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError, type DatasetRole, type ImportResult } from '../../shared/api';
+import { UserError, type DatasetRole, type DepthChoice, type ImportResult } from '../../shared/api';
 import { DB_FILE, type Db } from '../store/db';
 import { betterSqliteOptions } from '../store/nativeBinding';
 import { listDatasets, saveDataset } from '../store/datasetsRepo';
@@ -12,6 +12,8 @@ import { scanDataset, toStoredPath } from './scan';
 
 export interface ImportOptions {
   role?: DatasetRole;
+  /** The depth source to take where the folder holds several (default: the reference's choice), or none. */
+  depth?: DepthChoice;
   projectDir: string;
   signal?: AbortSignal;
   onProgress?: (phase: string, done: number, total: number) => void;
@@ -81,8 +83,10 @@ export async function importDataset(db: Db, folder: string, options: ImportOptio
   const role = options.role ?? DEFAULT_ROLE[detected.kind];
   const scan = await scanDataset(detected, {
     signal: options.signal,
+    depth: options.depth,
     onProgress: (done, total) => options.onProgress?.('scanning', done, total),
   });
+  const depthDir = detected.depthOptions.find((o) => o.source === scan.depthSource)?.dir ?? null;
   if (scan.images.length === 0) {
     throw new UserError(`${detected.root} looks like a ${detected.kind} folder but holds no readable images (${scan.problems.length} problem(s)). Check that the images were fully unpacked.`);
   }
@@ -94,7 +98,7 @@ export async function importDataset(db: Db, folder: string, options: ImportOptio
     kind: detected.kind,
     role,
     root: detected.root,
-    layout: detected.layout,
+    layout: { ...detected.layout, depthDir, depthSource: scan.depthSource },
     images: scan.images.map((i) => ({
       ...i,
       rgbPath: toStoredPath(i.rgbPath),
@@ -115,6 +119,7 @@ export async function importDataset(db: Db, folder: string, options: ImportOptio
     counts: saved.counts,
     withLabels: saved.withLabels,
     withDepth: saved.withDepth,
+    depthSource: scan.depthSource,
     problems: scan.problems,
   };
 }

@@ -2,8 +2,10 @@
 // headers. Bad files become problems; the rest is returned.
 import { readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import type { ImportProblem, Split } from '../../shared/api';
+import { UserError, type DepthChoice, type DepthSource, type ImportProblem, type Split } from '../../shared/api';
 import type { Detected } from './detect';
+import { DEPTH_SOURCES, depthSourceSpec, type ImageKey } from './depthSources';
+import { readMatHeader } from './matHeader';
 import { fileKind, readPngInfo, type PngInfo } from './pngHeader';
 
 export interface ScannedImage {
@@ -23,12 +25,22 @@ export interface ScannedImage {
 export interface ScanResult {
   images: ScannedImage[];
   problems: ImportProblem[];
+  /** The depth source taken (see depthSources.ts); null when the folder holds none or `none` was asked for. */
+  depthSource: DepthSource | null;
 }
 
 export interface ScanOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
   concurrency?: number;
+  /** The depth source to take; by default the first the folder holds in the reference's order. */
+  depth?: DepthChoice;
+}
+
+interface DepthFiles {
+  source: DepthSource;
+  depth: string;
+  camera: string | null;
 }
 
 interface Candidate {
@@ -37,6 +49,8 @@ interface Candidate {
   name: string;
   rgb: string;
   label: string | null;
+  /** Each available source's files for this image; the chosen one's are copied to depth and camera. */
+  depthFiles: DepthFiles[];
   depth: string | null;
   camera: string | null;
   /** Whether a missing label file is a problem (GTA5/SYNTHIA pairs) or normal (Cityscapes test, dash-cam). */
@@ -76,6 +90,15 @@ async function checkRegular(path: string): Promise<void> {
   if (!s.isFile()) throw new Error(`not a regular file (${fileKind(s)})`);
 }
 
+/** The files each of the folder's depth sources would give the image `key`. */
+function depthFilesOf(d: Detected, key: ImageKey): DepthFiles[] {
+  return d.depthOptions.map(({ source, dir }) => {
+    const spec = depthSourceSpec(d.kind, source)!;
+    const camera = spec.needsCamera ? join(d.layout.cameraDir ?? 'camera', key.split, key.city, `${key.stem}_camera.json`) : null;
+    return { source, depth: join(dir, spec.fileOf(key)), camera };
+  });
+}
+
 async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Promise<Candidate[]> {
   const { root, layout } = d;
   const out: Candidate[] = [];
@@ -97,8 +120,9 @@ async function cityscapesCandidates(d: Detected, problems: ImportProblem[]): Pro
           rgb: join(layout.rgbDir, split, city, file),
           // Cityscapes test labels are all zero: there is no ground truth to use.
           label: split === 'test' ? null : at(layout.labelDir, '_gtFine_labelIds.png'),
-          depth: at(layout.depthDir, '_disparity.png'),
-          camera: at(layout.cameraDir, '_camera.json'),
+          depthFiles: depthFilesOf(d, { split, city, stem, file }),
+          depth: null,
+          camera: null,
           labelRequired: false,
         });
       }
@@ -116,7 +140,8 @@ async function pairedCandidates(d: Detected, city: string, problems: ImportProbl
     name: file.slice(0, -4),
     rgb: join(layout.rgbDir, file),
     label: layout.labelDir ? join(layout.labelDir, file) : null,
-    depth: layout.depthDir ? join(layout.depthDir, file) : null,
+    depthFiles: depthFilesOf(d, { split: 'train', city, stem: file.slice(0, -4), file }),
+    depth: null,
     camera: null,
     labelRequired: true,
   }));
@@ -161,8 +186,13 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
   let depthPath: string | null = null;
   if (c.depth && (await exists(abs(c.depth)))) {
     try {
-      const depth = await readPngInfo(abs(c.depth));
-      if (depth.bitDepth !== 16) throw new Error(`expected a 16-bit depth PNG, found ${depth.bitDepth}-bit`);
+      if (c.depth.endsWith('.mat')) {
+        await checkRegular(abs(c.depth));
+        await readMatHeader(abs(c.depth), 'the file').catch((error: Error) => Promise.reject(new Error(error.message.replace(/\.$/, ''))));
+      } else {
+        const depth = await readPngInfo(abs(c.depth));
+        if (depth.bitDepth !== 16) throw new Error(`expected a 16-bit depth PNG, found ${depth.bitDepth}-bit`);
+      }
       if (c.camera && !(await exists(abs(c.camera)))) throw new Error('the camera file needed to turn disparity into depth is missing');
       if (c.camera) await checkRegular(abs(c.camera)).catch((error: Error) => Promise.reject(new Error(`the camera file is ${error.message}`)));
       depthPath = c.depth;
@@ -185,10 +215,47 @@ async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem
   };
 }
 
+/** Whether any candidate has its file of `source`: a source's folder may exist and hold another source's files. */
+async function holdsSource(candidates: Candidate[], source: DepthSource, root: string): Promise<boolean> {
+  for (const c of candidates) {
+    const files = c.depthFiles.find((f) => f.source === source);
+    if (files && (await exists(join(root, files.depth)))) return true;
+  }
+  return false;
+}
+
+/** The asked-for source, or the first the folder holds in the reference's order; a UserError when it holds none asked for. */
+async function chooseDepthSource(d: Detected, candidates: Candidate[], choice: DepthChoice | undefined): Promise<DepthSource | null> {
+  if (choice === 'none') return null;
+  if (choice === undefined) {
+    for (const { source } of d.depthOptions) if (await holdsSource(candidates, source, d.root)) return source;
+    return null;
+  }
+  const spec = depthSourceSpec(d.kind, choice);
+  if (!spec) throw new UserError(`A ${d.kind} folder has no ${choice} depth; --depth takes ${depthChoicesText(d)} for it.`);
+  if (!(await holdsSource(candidates, choice, d.root))) {
+    const held: string[] = [];
+    for (const { source } of d.depthOptions) if (await holdsSource(candidates, source, d.root)) held.push(source);
+    const has = held.length ? `it holds ${held.join(' and ')} depth` : 'it holds no depth files';
+    throw new UserError(`${d.root} holds no ${spec.describes} for its images: ${has}; pick ${held.length === 1 ? 'it' : 'one of those'} with --depth, or none.`);
+  }
+  return choice;
+}
+
+function depthChoicesText(d: Detected): string {
+  return [...DEPTH_SOURCES[d.kind].map((s) => s.source), 'none'].join(', ');
+}
+
 export async function scanDataset(d: Detected, options: ScanOptions = {}): Promise<ScanResult> {
   const problems: ImportProblem[] = [];
   const candidates =
     d.kind === 'cityscapes' ? await cityscapesCandidates(d, problems) : await pairedCandidates(d, d.kind, problems);
+  const depthSource = await chooseDepthSource(d, candidates, options.depth);
+  for (const c of candidates) {
+    const files = c.depthFiles.find((f) => f.source === depthSource);
+    c.depth = files?.depth ?? null;
+    c.camera = files?.camera ?? null;
+  }
   const results: (ScannedImage | null)[] = new Array(candidates.length).fill(null);
   let next = 0;
   let done = 0;
@@ -204,7 +271,7 @@ export async function scanDataset(d: Detected, options: ScanOptions = {}): Promi
   options.onProgress?.(0, candidates.length);
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  return { images: results.filter((r): r is ScannedImage => r !== null), problems };
+  return { images: results.filter((r): r is ScannedImage => r !== null), problems, depthSource };
 }
 
 /** Paths stored in the database use forward slashes on every OS. */

@@ -1,6 +1,7 @@
 // Datasets and images in the project database.
 import type { Dataset, DatasetKind, DatasetRole, ImageDetail, ImageFilter, ImageSummary, ImportProblem } from '../../shared/api';
 import type { Layout } from '../datasets/detect';
+import { legacyDepthSource } from '../datasets/depthSources';
 import type { ScannedImage } from '../datasets/scan';
 import type { Db } from './db';
 
@@ -88,16 +89,18 @@ export function listDatasets(db: Db): StoredDataset[] {
       withLabels += s.labels;
       withDepth += s.depth;
     }
+    const layout = JSON.parse(row.layout) as Layout;
     return {
       id: row.id,
       name: row.name,
       kind: row.kind,
       role: row.role,
       root: row.root,
-      layout: JSON.parse(row.layout) as Layout,
+      layout,
       counts,
       withLabels,
       withDepth,
+      depthSource: layout.depthSource !== undefined ? layout.depthSource : withDepth ? legacyDepthSource(row.kind, layout.depthDir, layout.cameraDir) : null,
       cities: (cities.all(row.id) as { city: string }[]).map((c) => c.city),
       problems: (problems.get(row.id) as { n: number }).n,
       importedAt: row.imported_at,

@@ -1,4 +1,4 @@
-import type { Dataset } from '../../../shared/api';
+import { DEPTH_SOURCE_NAMES, type Dataset } from '../../../shared/api';
 
 interface DatasetListProps {
   datasets: Dataset[] | null;
@@ -49,6 +49,9 @@ export function DatasetList({ datasets, selectedId, onSelect }: DatasetListProps
                 <span title="val images">val {dataset.counts.val.toLocaleString()}</span>
                 <span title="test images">test {dataset.counts.test.toLocaleString()}</span>
                 <span title="images with ground-truth labels">labelled {dataset.withLabels.toLocaleString()}</span>
+                {dataset.depthSource && (
+                  <span title={`images with depth: ${DEPTH_SOURCE_NAMES[dataset.depthSource]}`}>depth {dataset.withDepth.toLocaleString()}</span>
+                )}
               </span>
               {dataset.problems > 0 && (
                 <span className="dataset-item__problems">

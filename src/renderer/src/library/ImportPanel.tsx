@@ -1,6 +1,6 @@
 // "Open dataset folder…": the native folder dialog in Electron, a path field in web mode; then the import job.
 import { useState, type FormEvent } from 'react';
-import type { DatasetRole, ImportProblem, ImportResult, JobProgress } from '../../../shared/api';
+import { DEPTH_SOURCE_NAMES, type DatasetRole, type ImportProblem, type ImportResult, type JobProgress } from '../../../shared/api';
 import { errorMessage, useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
 
@@ -121,7 +121,7 @@ function ImportSummary({ result }: { result: ImportResult }) {
     <div className="import-summary" data-testid="import-summary">
       <p>
         Imported {result.kind} as <strong>{result.role}</strong>: {counts.train} train, {counts.val} val, {counts.test} test;{' '}
-        {result.withLabels} with labels.
+        {result.withLabels} with labels, {result.withDepth} with depth{result.depthSource ? ` (${DEPTH_SOURCE_NAMES[result.depthSource]})` : ''}.
       </p>
       {result.problems.length === 0 ? (
         <p className="muted">No problems.</p>

@@ -1,0 +1,118 @@
+// `corda weights inspect FILE`: what a PyTorch checkpoint holds, and with --preset how it fits that network.
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { UserError } from '../shared/api';
+import { initBackend } from '../core/model/backend';
+import { CordaNetwork, PRESETS, type PresetName } from '../core/model/network';
+import { torchStateDictShapes } from '../core/model/torchLayout';
+import {
+  allTensors, isDict, isTensor, matchReport, readTorchCheckpointFile, stateDictOf, type MatchReport, type StateDict, type StateDictSource, type TorchCheckpoint,
+} from '../core/model/torchCheckpoint';
+import type { CommandHelpers } from './engineCommands';
+
+const SOURCES: StateDictSource[] = ['model', 'ema_model'];
+/** How many names of each list the text output shows (--json has them all). */
+const SHOWN = 12;
+
+/** The checkpoint's top-level entries besides the state dict, for the record (iteration, config, optimizer…). */
+function otherEntries(checkpoint: TorchCheckpoint, statePath: string | null) {
+  if (!isDict(checkpoint.root) || statePath === '' || statePath === null) return [];
+  return [...checkpoint.root].filter(([key]) => key !== statePath).map(([key, value]) => {
+    const entry: { key: string; kind: string; value?: string | number | boolean | null; tensors?: number } = { key: String(key), kind: 'value' };
+    if (isTensor(value)) entry.kind = 'tensor';
+    else if (isDict(value)) entry.kind = 'dict';
+    else if (Array.isArray(value)) entry.kind = 'list';
+    else if (value instanceof Uint8Array) entry.kind = 'bytes';
+    else entry.value = typeof value === 'bigint' ? String(value) : value;
+    if (entry.kind === 'dict' || entry.kind === 'list') entry.tensors = allTensors(value).size;
+    return entry;
+  });
+}
+
+async function presetShapes(preset: PresetName): Promise<Map<string, number[]>> {
+  // A forward on a tiny input creates every parameter; the cpu backend needs nothing loaded for it.
+  await initBackend('cpu');
+  const network = new CordaNetwork(PRESETS[preset], 'corda', 0).build();
+  try {
+    return torchStateDictShapes(network);
+  } finally {
+    network.params.dispose();
+  }
+}
+
+function printList(title: string, names: string[]) {
+  if (names.length === 0) return;
+  console.log(`${title} (${names.length}):`);
+  for (const name of names.slice(0, SHOWN)) console.log(`  ${name}`);
+  if (names.length > SHOWN) console.log(`  … and ${names.length - SHOWN} more (--json lists them all)`);
+}
+
+export async function weightsCommand(args: string[], h: CommandHelpers): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'inspect') {
+    throw h.usage(sub ? `Unknown weights command "${sub}": run \`corda weights inspect FILE\`.` : 'weights needs a command: corda weights inspect FILE.');
+  }
+  const { values, positionals } = h.parse(rest, { preset: { type: 'string' }, from: { type: 'string' }, json: { type: 'boolean' } });
+  if (!positionals[0]) throw h.usage('weights inspect needs a checkpoint file: corda weights inspect FILE.');
+  if (positionals.length > 1) throw h.usage(`weights inspect takes one file, got ${positionals.length}.`);
+  const preset = values.preset as string | undefined;
+  if (preset !== undefined && !Object.hasOwn(PRESETS, preset)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
+  const from = (values.from ?? 'model') as StateDictSource;
+  if (!SOURCES.includes(from)) throw h.usage(`--from must be model or ema_model, got "${String(values.from)}".`);
+
+  const file = resolve(positionals[0]);
+  const label = basename(file);
+  const checkpoint = await readTorchCheckpointFile(file);
+  let stateDict: StateDict;
+  try {
+    stateDict = stateDictOf(checkpoint.root, from, label);
+  } catch (error) {
+    // Nothing to match against a network, but a plain listing can still show what the file holds.
+    if (!(error instanceof UserError) || preset !== undefined || values.from !== undefined) throw error;
+    stateDict = { tensors: allTensors(checkpoint.root), path: null, strippedPrefixes: [] };
+  }
+  const tensors = [...stateDict.tensors].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype }));
+  const byDtype: Record<string, number> = {};
+  let totalValues = 0;
+  for (const t of stateDict.tensors.values()) {
+    totalValues += t.data.length;
+    byDtype[t.dtype] = (byDtype[t.dtype] ?? 0) + t.data.length;
+  }
+  let match: (MatchReport & { preset: string }) | null = null;
+  if (preset !== undefined) {
+    match = { preset, ...matchReport(stateDict.tensors, await presetShapes(preset as PresetName)) };
+  }
+  const result = {
+    file,
+    bytes: statSync(file).size,
+    format: checkpoint.format,
+    from: stateDict.path === null ? null : from,
+    path: stateDict.path,
+    strippedPrefixes: stateDict.strippedPrefixes,
+    totals: { tensors: tensors.length, values: totalValues, byDtype },
+    others: otherEntries(checkpoint, stateDict.path),
+    tensors,
+    match,
+  };
+  if (values.json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const where = stateDict.path === null ? 'no state dict, every tensor' : stateDict.path ? `the "${stateDict.path}" state dict` : 'a bare state dict';
+  const stripped = stateDict.strippedPrefixes.length ? ` (prefixes removed: ${stateDict.strippedPrefixes.join(', ')})` : '';
+  const dtypes = Object.entries(byDtype).map(([d, n]) => `${n.toLocaleString('en')} ${d}`).join(', ');
+  console.log(`${label}: ${checkpoint.format} format, ${(result.bytes / 2 ** 20).toFixed(1)} MiB; ${where}${stripped}: ${tensors.length} tensors, ${totalValues.toLocaleString('en')} values (${dtypes}).`);
+  for (const other of result.others) {
+    const detail = other.kind === 'value' ? ` = ${JSON.stringify(other.value)}` : ` (${other.kind}${other.tensors ? `, ${other.tensors} tensor${other.tensors === 1 ? '' : 's'}` : ''})`;
+    console.log(`  also: ${other.key}${detail}`);
+  }
+  if (!match) {
+    const width = tensors.reduce((w, t) => Math.max(w, t.name.length), 4);
+    for (const t of tensors) console.log(`${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${t.dtype}`);
+    return;
+  }
+  console.log(`Against the ${match.preset} network: ${match.loaded.length} loaded, ${match.missing.length} missing, ${match.unexpected.length} unexpected, ${match.shapeMismatches.length} with another shape.`);
+  printList('missing (the network keeps its own initial values)', match.missing);
+  printList('unexpected (the network has no place for them)', match.unexpected);
+  printList('shape mismatches', match.shapeMismatches.map((m) => `${m.name}: file [${m.found.join(', ')}], network [${m.expected.join(', ')}]`));
+}
