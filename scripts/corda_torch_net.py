@@ -8,7 +8,7 @@ The step-parity twin with the engine's exact conventions and initialisation is s
 Presets:
   tiny   ResNet-like encoder (basic blocks, BN epsilon 1e-5), output stride 8.
   small  keras.applications MobileNetV2 (alpha 1.0) through block_12, BN epsilon 1e-3, ReLU6, output stride 16.
-  paper  built by scripts/deeplabv2_corda.py (DeepLabv2 ResNet-101) where that module exists; see paper_network().
+  paper  the authors' DeepLabv2 ResNet-101 network from scripts/deeplabv2_corda.py (PaperTwin), where that module exists.
 """
 import importlib.util
 import json
@@ -168,17 +168,44 @@ class CordaNet(nn.Module):
         )
 
 
+BACKBONE = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")
+
+
+class PaperTwin(nn.Module):
+    """The `paper` preset: the authors' DeepLabv2 ResNet-101 CorDA network (scripts/deeplabv2_corda.py, GTA variant)
+    with the engine's conventions on top (src/core/model/network.ts referenceForward): backbone batch-norm affine
+    frozen, outputs upsampled with aligned corners, depth outputs only for corda (the depth branch always runs, as
+    the distillation feeds S)."""
+
+    def __init__(self, module, method):
+        super().__init__()
+        self.net = module.CordaDeepLabV2("gta")
+        self.with_depth = method == "corda"
+        for name, layer in self.net.named_modules():
+            if isinstance(layer, nn.BatchNorm2d) and name.split(".")[0] in BACKBONE:
+                layer.weight.requires_grad_(False)
+                layer.bias.requires_grad_(False)
+
+    def forward(self, x):
+        h, w = x.shape[2:]
+        up = lambda t: F.interpolate(t, size=(h, w), mode="bilinear", align_corners=True)  # noqa: E731
+        out = self.net(x)
+        depth = {"depthSrc": "D_src", "depthTgt": "D", "depthSrcInit": "initial_D_src", "depthTgtInit": "initial_D"}
+        result = dict(seg=up(out["S"]), segInit=up(out["initial_S"]))
+        result.update({k: up(out[v]) if self.with_depth else None for k, v in depth.items()})
+        return result
+
+
 def paper_network(method):
-    """TODO(paper): the `paper` preset becomes DeepLabv2 ResNet-101 (branch `paper`). Its twin is expected in
-    scripts/deeplabv2_corda.py as `build(method) -> nn.Module` returning CordaNet-like outputs; until that module
-    exists there is no `paper` twin (the old ResNet-like stand-in was not the engine's network)."""
+    """The `paper` twin from scripts/deeplabv2_corda.py (the authors' network, added with the DeepLabv2 preset);
+    None where that module is not in the checkout."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deeplabv2_corda.py")
     if not os.path.exists(path):
         return None
     spec = importlib.util.spec_from_file_location("deeplabv2_corda", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.build(method)
+    return PaperTwin(module, method)
 
 
 def build(preset, method="corda"):
@@ -191,14 +218,15 @@ def build(preset, method="corda"):
 
 
 def describe(net, height, width):
-    """Parameter counts (trainable; batch-norm running statistics) and NHWC output shapes at batch 2."""
+    """Parameter counts (trainable; frozen; batch-norm running statistics) and NHWC output shapes at batch 2."""
     trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in net.parameters() if not p.requires_grad)
     bn_stats = sum(b.numel() for name, b in net.named_buffers() if name.endswith(("running_mean", "running_var")))
     net.eval()
     with torch.no_grad():
         out = net(torch.zeros(2, 3, height, width))
     shapes = {k: None if v is None else [v.shape[0], v.shape[2], v.shape[3], v.shape[1]] for k, v in out.items()}
-    return dict(trainable=trainable, bnStats=bn_stats, shapes=shapes)
+    return dict(trainable=trainable, frozen=frozen, bnStats=bn_stats, shapes=shapes)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 // whose network changes is measured as it is.
 import { UserError } from '../../shared/api';
 import type { BackendName } from '../model/backend';
-import { PRESETS } from '../model/network';
+import { PRESETS, type CordaNetwork } from '../model/network';
 import * as tf from '../model/tf';
 import type { RoundConfig } from './config';
 import { networkFor } from './networkFor';
@@ -37,12 +37,10 @@ export interface StepMemory {
 
 const measured = new Map<string, StepMemory>();
 
-/** Peak bytes of one training pass (forward with batch statistics, then the gradients of all its outputs). */
-async function passPeakBytes(config: Pick<RoundConfig, 'preset' | 'method'>, height: number, width: number): Promise<{ peak: number; weightBytes: number }> {
-  const net = networkFor({ preset: config.preset, method: config.method, seed: 1, depthScale: 1 });
+/** Peak bytes of one training pass of `net` (forward with batch statistics, then the gradients of all its outputs). */
+async function passPeakBytes(net: CordaNetwork, height: number, width: number): Promise<number> {
+  const input = tf.zeros([1, height, width, 3]) as tf.Tensor4D;
   try {
-    const weightBytes = [...net.params.vars.values()].reduce((sum, v) => sum + v.size * 4, 0);
-    const input = tf.zeros([1, height, width, 3]) as tf.Tensor4D;
     const profile = await tf.profile(() => {
       const { value, grads } = tf.variableGrads(() => {
         const out = net.forward(input, { training: true });
@@ -51,10 +49,9 @@ async function passPeakBytes(config: Pick<RoundConfig, 'preset' | 'method'>, hei
       }, net.params.trainable());
       tf.dispose([value, ...Object.values(grads)]);
     });
-    input.dispose();
-    return { peak: profile.peakBytes, weightBytes };
+    return profile.peakBytes;
   } finally {
-    net.dispose();
+    input.dispose();
   }
 }
 
@@ -68,9 +65,16 @@ export async function measureStepMemory(config: Pick<RoundConfig, 'preset' | 'me
   if (known) return known;
   const stride = PRESETS[config.preset].outputStride;
   const h = Math.max(4 * stride, 32);
-  const small = await passPeakBytes(config, h, 2 * h);
-  const large = await passPeakBytes(config, 2 * h, 4 * h);
-  const model = { weightBytes: small.weightBytes, passBytesPerPixel: (large.peak - small.peak) / (6 * h * h) };
+  const net = networkFor({ preset: config.preset, method: config.method, seed: 1, depthScale: 1 });
+  let model: StepMemory;
+  try {
+    const weightBytes = [...net.params.vars.values()].reduce((sum, v) => sum + v.size * 4, 0);
+    const small = await passPeakBytes(net, h, 2 * h);
+    const large = await passPeakBytes(net, 2 * h, 4 * h);
+    model = { weightBytes, passBytesPerPixel: (large - small) / (6 * h * h) };
+  } finally {
+    net.dispose();
+  }
   measured.set(key, model);
   return model;
 }
