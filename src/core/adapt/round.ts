@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { TRAINING_SPLIT, UserError, type CurvePoint } from '../../shared/api';
 import { changedSince, snapshotCorrections, trustedLabels, type CorrectionSnapshot } from '../corrections/roundCorrections';
 import type { BackendInfo } from '../model/backend';
+import { checkStepFits } from './memoryFit';
 import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
 import type { CordaNetwork } from '../model/network';
 import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
@@ -148,8 +149,14 @@ export function checkRoundRequest(db: Db, req: RoundRequest): { source: StoredIm
   return { source: sourceImages, target: targetImages };
 }
 
+/** Refuses a round whose training step would not fit the backend's memory (./memoryFit.ts), before anything is written. */
+export async function checkRoundFits(config: RoundConfig, backend: BackendInfo): Promise<void> {
+  await checkStepFits(config, backend.name, trainingThreads(config, backend));
+}
+
 export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<RoundResult> {
   const data = checkRoundRequest(ctx.db, req);
+  await checkRoundFits(req.config, ctx.backend);
   const source = getDataset(ctx.db, req.sourceDatasetId)!;
   const target = getDataset(ctx.db, req.targetDatasetId)!;
   const protocol = source.kind === 'synthia' ? 16 : 19;
@@ -202,6 +209,7 @@ export async function resumeRound(ctx: RoundContext, roundId: number): Promise<R
   if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
   const config = defaultConfig(round.method as RoundConfig['method'], round.preset as RoundConfig['preset'], round.config as Partial<RoundConfig>);
   const data = checkRoundRequest(ctx.db, { sourceDatasetId: round.sourceDatasetId, targetDatasetId: round.targetDatasetId, config });
+  await checkRoundFits(config, ctx.backend);
   rounds.updateRound(ctx.db, roundId, { status: 'running', error: null, backend: ctx.backend as unknown as Record<string, unknown> });
   const checkpoint = rounds.latestCheckpoint(ctx.db, roundId);
   // The images corrected when the round started; a round from before corrections existed has none.
