@@ -98,6 +98,7 @@ if (!values.only || values.only === 'engine') {
     const device = values['torch-device'] ?? (gpuEngine && probe.stdout.trim() === '1' ? 'cuda' : 'cpu');
     const run = spawnSync(python, [join(root, 'scripts', 'bench_torch.py'), presets, sizes, steps, String(cpus().length), device], { encoding: 'utf8' });
     if (run.status === 0) torch = JSON.parse(run.stdout.trim().split('\n').pop());
+    if (torch?.missing?.length) console.log(`pytorch: no twin of ${torch.missing.join(', ')} in this checkout (the paper twin is scripts/deeplabv2_corda.py)`);
     else console.log(`pytorch: the comparison failed: ${run.stderr.trim().split('\n').pop()}`);
   } else {
     console.log(`pytorch: not measured (${python} has no torch; apt-get install python3-torch, or --python PATH to an interpreter that has it)`);

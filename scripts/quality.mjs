@@ -13,6 +13,10 @@
 // starting at iteration 0 from the warm-up's val mIoU.
 // `--torch`: each method's rounds retrained by the PyTorch twin (./qualityTorch.mjs), a "PyTorch twin" column and
 // curves beside the engine's.
+// `target-supervised` (a method name, in the default list): the ceiling. A source-only round from the same warm-up
+// whose source is the target's own train split with its ground truth (copied out of the generated demo, val and
+// test left behind), so it shows what this network reaches on the target in the same iterations when nothing has to
+// be adapted. Every method's gain is also given as its share of that gap (target-supervised minus source-only).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -32,7 +36,12 @@ const { values } = parseArgs({ options: { warmup: { type: 'string' }, iters: { t
 const iters = values.iters ?? '600';
 const warmup = values.warmup ?? '300';
 const seeds = (values.seeds ?? '1,2,3').split(',');
-const methods = (values.methods ?? 'source-only,dacs,corda').split(',');
+const methods = (values.methods ?? 'source-only,dacs,corda,target-supervised').split(',');
+const KNOWN_METHODS = ['source-only', 'dacs', 'corda', 'target-supervised'];
+if (methods.some((m) => !KNOWN_METHODS.includes(m))) {
+  console.error(`quality: --methods takes ${KNOWN_METHODS.join(', ')}, got "${values.methods}".`);
+  process.exit(1);
+}
 const images = values.images ?? '48';
 const budgets = values.budgets ? values.budgets.split(',').map(Number) : [];
 const curvesPath = resolve(values.curves ?? join(root, 'docs', 'quality-curves.svg'));
@@ -58,12 +67,27 @@ function corda(...args) {
   return result.stdout;
 }
 
+/** (method − source-only) / (target-supervised − source-only), per seed, as percentages: how much of what there was to gain a method gained. */
+function gapClosed(method, sourceOnly, ceiling) {
+  const shares = method.map((x, i) => (x - sourceOnly[i]) / (ceiling[i] - sourceOnly[i]));
+  return `${(mean(shares) * 100).toFixed(0)} % (${shares.map((x) => `${(x * 100).toFixed(0)} %`).join(', ')})`;
+}
+
+/** The target's train split with its ground truth, copied out of the generated demo and imported as a source. */
+function importTargetTrainAsSource(work, project) {
+  const from = join(work, 'demo', 'cityscapes');
+  const copy = join(work, 'target-train');
+  cpSync(from, copy, { recursive: true, filter: (path) => !/[\\/](val|test)([\\/]|$)/.test(path.slice(from.length)) });
+  return JSON.parse(corda('import', copy, '--project', project, '--role', 'source', '--json')).datasetId;
+}
+
 const work = values.keep ?? mkdtempSync(join(tmpdir(), 'corda-quality-'));
 try {
   corda('demo-data', join(work, 'demo'), '--images', images, '--size', '512x256', '--seed', '1');
   const project = join(work, 'project');
   const source = JSON.parse(corda('import', join(work, 'demo', 'gta5'), '--project', project, '--json')).datasetId;
   const target = JSON.parse(corda('import', join(work, 'demo', 'cityscapes'), '--project', project, '--json')).datasetId;
+  const targetSupervised = methods.includes('target-supervised') ? importTargetTrainAsSource(work, project) : null;
   const warm = JSON.parse(corda('adapt', '--project', project, '--source', String(source), '--target', String(target), '--method', 'source-only', '--iters', warmup, '--seed', '1', '--json'));
   console.error(`warm-up (source-only, ${warmup} iterations): val mIoU ${((warm.metrics.val?.mIoU ?? warm.metrics.mIoU) * 100).toFixed(1)}`);
   // Copies of the project as it stands after the warm-up, one per budget, before any other round is added.
@@ -77,7 +101,8 @@ try {
   const adaptRound = (dir, method, seed) => {
     const started = performance.now();
     const recipe = values.recipe ? ['--recipe', values.recipe] : [];
-    const out = JSON.parse(corda('adapt', '--project', dir, '--source', String(source), '--target', String(target), '--method', method, '--iters', iters, '--seed', seed, '--from', String(warm.roundId), ...recipe, '--json'));
+    const [roundSource, roundMethod] = method === 'target-supervised' ? [targetSupervised, 'source-only'] : [source, method];
+    const out = JSON.parse(corda('adapt', '--project', dir, '--source', String(roundSource), '--target', String(target), '--method', roundMethod, '--iters', iters, '--seed', seed, '--from', String(warm.roundId), ...recipe, '--json'));
     const val = out.metrics.val?.mIoU ?? out.metrics.mIoU;
     return { roundId: out.roundId, val, seconds: (performance.now() - started) / 1000, msPerStep: out.timings.msPerStep, backend: out.backend, curve: out.curve ?? [] };
   };
@@ -90,7 +115,7 @@ try {
       results[method].push(out.val);
       curves[method].push(out.curve);
       console.error(`${method} seed ${seed}: val mIoU ${(out.val * 100).toFixed(1)} (${out.seconds.toFixed(0)} s, ${out.msPerStep.toFixed(0)} ms/step, ${out.backend})`);
-      if (twin && methods.includes(method)) {
+      if (twin && methods.includes(method) && method !== 'target-supervised') {
         const t = torchTwinRound({ corda, project, roundId: out.roundId, work });
         (twin.results[method] ??= []).push(t.val);
         (twin.curves[method] ??= []).push(t.curve);
@@ -113,20 +138,22 @@ try {
   // Every round starts from the warm-up's weights: its val mIoU is each curve's point at iteration 0.
   const start = warm.metrics.val ? [{ iteration: 0, valMIoU: warm.metrics.val.mIoU }] : [];
   const series = methods.map((method) => ({ label: method, points: meanCurve(curves[method].map((curve) => [...start, ...curve])) }));
-  if (twin) series.push(...methods.map((method) => ({ label: `${method} (PyTorch twin)`, group: method, dashed: true, points: meanCurve(twin.curves[method].map((curve) => [...start, ...curve])) })));
+  if (twin) series.push(...methods.filter((method) => twin.results[method]).map((method) => ({ label: `${method} (PyTorch twin)`, group: method, dashed: true, points: meanCurve(twin.curves[method].map((curve) => [...start, ...curve])) })));
   const seedWord = seeds.length === 1 ? `seed ${seeds[0]}` : `mean over seeds ${seeds.join(', ')}`;
   mkdirSync(dirname(curvesPath), { recursive: true });
   writeFileSync(curvesPath, curvesSvg(series, { title: `Target val mIoU while training (${seedWord})` }));
   console.error(`learning curves: ${curvesPath}`);
   console.log(`Demo benchmark: ${images} source + ${images} target images at 512x256 (demo-data seed 1), preset tiny, crop 256x128, batch 2, ${cpus().length} cores, backend ${warm.backend}. A source-only warm-up of ${warmup} iterations (val mIoU ${warmVal.toFixed(1)}), then ${iters} iterations per method and seed from it.`);
   console.log('');
-  console.log('| method | target val mIoU (19 classes), mean ± std over seeds ' + seeds.join(', ') + ' | per seed |' + (twin ? ' PyTorch twin (per seed) |' : ''));
-  console.log('| --- | --- | --- |' + (twin ? ' --- |' : ''));
+  const gapColumn = methods.includes('source-only') && methods.includes('target-supervised');
+  console.log('| method | target val mIoU (19 classes), mean ± std over seeds ' + seeds.join(', ') + ' | per seed |' + (gapColumn ? ' gap closed, paired |' : '') + (twin ? ' PyTorch twin (per seed) |' : ''));
+  console.log('| --- | --- | --- |' + (gapColumn ? ' --- |' : '') + (twin ? ' --- |' : ''));
   const summary = (v) => `${mean(v).toFixed(1)} ± ${std(v).toFixed(1)}`;
   for (const method of methods) {
     const v = results[method].map((x) => x * 100);
-    const t = twin?.results[method].map((x) => x * 100);
-    console.log(`| ${method} | ${summary(v)} | ${v.map((x) => x.toFixed(1)).join(', ')} |` + (t ? ` ${summary(t)} (${t.map((x) => x.toFixed(1)).join(', ')}) |` : ''));
+    const t = twin?.results[method]?.map((x) => x * 100);
+    const gap = gapColumn ? ` ${gapClosed(results[method], results['source-only'], results['target-supervised'])} |` : '';
+    console.log(`| ${method} | ${summary(v)} | ${v.map((x) => x.toFixed(1)).join(', ')} |` + gap + (twin ? (t ? ` ${summary(t)} (${t.map((x) => x.toFixed(1)).join(', ')}) |` : ' |') : ''));
   }
   if (simulated.length > 0) {
     const plain = results.corda.map((x) => x * 100);

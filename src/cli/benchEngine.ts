@@ -6,6 +6,7 @@ import { Rng } from '../core/random';
 import type { Crop } from '../core/adapt/data';
 import { predictSample } from '../core/adapt/predict';
 import { Trainer } from '../core/adapt/trainer';
+import { checkStepFits } from '../core/adapt/memoryFit';
 import { ParallelTrainer } from '../core/adapt/parallel';
 import { BACKEND_NAMES, describeBackend, initBackend, isBackendName } from '../core/model/backend';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
@@ -43,6 +44,8 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
   for (const preset of options.presets) {
     for (const [w, h] of options.sizes) {
       const config = defaultConfig(options.method, preset, { crop: { width: w, height: h }, iters: options.steps + 2, batchSize: 2, seed: 1 });
+      // A step that would not fit wasm's heap is refused with what fits, instead of ending the run with a trap.
+      await checkStepFits(config, info.name);
       const trainer = new Trainer(config);
       const batch = { source: [syntheticCrop(w, h, 1), syntheticCrop(w, h, 2)], target: [syntheticCrop(w, h, 3), syntheticCrop(w, h, 4)] };
       const random = new Rng(5);

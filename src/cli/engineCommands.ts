@@ -10,6 +10,7 @@ import { predictSample } from '../core/adapt/predict';
 import { finalCheckpoint, resumeRound, startRound, type RoundProgress } from '../core/adapt/round';
 import { BACKEND_NAMES, initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
 import { readCheckpoint } from '../core/model/checkpoint';
+import { PAPER_VARIANTS, type PaperVariant } from '../core/model/deeplabv2';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import { networkFor } from '../core/adapt/networkFor';
 import { importModelRound } from '../core/adapt/importModel';
@@ -77,7 +78,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
     preset: { type: 'string' }, iters: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     crop: { type: 'string' }, batch: { type: 'string' }, 'checkpoint-every': { type: 'string' }, from: { type: 'string' },
     resume: { type: 'string' }, pretrained: { type: 'string' }, 'no-corrections': { type: 'boolean' }, json: { type: 'boolean' },
-    'working-width': { type: 'string' }, recipe: { type: 'string' }, 'eval-every': { type: 'string' },
+    'working-width': { type: 'string' }, recipe: { type: 'string' }, 'eval-every': { type: 'string' }, variant: { type: 'string' },
     init: { type: 'string' }, 'init-from': { type: 'string' },
   });
   if (values['init-from'] !== undefined && values.init === undefined) throw h.usage('--init-from needs --init FILE (the checkpoint to take that network from).');
@@ -121,6 +122,11 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
       if (values.init !== undefined) overrides.init = resolve(String(values.init));
       if (values['init-from'] !== undefined) overrides.initFrom = values['init-from'] as RoundConfig['initFrom'];
       if (values['no-corrections']) overrides.useCorrections = false;
+      if (values.variant !== undefined) {
+        if (preset !== 'paper') throw h.usage(`--variant applies to the paper preset only (the reference network's GTA or SYNTHIA form).`);
+        if (!(PAPER_VARIANTS as readonly string[]).includes(String(values.variant))) throw h.usage(`--variant must be one of ${PAPER_VARIANTS.join(', ')}, got "${String(values.variant)}".`);
+        overrides.variant = values.variant as PaperVariant;
+      }
       if (values['working-width'] !== undefined) {
         // One width for both domains: quick runs on small images (the presets scale source and target apart).
         overrides.sourceWidth = overrides.targetWidth = int(values['working-width'], '--working-width', 16);
@@ -216,7 +222,7 @@ export async function predictCommand(args: string[], h: CommandHelpers): Promise
 export async function importModelCommand(args: string[], h: CommandHelpers): Promise<void> {
   const { values, positionals } = h.parse(args, {
     project: { type: 'string' }, target: { type: 'string' }, source: { type: 'string' }, preset: { type: 'string' },
-    from: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
+    from: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, variant: { type: 'string' },
   });
   if (!positionals[0]) throw h.usage('import-model needs a checkpoint file: corda import-model FILE --project DIR --target ID.');
   if (positionals.length > 1) throw h.usage(`import-model takes one file, got ${positionals.length}.`);
@@ -224,6 +230,10 @@ export async function importModelCommand(args: string[], h: CommandHelpers): Pro
   if (!Object.hasOwn(PRESETS, preset)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
   const from = (values.from ?? 'model') as 'model' | 'ema_model';
   if (from !== 'model' && from !== 'ema_model') throw h.usage(`--from must be model or ema_model, got "${String(values.from)}".`);
+  if (values.variant !== undefined) {
+    if (preset !== 'paper') throw h.usage('--variant applies to the paper preset only (the reference network\'s GTA or SYNTHIA form).');
+    if (!(PAPER_VARIANTS as readonly string[]).includes(String(values.variant))) throw h.usage(`--variant must be one of ${PAPER_VARIANTS.join(', ')}, got "${String(values.variant)}".`);
+  }
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
   const db = openProjectDb(projectDir);
@@ -247,7 +257,7 @@ export async function importModelCommand(args: string[], h: CommandHelpers): Pro
     const info = await backend(values.backend as string | undefined, json);
     const result = await importModelRound(
       { db, projectDir, backend: info, signal: controller.signal, onProgress: progressPrinter(json), log: (line) => process.stderr.write(`${line}\n`) },
-      { file: resolve(positionals[0]), from, preset, targetDatasetId, sourceDatasetId },
+      { file: resolve(positionals[0]), from, preset, targetDatasetId, sourceDatasetId, ...(values.variant !== undefined && { variant: values.variant as PaperVariant }) },
     );
     const { mIoU, mIoU16, mIoU13, perClass, val, evaluatedImages } = result.metrics;
     if (json) {

@@ -35,7 +35,7 @@ usage:
                       --depth: which depth to take where the folder holds several (default: the CorDA authors'
                       choice: Cityscapes stereo .mat, then their monocular disparity, then the official SGM)
   corda datasets --project DIR [--json]
-  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper]
+  corda adapt --project DIR [--source ID] [--target ID] [--method corda|dacs|source-only] [--preset tiny|small|paper] [--variant gta|synthia]
               [--iters N] [--seed S] [--crop WxH] [--batch B] [--working-width W] [--backend NAME] [--from ROUND]
               [--pretrained LAYERSMODEL_DIR (small preset)] [--init CHECKPOINT.pth [--init-from model|ema_model]]
               [--no-corrections] [--eval-every N] [--json]
@@ -45,7 +45,7 @@ usage:
                       (default: a tenth of the round; 0 = off)
   corda adapt --project DIR --resume ROUND [--json]
   corda import-model FILE --project DIR [--target ID] [--source ID] [--preset tiny|small|paper]
-                      [--from model|ema_model] [--backend NAME] [--json]
+                      [--variant gta|synthia] [--from model|ema_model] [--backend NAME] [--json]
                       a PyTorch checkpoint stored as a finished round: every target image predicted, difficulty,
                       depth, region queue and metrics; correct it in the app and continue with --from ROUND
   corda eval --project DIR --round ID --json

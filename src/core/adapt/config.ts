@@ -1,10 +1,19 @@
 // A round's configuration: defaults per preset and validation with one-sentence errors.
 import { DEFAULT_ITERS, UserError } from '../../shared/api';
+import { PAPER_VARIANTS, type PaperVariant } from '../model/deeplabv2';
 import { PRESETS, type Method, type PresetName } from '../model/network';
 
 export interface RoundConfig {
   method: Method;
   preset: PresetName;
+  /** `paper`: the reference network's variant, 'gta' (ASPP initial semantic head) or 'synthia' (1x1); others ignore it. */
+  variant: PaperVariant;
+  /**
+   * `paper`: the backbone's batch norm uses batch statistics while training and updates its running ones, as the
+   * reference code does (trainUDA_gta.py calls model.train(); deeplabv2_gta.py freezes only the affine), so it is
+   * `paper`'s default; false: running statistics always (a checkpoint's statistics kept as they are).
+   */
+  backboneBatchStats: boolean;
   iters: number;
   batchSize: number;
   crop: { width: number; height: number };
@@ -56,6 +65,11 @@ export interface RoundConfig {
   /** Which parameters train with headLrMultiplier: only the last layers ('heads'), or as the reference's 10x group
    * ('reference': task branches, distillation and every head). */
   tenXGroup: 'heads' | 'reference';
+  /**
+   * Which parameters weight decay applies to: convolution weights only, or every parameter with a gradient (biases and
+   * trainable batch-norm affines too), as the reference's torch.optim.SGD does (`paper`).
+   */
+  weightDecayScope: 'weights' | 'all';
   /** Random horizontal flips of the training crops (the reference has none). */
   flip: boolean;
   /** Hue jitter strength in the strong augmentation: a rotation of up to ±hue of the colour circle (reference 0.25). */
@@ -79,6 +93,8 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
   const config: RoundConfig = {
     method,
     preset,
+    variant: 'gta',
+    backboneBatchStats: preset === 'paper',
     iters: DEFAULT_ITERS[preset],
     batchSize: 2,
     crop: p.crop,
@@ -111,6 +127,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     depthScale: 0,
     // From scratch, 10x on the branches and distillation diverges within 30 iterations at lr 0.01 (tiny, measured).
     tenXGroup: preset === 'paper' ? 'reference' : 'heads',
+    weightDecayScope: preset === 'paper' ? 'all' : 'weights',
     flip: false,
     hue: 0.25,
     // Off: +3.2 in the PyTorch probe from scratch, but no gain in the engine's benchmark from a warm-up (README).
@@ -135,6 +152,9 @@ export function validateConfig(c: RoundConfig): void {
   if (!(c.depthScale >= 0) || !Number.isFinite(c.depthScale)) throw new UserError(`The depth scale must be 0 (automatic) or positive, got ${c.depthScale}.`);
   if (!(c.sourceWarmup >= 0 && c.sourceWarmup < 1)) throw new UserError(`The source-only warm-up must be a share of the iterations in [0, 1), got ${c.sourceWarmup}.`);
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') throw new UserError(`The optimizer must be "sgd" or "adam", got ${String(c.optimizer)}.`);
+  if (!PAPER_VARIANTS.includes(c.variant)) throw new UserError(`The variant must be ${PAPER_VARIANTS.map((v) => `"${v}"`).join(' or ')}, got ${String(c.variant)}.`);
+  if (typeof c.backboneBatchStats !== 'boolean') throw new UserError(`backboneBatchStats must be true or false, got ${String(c.backboneBatchStats)}.`);
+  if (c.weightDecayScope !== 'weights' && c.weightDecayScope !== 'all') throw new UserError(`weightDecayScope must be "weights" or "all", got ${String(c.weightDecayScope)}.`);
   if (c.tenXGroup !== 'heads' && c.tenXGroup !== 'reference') throw new UserError(`tenXGroup must be "heads" or "reference", got ${String(c.tenXGroup)}.`);
   if (!(c.hue >= 0 && c.hue <= 0.5)) throw new UserError(`The hue jitter must be between 0 and 0.5 of the colour circle, got ${c.hue}.`);
   if (typeof c.sourceRecolour !== 'boolean') throw new UserError(`sourceRecolour must be true or false, got ${String(c.sourceRecolour)}.`);

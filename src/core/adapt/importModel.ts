@@ -3,6 +3,7 @@
 // round that trained stores them. A person can start correcting at once and the next round continues from it.
 import { UserError } from '../../shared/api';
 import { writeCheckpoint } from '../model/checkpoint';
+import type { PaperVariant } from '../model/deeplabv2';
 import type { PresetName } from '../model/network';
 import { initRecord, loadTorchInit, describeInitReport, type InitReport } from '../model/torchInit';
 import type { StateDictSource } from '../model/torchCheckpoint';
@@ -18,6 +19,8 @@ export interface ImportModelRequest {
   file: string;
   from: StateDictSource;
   preset: PresetName;
+  /** `paper`: the reference network's GTA or SYNTHIA form. */
+  variant?: PaperVariant;
   targetDatasetId: number;
   /** The source dataset the next round trains on; recorded with the round as every round records it. */
   sourceDatasetId: number;
@@ -37,7 +40,7 @@ export async function importModelRound(ctx: RoundContext, req: ImportModelReques
   const targetImages = listImages(ctx.db, { datasetId: target.id }).map((i) => getImage(ctx.db, i.id)!);
   if (targetImages.length === 0) throw new UserError(`The target dataset "${target.name}" has no images to predict.`);
   // The multi-task network (both depth heads), as the reference's checkpoints are; its depth heads give raw values.
-  const config = { ...defaultConfig('corda', req.preset, { init: req.file, initFrom: req.from }), depthScale: 1 };
+  const config = { ...defaultConfig('corda', req.preset, { init: req.file, initFrom: req.from, ...(req.variant && { variant: req.variant }) }), depthScale: 1 };
   const net = networkFor(config);
   try {
     // Read and matched before the round exists: a file that does not fit writes nothing.

@@ -21,6 +21,24 @@ describe('parameter groups', () => {
   });
 });
 
+describe('weight decay scope', () => {
+  it("decays weights only, or every parameter with a gradient as torch.optim.SGD (paper)", async () => {
+    for (const scope of ['weights', 'all'] as const) {
+      const params = new ParamStore(() => 0.5);
+      const bias = params.get('heads.S.conv2d_list.0.bias', [1], 'bias');
+      bias.assign(tf.tensor1d([2]));
+      const sgd = new Sgd(config({ lr: 0.1, momentum: 0, weightDecay: 0.5, headLrMultiplier: 1, power: 0, weightDecayScope: scope }));
+      const zero = tf.tensor1d([0]);
+      sgd.step(params, { 'heads.S.conv2d_list.0.bias': zero }, 0);
+      // 'all': 2 - 0.1 · (0 + 0.5 · 2) = 1.9
+      expect((await bias.data())[0]).toBeCloseTo(scope === 'all' ? 1.9 : 2, 6);
+      tf.dispose(zero);
+      sgd.dispose();
+      params.dispose();
+    }
+  });
+});
+
 describe('Adam', () => {
   it('moves a weight by lr · m̂ / (√v̂ + ε), bias-corrected from the first step', async () => {
     const params = new ParamStore(() => 0.5);

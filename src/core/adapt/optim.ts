@@ -1,6 +1,7 @@
 // SGD with momentum 0.9 and weight decay (the reference), or Adam for the presets trained from scratch; poly
 // learning-rate decay (power 0.9) and 10x learning rate for the heads, or for everything after the encoder as the
 // reference (CORDA.md §5); and the EMA teacher update θ' ← a·θ' + (1 − a)·θ with a = min(1 − 1/(t + 1), max).
+import { REFERENCE_TEN_X_MODULES } from '../model/deeplabv2';
 import * as tf from '../model/tf';
 import type { ParamStore } from '../model/params';
 
@@ -13,12 +14,17 @@ export interface SgdConfig {
   headLrMultiplier: number;
   /** 'heads': only the last layers take headLrMultiplier; 'reference': the task branches and distillation too. */
   tenXGroup: 'heads' | 'reference';
+  /** 'weights': decay convolution weights only; 'all': every parameter that gets a gradient (PyTorch SGD's weight_decay). */
+  weightDecayScope?: 'weights' | 'all';
   power: number;
   totalIters: number;
 }
 
-/** Everything after the shared encoder: the reference's 10x group (its get_10x_lr_params). */
-const AFTER_ENCODER = /^(sem|depth|distil|head)\./;
+/**
+ * Everything after the shared encoder: the reference's 10x group (its get_10x_lr_params). The `paper` network
+ * keeps the reference's module names (initial_task_prediction_heads, multi_modal_distillation, heads; ../model/deeplabv2.ts).
+ */
+const AFTER_ENCODER = new RegExp(`^(sem|depth|distil|head|${REFERENCE_TEN_X_MODULES.join('|')})\\.`);
 
 export function inTenXGroup(name: string, head: boolean, group: SgdConfig['tenXGroup']): boolean {
   return head || (group === 'reference' && AFTER_ENCODER.test(name));
@@ -48,7 +54,8 @@ export class Sgd {
         const spec = params.specs.get(name);
         if (!variable || !spec) continue;
         const lr = inTenXGroup(name, spec.head, this.config.tenXGroup) ? base * this.config.headLrMultiplier : base;
-        const decayed = spec.kind === 'weight' ? tf.add(grad, tf.mul(variable, this.config.weightDecay)) : grad;
+        const decays = spec.kind === 'weight' || this.config.weightDecayScope === 'all';
+        const decayed = decays ? tf.add(grad, tf.mul(variable, this.config.weightDecay)) : grad;
         if (this.config.optimizer === 'adam') {
           const m = this.buffer(`${name}${ADAM_FIRST}`, variable);
           const v = this.buffer(`${name}${ADAM_SECOND}`, variable);

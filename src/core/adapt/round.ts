@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { TRAINING_SPLIT, UserError, type CurvePoint } from '../../shared/api';
 import { changedSince, snapshotCorrections, trustedLabels, type CorrectionSnapshot } from '../corrections/roundCorrections';
 import type { BackendInfo } from '../model/backend';
+import { checkStepFits } from './memoryFit';
 import { readCheckpoint, writeCheckpoint, type TensorEntry } from '../model/checkpoint';
 import type { CordaNetwork } from '../model/network';
 import { describePretrainedReport, loadPretrainedEncoder } from '../model/pretrained';
@@ -163,8 +164,14 @@ export function checkRoundRequest(db: Db, req: RoundRequest): { source: StoredIm
   return { source: sourceImages, target: targetImages };
 }
 
+/** Refuses a round whose training step would not fit the backend's memory (./memoryFit.ts), before anything is written. */
+export async function checkRoundFits(config: RoundConfig, backend: BackendInfo): Promise<void> {
+  await checkStepFits(config, backend.name, trainingThreads(config, backend));
+}
+
 export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<RoundResult> {
   const data = checkRoundRequest(ctx.db, req);
+  await checkRoundFits(req.config, ctx.backend);
   const source = getDataset(ctx.db, req.sourceDatasetId)!;
   const target = getDataset(ctx.db, req.targetDatasetId)!;
   const protocol = source.kind === 'synthia' ? 16 : 19;
@@ -175,7 +182,9 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
   if (corrections?.images) ctx.log?.(`Trusting ${corrections.pixels} corrected pixels on ${corrections.images} target image(s).`);
   const roundConfig: RoundConfig = {
     ...req.config,
-    depthScale: await resolveDepthScale(ctx.db, req, data.source),
+    // A whole network from a checkpoint (nothing missing: its depth heads too) keeps the heads' raw units, as the
+    // reference trains them and as `import-model` stores a round; else the scale resolves as for any round.
+    depthScale: start && start.report.missing.length === 0 && req.config.depthScale === 0 && req.config.method === 'corda' ? 1 : await resolveDepthScale(ctx.db, req, data.source),
     // A round from a trained parent has nothing to warm up.
     sourceWarmup: req.parentRoundId != null || start ? 0 : req.config.sourceWarmup,
   };
@@ -224,6 +233,7 @@ export async function resumeRound(ctx: RoundContext, roundId: number): Promise<R
   if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
   const config = defaultConfig(round.method as RoundConfig['method'], round.preset as RoundConfig['preset'], round.config as Partial<RoundConfig>);
   const data = checkRoundRequest(ctx.db, { sourceDatasetId: round.sourceDatasetId, targetDatasetId: round.targetDatasetId, config });
+  await checkRoundFits(config, ctx.backend);
   rounds.updateRound(ctx.db, roundId, { status: 'running', error: null, backend: ctx.backend as unknown as Record<string, unknown> });
   const checkpoint = rounds.latestCheckpoint(ctx.db, roundId);
   // The images corrected when the round started; a round from before corrections existed has none.

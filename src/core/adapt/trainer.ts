@@ -93,6 +93,45 @@ function labelTensor(crops: Crop[], h: number, w: number): tf.Tensor3D {
 
 const squeeze = (t: tf.Tensor4D | null) => tf.squeeze(t!, [3]) as tf.Tensor3D;
 
+/**
+ * The value and gradients of the sum of `passes`, computed one pass at a time (each inside its own
+ * tf.variableGrads, so its activations are freed before the next pass runs) and summed. `keepFromPass` runs at
+ * the end of every pass, inside its scope, to keep what the caller collected there.
+ */
+export function passByPassGradients(passes: (() => tf.Scalar)[], varList: tf.Variable[], keepFromPass: () => void = () => {}): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  let value: tf.Scalar | null = null;
+  const grads: Record<string, tf.Tensor> = {};
+  const addInto = <T extends tf.Tensor>(sum: T | null | undefined, next: T): T => {
+    if (!sum) return next;
+    const total = tf.add(sum, next) as T;
+    tf.dispose([sum, next]);
+    return total;
+  };
+  for (const pass of passes) {
+    const result = tf.variableGrads(() => {
+      // A pass may return a loss it also keeps for the caller: the sum below disposes only this copy.
+      const loss = tf.clone(pass());
+      keepFromPass();
+      return loss;
+    }, varList);
+    value = addInto(value, result.value);
+    for (const [name, grad] of Object.entries(result.grads)) grads[name] = addInto(grads[name], grad);
+  }
+  if (!value) throw new Error('passByPassGradients needs at least one pass');
+  return { value, grads };
+}
+
+/** The value and gradients of the sum of `passes` under one tape (every pass's activations held until the end). */
+export function jointGradients(passes: (() => tf.Scalar)[], varList: tf.Variable[], keepFromPass: () => void = () => {}): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  return tf.variableGrads(() => {
+    let total: tf.Scalar | null = null;
+    for (const pass of passes) total = total ? (tf.add(total, pass()) as tf.Scalar) : pass();
+    keepFromPass();
+    if (!total) throw new Error('jointGradients needs at least one pass');
+    return total;
+  }, varList);
+}
+
 export function disposeGradients(g: StepGradients): void {
   tf.dispose(Object.values(g.grads));
   for (const s of g.bnStats) tf.dispose([s.mean, s.variance]);
@@ -102,6 +141,11 @@ export class Trainer {
   readonly student: CordaNetwork;
   readonly teacher: CordaNetwork;
   readonly sgd: Sgd;
+  /**
+   * true: each pass's gradient on its own, summed (one pass's activations in memory at a time). false: every pass
+   * under one tape, the unsplit reference that trainer.test.ts compares with.
+   */
+  passByPass = true;
 
   constructor(readonly config: RoundConfig) {
     this.student = networkFor(config);
@@ -113,6 +157,7 @@ export class Trainer {
       weightDecay: config.weightDecay,
       headLrMultiplier: config.headLrMultiplier,
       tenXGroup: config.tenXGroup,
+      weightDecayScope: config.weightDecayScope,
       power: 0.9,
       totalIters: config.iters,
     });
@@ -198,15 +243,19 @@ export class Trainer {
       // BerHu on target / depthScale (validity read off the raw target, whose 1.0 codes "invalid").
       const scale = resolvedDepthScale(this.config);
       const depthLoss = (pred: tf.Tensor, target: tf.Tensor) => berHu(tf.div(pred, scale), tf.div(target, scale), validDepthMask(target));
-      const { value, grads } = tf.variableGrads(() => {
+      // Each pass (source, ClassMix, corrected target) is its own forward with its own batch statistics, so the
+      // step's gradient is the sum of the passes' gradients: taking them one pass at a time frees each pass's
+      // activations before the next runs, and the step's peak memory is one pass's instead of all of them.
+      const passes: (() => tf.Scalar)[] = [];
+      passes.push(() => {
         const outS = this.student.forward(xs, { training: true, bnUpdates });
         parts.sourceCe = tf.keep(tf.add(crossEntropy(outS.seg, ys), crossEntropy(outS.segInit, ys)) as tf.Scalar);
-        let total: tf.Scalar = parts.sourceCe;
-        if (withDepth) {
-          parts.sourceDepth = tf.keep(tf.add(depthLoss(squeeze(outS.depthSrc), ds!), depthLoss(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
-          total = tf.add(total, tf.mul(parts.sourceDepth, this.config.sourceDepthWeight));
-        }
-        if (mixed) {
+        if (!withDepth) return parts.sourceCe;
+        parts.sourceDepth = tf.keep(tf.add(depthLoss(squeeze(outS.depthSrc), ds!), depthLoss(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
+        return tf.add(parts.sourceCe, tf.mul(parts.sourceDepth, this.config.sourceDepthWeight));
+      });
+      if (mixed) {
+        passes.push(() => {
           const outM: NetworkOutputs = this.student.forward(mixed.x, { training: true, bnUpdates });
           let weight = mixed.weight;
           if (withDepth) {
@@ -216,26 +265,28 @@ export class Trainer {
             weight = mixed.trusted ? (tf.add(tf.mul(depthWeighted, tf.sub(1, mixed.trusted)), mixed.trusted) as tf.Tensor3D) : depthWeighted;
           }
           parts.mixedCe = tf.keep(tf.add(weightedCrossEntropy(outM.seg, mixed.y, weight), weightedCrossEntropy(outM.segInit, mixed.y, weight)) as tf.Scalar);
-          total = tf.add(total, parts.mixedCe);
-          if (withDepth) {
-            const perPixel = (src: tf.Tensor4D | null, tgt: tf.Tensor4D | null) => mix(mixed!.m, squeeze(src), squeeze(tgt));
-            parts.mixedDepth = tf.keep(
-              tf.add(depthLoss(perPixel(outM.depthSrc, outM.depthTgt), mixed.d!), depthLoss(perPixel(outM.depthSrcInit, outM.depthTgtInit), mixed.d!)) as tf.Scalar,
-            );
-            total = tf.add(total, tf.mul(parts.mixedDepth, this.config.mixedDepthWeight));
-          }
-        }
-        if (supervised) {
+          if (!withDepth) return parts.mixedCe;
+          const perPixel = (src: tf.Tensor4D | null, tgt: tf.Tensor4D | null) => mix(mixed.m, squeeze(src), squeeze(tgt));
+          parts.mixedDepth = tf.keep(
+            tf.add(depthLoss(perPixel(outM.depthSrc, outM.depthTgt), mixed.d!), depthLoss(perPixel(outM.depthSrcInit, outM.depthTgtInit), mixed.d!)) as tf.Scalar,
+          );
+          return tf.add(parts.mixedCe, tf.mul(parts.mixedDepth, this.config.mixedDepthWeight));
+        });
+      }
+      if (supervised) {
+        passes.push(() => {
           const outT = this.student.forward(supervised.x, { training: true, bnUpdates });
           parts.correctedCe = tf.keep(tf.add(crossEntropy(outT.seg, supervised.labels), crossEntropy(outT.segInit, supervised.labels)) as tf.Scalar);
-          total = tf.add(total, parts.correctedCe);
-        }
+          return parts.correctedCe;
+        });
+      }
+      const gradients = this.passByPass ? passByPassGradients : jointGradients;
+      const { value, grads } = gradients(passes, this.student.params.trainable(), () => {
         for (const u of bnUpdates) {
           tf.keep(u.batchMean);
           tf.keep(u.batchVariance);
         }
-        return total;
-      }, this.student.params.trainable());
+      });
 
       const byName = this.varNames();
       const named: Record<string, tf.Tensor> = {};

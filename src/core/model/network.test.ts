@@ -87,12 +87,12 @@ describe('small preset: MobileNetV2 encoder with Keras layer names (wasm)', () =
     net.dispose();
   });
 
-  it('feeds x / 127.5 - 1 and keeps the ImageNet normalisation for tiny and paper', async () => {
+  it('feeds x / 127.5 - 1 and keeps the ImageNet normalisation for tiny (paper: the reference BGR input)', async () => {
     expect(inputNormalisation('small')).toBe(PRESETS.small.input);
     expect(PRESETS.small.input.mean).toEqual([0.5, 0.5, 0.5]);
     expect(PRESETS.small.input.std).toEqual([0.5, 0.5, 0.5]);
     expect(inputNormalisation('tiny').mean).toEqual([0.485, 0.456, 0.406]);
-    expect(inputNormalisation(PRESETS.paper).std).toEqual([0.229, 0.224, 0.225]);
+    expect(inputNormalisation(PRESETS.paper)).toMatchObject({ channels: 'bgr', range: 1, std: [1, 1, 1] });
     const net = new CordaNetwork(PRESETS.small, 'dacs', 1);
     const pixels = [0, 127.5, 255, 51];
     const x = tf.tensor4d(pixels.flatMap((v) => [v, v, v]), [1, 1, 4, 3]);

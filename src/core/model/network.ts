@@ -4,23 +4,32 @@
 // reference code's ASPP) and two depth heads per stage (source and target). Parameters are created lazily on
 // the first forward pass, in a fixed order, from a seeded PRNG.
 //
-// Encoders: `tiny` and `paper` use a ResNet-like encoder trained from scratch; `small` uses MobileNetV2
-// (alpha 1.0) truncated after block_12 (output stride 16, 96 channels), with the Keras layer names, so that
-// Keras ImageNet weights converted to a tfjs LayersModel load into it (./pretrained.ts).
+// Encoders: `tiny` uses a ResNet-like encoder trained from scratch; `small` uses MobileNetV2 (alpha 1.0)
+// truncated after block_12 (output stride 16, 96 channels), with the Keras layer names, so that Keras ImageNet
+// weights converted to a tfjs LayersModel load into it (./pretrained.ts); `paper` is the authors' DeepLabv2
+// ResNet-101 multi-task network with the reference's parameter names (./deeplabv2.ts), in its GTA or SYNTHIA variant.
 import * as tf from './tf';
 import { NUM_CLASSES } from '../../shared/labels';
 import { Rng } from '../random';
+import { DeepLabV2MultiTask, type PaperVariant } from './deeplabv2';
 import { ParamStore } from './params';
 
 export type PresetName = 'tiny' | 'small' | 'paper';
 export type Method = 'source-only' | 'dacs' | 'corda';
 
-export type EncoderKind = 'resnet' | 'mobilenetv2';
+export type EncoderKind = 'resnet' | 'mobilenetv2' | 'deeplabv2-resnet101';
 
-/** Input normalisation on RGB in [0, 255]: (x / 255 - mean) / std per channel (recorded in exports). */
+/**
+ * Input normalisation of RGB in [0, 255] (recorded in exports): the channels reordered as `channels` says, then
+ * (x / range - mean) / std per channel, mean and std in that order and in units of x / range.
+ */
 export interface InputNormalisation {
   mean: [number, number, number];
   std: [number, number, number];
+  /** Channel order the encoder sees; absent means 'rgb'. */
+  channels?: 'rgb' | 'bgr';
+  /** What x is divided by before the mean: absent means 255 (mean and std in [0, 1] units); 1 keeps raw [0, 255]. */
+  range?: 255 | 1;
   /** One line for model cards and logs. */
   description: string;
 }
@@ -38,6 +47,17 @@ export const KERAS_MOBILENET_INPUT: InputNormalisation = {
   mean: [0.5, 0.5, 0.5],
   std: [0.5, 0.5, 0.5],
   description: 'x / 127.5 - 1 (Keras MobileNetV2 preprocess_input, inputs in [-1, 1])',
+};
+
+/** The reference DeepLab's IMG_MEAN (configs/global_vars.py): B, G, R on the raw [0, 255] scale. */
+export const CAFFE_BGR_MEAN: [number, number, number] = [104.00698793, 116.66876762, 122.67891434];
+/** The reference's input (data/*.py): RGB → BGR, minus IMG_MEAN, no scaling. */
+export const CAFFE_BGR_INPUT: InputNormalisation = {
+  mean: CAFFE_BGR_MEAN,
+  std: [1, 1, 1],
+  channels: 'bgr',
+  range: 1,
+  description: 'BGR x - (104.008, 116.669, 122.679), no scaling (the reference DeepLabv2 / CorDA input)',
 };
 
 export interface Preset {
@@ -60,6 +80,14 @@ export interface Preset {
   atrous: [number, number];
   /** The crop this preset is sized for. */
   crop: { width: number; height: number };
+  /** deeplabv2-resnet101: the reference network's variant (its initial semantic head differs). */
+  variant?: PaperVariant;
+  /**
+   * deeplabv2-resnet101: in training mode the backbone's batch norm normalises with batch statistics and updates its
+   * running ones, as the reference code does (it calls model.train() and freezes only the affine); absent or false:
+   * running statistics always (a frozen backbone).
+   */
+  backboneBatchStats?: boolean;
 }
 
 /**
@@ -96,11 +124,19 @@ export const PRESETS: Record<PresetName, Preset> = {
     name: 'small', encoderKind: 'mobilenetv2', encoder: [32, 16, 24, 32, 64, 96], blocksPerStage: 0, outputStride: 16, input: KERAS_MOBILENET_INPUT,
     branch: 64, atrous: [2, 4], crop: { width: 512, height: 256 },
   },
+  // encoder: the four bottleneck stages' widths (x4 out); blocksPerStage is informative ([3, 4, 23, 3] in deeplabv2.ts).
   paper: {
-    name: 'paper', encoderKind: 'resnet', encoder: [64, 128, 256, 512], blocksPerStage: 2, outputStride: 16, input: IMAGENET_INPUT,
-    branch: 256, atrous: [6, 12], crop: { width: 512, height: 512 },
+    name: 'paper', encoderKind: 'deeplabv2-resnet101', encoder: [64, 128, 256, 512], blocksPerStage: 0, outputStride: 8, input: CAFFE_BGR_INPUT,
+    branch: 256, atrous: [6, 12], crop: { width: 512, height: 512 }, variant: 'gta',
   },
 };
+
+/** A preset with the reference network's options set (only `paper` has them; other presets are returned as they are). */
+export function presetWith(name: PresetName, options: { variant?: PaperVariant; backboneBatchStats?: boolean }): Preset {
+  const preset = PRESETS[name];
+  if (preset.encoderKind !== 'deeplabv2-resnet101') return preset;
+  return { ...preset, variant: options.variant ?? preset.variant, backboneBatchStats: options.backboneBatchStats ?? false };
+}
 
 /** The input normalisation of a preset (for model cards and exports). */
 export function inputNormalisation(preset: PresetName | Preset): InputNormalisation {
@@ -133,6 +169,8 @@ export interface ForwardOptions {
 
 export class CordaNetwork {
   readonly params: ParamStore;
+  /** The reference network behind the `paper` preset; null for the others. */
+  private readonly deeplab: DeepLabV2MultiTask | null;
 
   /**
    * @param depthScale the depth heads regress target / depthScale; their outputs are multiplied back, so every
@@ -146,6 +184,7 @@ export class CordaNetwork {
   ) {
     const rng = new Rng(seed);
     this.params = new ParamStore(() => rng.next());
+    this.deeplab = preset.encoderKind === 'deeplabv2-resnet101' ? new DeepLabV2MultiTask(this.params, preset.variant ?? 'gta', preset.backboneBatchStats ?? false) : null;
   }
 
   get withDepth(): boolean {
@@ -281,8 +320,7 @@ export class CordaNetwork {
 
   /** The preset's input normalisation of RGB in [0, 255]. */
   normalise(x: tf.Tensor4D): tf.Tensor4D {
-    const { mean, std } = this.preset.input;
-    return tf.div(tf.sub(tf.div(x, 255), mean), std) as tf.Tensor4D;
+    return normaliseInput(x, this.preset.input);
   }
 
   /** Encoder features [B, ceil(H / outputStride), ceil(W / outputStride), C] of RGB in [0, 255]. */
@@ -292,6 +330,7 @@ export class CordaNetwork {
 
   /** x: RGB in [0, 255], [B, H, W, 3]. All outputs are upsampled bilinearly to H x W. */
   forward(x: tf.Tensor4D, opts: ForwardOptions): NetworkOutputs {
+    if (this.deeplab) return this.referenceForward(this.deeplab, x, opts);
     const [, h, w] = x.shape;
     const features = this.features(x, opts);
     const fs = this.branch(features, 'sem', opts);
@@ -315,7 +354,36 @@ export class CordaNetwork {
     };
   }
 
+  /**
+   * The `paper` network: the reference's outputs upsampled bilinearly with aligned corners, as its training and
+   * evaluation code (nn.Upsample(..., align_corners=True)). Its S depends on F_D through the distillation, so the
+   * depth branch always runs; without depth (dacs, source-only) its outputs are left out.
+   */
+  private referenceForward(deeplab: DeepLabV2MultiTask, x: tf.Tensor4D, opts: ForwardOptions): NetworkOutputs {
+    const [, h, w] = x.shape;
+    const out = deeplab.forward(this.normalise(x), opts.training, opts.bnUpdates);
+    const up = (t: tf.Tensor4D) => tf.image.resizeBilinear(t, [h, w], true, false);
+    const depth = (t: tf.Tensor4D) => (this.depthScale === 1 ? up(t) : (tf.mul(up(t), this.depthScale) as tf.Tensor4D));
+    const outputs: NetworkOutputs = { seg: up(out.S), segInit: up(out.initial_S), depthSrc: null, depthTgt: null, depthSrcInit: null, depthTgtInit: null };
+    if (this.withDepth) {
+      outputs.depthSrc = depth(out.D_src);
+      outputs.depthTgt = depth(out.D);
+      outputs.depthSrcInit = depth(out.initial_D_src);
+      outputs.depthTgtInit = depth(out.initial_D);
+    }
+    return outputs;
+  }
+
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/** `normalisation` applied to RGB in [0, 255], [B, H, W, 3]. */
+export function normaliseInput(x: tf.Tensor4D, normalisation: InputNormalisation): tf.Tensor4D {
+  const { mean, std, channels = 'rgb', range = 255 } = normalisation;
+  const ordered = channels === 'bgr' ? (tf.reverse(x, -1) as tf.Tensor4D) : x;
+  const scaled = range === 1 ? ordered : tf.div(ordered, range);
+  const centred = tf.sub(scaled, mean);
+  return (std.every((s) => s === 1) ? centred : tf.div(centred, std)) as tf.Tensor4D;
 }

@@ -28,9 +28,10 @@ export class ParamStore {
   /**
    * Registers (once) and returns a parameter. Weights get He-normal init over `fanIn` (default: all but the
    * last dimension, right for [kh, kw, in, out] convs; depthwise convs pass kh*kw), BN scale and variance 1,
-   * the rest 0.
+   * the rest 0. `frozen` keeps a weight, bias or batch-norm affine out of training (the reference's frozen backbone
+   * batch norm).
    */
-  get(name: string, shape: number[], kind: ParamKind, options: { head?: boolean; fanIn?: number; std?: number } = {}): tf.Variable {
+  get(name: string, shape: number[], kind: ParamKind, options: { head?: boolean; fanIn?: number; std?: number; frozen?: boolean } = {}): tf.Variable {
     const existing = this.vars.get(name);
     if (existing) return existing;
     const head = options.head ?? false;
@@ -43,7 +44,7 @@ export class ParamStore {
     } else if (kind === 'bn-scale' || kind === 'bn-var') {
       values.fill(1);
     }
-    const trainable = kind === 'weight' || kind === 'bias' || kind === 'bn-scale' || kind === 'bn-offset';
+    const trainable = !options.frozen && (kind === 'weight' || kind === 'bias' || kind === 'bn-scale' || kind === 'bn-offset');
     // tfjs variable names are global: leave them unnamed (auto-unique) so a teacher and a student can coexist.
     const variable = tf.variable(tf.tensor(values, shape), trainable);
     this.specs.set(name, { name, shape, kind, head });

@@ -129,7 +129,7 @@ export async function loadTorchInit(network: CordaNetwork, file: string, from: S
   if (match.shapeMismatches.length > 0) {
     const first = match.shapeMismatches[0]!;
     throw new UserError(
-      `${match.shapeMismatches.length} weight(s) of "${name}" have another shape than in the ${presetLabel} network (first: ${first.name}, file [${first.found.join(', ')}], network [${first.expected.join(', ')}]); it was saved from another preset or variant: pass the --preset it fits (see \`corda weights inspect ${path} --preset P\`).`,
+      `${match.shapeMismatches.length} weight(s) of "${name}" have another shape than in the ${presetLabel} network (first: ${first.name}, file [${first.found.join(', ')}], network [${first.expected.join(', ')}]); it was saved from another preset or variant: pass the --preset (and for paper the --variant) it fits (see \`corda weights inspect ${path} --preset P\`).`,
     );
   }
   for (const key of match.loaded) {

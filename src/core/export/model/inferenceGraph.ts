@@ -44,6 +44,9 @@ class GraphWalk {
 
   build(): InferenceGraph {
     const { preset, method, width, height } = this.request;
+    if (preset.encoderKind === 'deeplabv2-resnet101') {
+      throw new UserError('Export does not cover the paper preset yet (the reference DeepLabv2 ResNet-101 network); export a tiny or small round.');
+    }
     const input: Tensor = { name: 'image', shape: [height, width, 3] };
     const padH = Math.ceil(height / PREDICT_PAD_MULTIPLE) * PREDICT_PAD_MULTIPLE;
     const padW = Math.ceil(width / PREDICT_PAD_MULTIPLE) * PREDICT_PAD_MULTIPLE;
