@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoData } from '../datasets/demo/generate';
 import { initBackend } from '../model/backend';
 import { readCheckpoint } from '../model/checkpoint';
+import { torchShapeOf } from '../model/namedWeights';
 import { torchName, torchShape } from '../model/torchLayout';
 import { loadTorchInit, toEngineLayout, toTorchLayout } from '../model/torchInit';
 import { getImage, listImages } from '../store/datasetsRepo';
@@ -72,6 +73,19 @@ describe('torch layouts', () => {
       net.dispose();
     }
   });
+});
+
+describe('the paper preset', () => {
+  it('is matched by the reference state-dict keys and layouts, as loadNamedWeights matches them', () => {
+    const net = networkFor(defaultConfig('corda', 'paper'));
+    try {
+      const differ = [...net.params.specs.values()].filter((spec) => torchName(spec) !== spec.name || torchShape(spec).join() !== torchShapeOf(spec.shape).join());
+      expect(differ.map((spec) => spec.name)).toEqual([]);
+      expect(net.params.specs.size).toBeGreaterThan(600);
+    } finally {
+      net.dispose();
+    }
+  }, 120_000);
 });
 
 describe.runIf(hasTorch || process.env.CI === 'true')('corda import-model and adapt --init', () => {
