@@ -74,7 +74,7 @@ describe('the PyTorch speed twin', () => {
         expect(twin.frozen).toBe(engine.frozen);
         expect(twin.bnStats).toBe(engine.bnStats);
         expect(twin.shapes).toEqual(engine.shapes);
-      });
+      }, preset === 'paper' ? 300_000 : 60_000);
     }
   }
 });
