@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoData } from '../datasets/demo/generate';
 import { initBackend } from '../model/backend';
 import { readCheckpoint } from '../model/checkpoint';
-import { torchShapeOf } from '../model/namedWeights';
 import { torchName, torchShape } from '../model/torchLayout';
 import { loadTorchInit, toEngineLayout, toTorchLayout } from '../model/torchInit';
 import { getImage, listImages } from '../store/datasetsRepo';
@@ -76,7 +75,9 @@ describe('torch layouts', () => {
 });
 
 describe('the paper preset', () => {
-  it('is matched by the reference state-dict keys and layouts, as loadNamedWeights matches them', () => {
+  it("is matched by the reference state-dict keys and PyTorch's layouts", () => {
+    // PyTorch keeps convolutions as [out, in, kh, kw] where the engine keeps [kh, kw, in, out].
+    const torchShapeOf = (shape: number[]) => (shape.length === 4 ? [shape[3]!, shape[2]!, shape[0]!, shape[1]!] : shape);
     const net = networkFor(defaultConfig('corda', 'paper'));
     try {
       const differ = [...net.params.specs.values()].filter((spec) => torchName(spec) !== spec.name || torchShape(spec).join() !== torchShapeOf(spec.shape).join());

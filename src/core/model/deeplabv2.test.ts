@@ -1,7 +1,9 @@
 // The `paper` network against an independent PyTorch definition of the authors' network
 // (scripts/deeplabv2_corda.py, whose state dict has the reference's keys): random weights with random batch-norm
-// statistics go PyTorch → raw files → loadNamedWeights, and the engine must reproduce the semantic logits (final
-// and initial) and the depth heads within 1e-4 relative (max |a - b| / max |b|) on wasm.
+// statistics go PyTorch → torch.save (the zip format for the GTA variant, the legacy one for SYNTHIA) → the
+// product's own load path (loadTorchInit: the restricted reader, matched by the reference's keys), and the engine
+// must reproduce the semantic logits (final and initial) and the depth heads within 1e-4 relative
+// (max |a - b| / max |b|) on wasm.
 // The suite runs a small size for both variants; CORDA_PAPER_FULL=1 adds the 1024x512 GTA case (minutes on wasm).
 // CORDA_TWIN_PYTHON overrides the Python (Debian python3 with python3-torch by default).
 import { spawnSync } from 'node:child_process';
@@ -12,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from './tf';
 import { initBackend } from './backend';
 import { ceilPoolLength, DeepLabV2MultiTask, type PaperVariant } from './deeplabv2';
-import { loadNamedWeights, torchConvToTfjs } from './namedWeights';
 import { CordaNetwork, PRESETS, presetWith, type BatchNormUpdate } from './network';
 import { readRawTensors } from './rawWeights';
+import { loadTorchInit, toEngineLayout } from './torchInit';
 import { inTenXGroup } from '../adapt/optim';
 
 const PYTHON = process.env.CORDA_TWIN_PYTHON ?? '/usr/bin/python3';
@@ -52,7 +54,7 @@ function runTwin(variant: PaperVariant, width: number, height: number): string {
   if (!hasTorch) throw new Error(`The paper parity test needs PyTorch for ${PYTHON}: install the Debian package python3-torch.`);
   const dir = mkdtempSync(join(tmpdir(), 'corda-deeplabv2-'));
   dirs.push(dir);
-  const args = [SCRIPT, '--out', dir, '--variant', variant, '--width', String(width), '--height', String(height), '--seed', '3'];
+  const args = [SCRIPT, '--out', dir, '--variant', variant, '--width', String(width), '--height', String(height), '--seed', '3', '--torch-save'];
   const twin = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 600_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
   if (twin.status !== 0) throw new Error(`deeplabv2_corda.py failed: ${twin.stderr}`);
   return dir;
@@ -62,16 +64,15 @@ async function parity(variant: PaperVariant, width: number, height: number): Pro
   const started = Date.now();
   const dir = runTwin(variant, width, height);
   const twinMs = Date.now() - started;
-  const weights = readRawTensors(join(dir, 'weights'));
   const io = readRawTensors(join(dir, 'io'));
   const net = new CordaNetwork(presetWith('paper', { variant }), 'corda', 1).build();
   try {
-    const report = loadNamedWeights(net, weights);
+    const checkpoint = join(dir, variant === 'gta' ? 'state_dict.pt' : 'state_dict_legacy.pt');
+    const report = await loadTorchInit(net, checkpoint, 'model', 'paper');
     expect(report.missing).toEqual([]);
     expect(report.unexpected).toEqual([]);
     expect(report.shapeMismatches).toEqual([]);
-    expect(report.loaded.length).toBe(net.params.vars.size);
-    expect(report.skipped.every((n) => n.endsWith('.num_batches_tracked'))).toBe(true);
+    expect(report.loaded).toBe(net.params.specs.size);
     const image = io.get('image')!;
     const forwardStarted = Date.now();
     let out: Record<string, tf.Tensor> = {};
@@ -105,7 +106,7 @@ describe('paper preset: the reference DeepLabv2 ResNet-101 multi-task network', 
   it('transposes PyTorch [out, in, kh, kw] convolutions to tfjs [kh, kw, in, out]', () => {
     const torch = Float32Array.from({ length: 2 * 3 * 1 * 2 }, (_, i) => i);
     // torch[o][i][0][x] = ((o * 3 + i) * 1 + 0) * 2 + x
-    const tfjs = torchConvToTfjs(torch, [2, 3, 1, 2]);
+    const tfjs = toEngineLayout({ name: 'layer1.0.conv1.weight', shape: [1, 2, 3, 2], kind: 'weight', head: false }, { data: torch });
     for (let o = 0; o < 2; o++) for (let i = 0; i < 3; i++) for (let x = 0; x < 2; x++) expect(tfjs[(x * 3 + i) * 2 + o]).toBe((o * 3 + i) * 2 + x);
   });
 

@@ -14,7 +14,7 @@
 //   18, 24, with bias) but its forward returns inside the loop, so only the first two are summed. The other two
 //   exist as parameters (a checkpoint holds them) and never receive a gradient.
 // Parameter names are the reference's state-dict keys ("layer3.22.conv2.weight", "bn1.running_mean", ...);
-// convolution weights are stored in tfjs layout [kh, kw, in, out] (./namedWeights.ts transposes PyTorch's).
+// convolution weights are stored in tfjs layout [kh, kw, in, out] (./torchInit.ts transposes PyTorch's when a checkpoint loads).
 import * as tf from './tf';
 import type { ParamStore } from './params';
 

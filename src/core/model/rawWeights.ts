@@ -1,8 +1,12 @@
 // A plain exchange format for named float32 tensors, written by scripts/deeplabv2_corda.py: `<stem>.json` lists
-// {name, shape, offset} (offset in values) and `<stem>.f32` holds every tensor's values back to back, little-endian,
-// in the writer's layout (PyTorch's for weights). Used by the parity tests; no Python at run time.
+// {name, shape, offset} (offset in values) and `<stem>.f32` holds every tensor's values back to back, little-endian.
+// The parity tests read the twin's inputs and outputs with it (its weights go through torch.save and the reader).
 import { readFileSync } from 'node:fs';
-import type { NamedWeight } from './namedWeights';
+
+export interface NamedWeight {
+  shape: number[];
+  data: Float32Array;
+}
 
 interface RawIndexEntry {
   name: string;
