@@ -1,10 +1,9 @@
 // The CorDA authors' data tree (qinenergy/corda extra/data_tree) opens as it is: CityScapes/ with their monocular
 // disparity and SFSU stereo depth, gta/ with disparity, RAND_CITYSCAPES/ with simulator depth.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError, type DatasetKind, type ImportResult } from '../../shared/api';
@@ -14,6 +13,7 @@ import { getImage, listImages, listImportProblems } from '../store/datasetsRepo'
 import { metresToTarget, readDepthTarget } from './depthIO';
 import { importDataset } from './importDataset';
 import { writeDepthMat } from './matFixtures';
+import { treeHash } from './treeHash';
 
 const W = 16;
 const H = 8;
@@ -74,20 +74,6 @@ function writeSynthia(root: string): void {
     writePng(join(root, 'synthia_mapped_to_cityscapes', name), W, H, 1, () => 3);
     writePng16(join(root, 'Depth', 'Depth', name), Uint16Array.from({ length: W * H }, (_, k) => (k === 0 ? 65535 : 100 * (k + i))));
   }
-}
-
-function treeHash(dir: string): string {
-  const hash = createHash('sha256');
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = join(d, entry.name);
-      hash.update(relative(dir, p));
-      if (entry.isDirectory()) walk(p);
-      else hash.update(readFileSync(p)).update(String(statSync(p).mtimeMs));
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
 }
 
 function corda(args: string[]) {

@@ -1,10 +1,9 @@
 // Issue 11, items 6 and 8: files that are not regular files in a dataset (a FIFO named like an image hung the
 // import forever), and a project folder inside the dataset (refused only after writing into the dataset).
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../shared/api';
 import { openProjectDb } from '../store/db';
@@ -13,6 +12,7 @@ import { containedPath, readDatasetFile } from './assets';
 import { readTrainIds } from './labelsIO';
 import { generateDemoData, type DemoResult } from './demo/generate';
 import { importDataset } from './importDataset';
+import { treeHash } from './treeHash';
 
 let work: string;
 let demo: DemoResult;
@@ -23,20 +23,6 @@ const mkfifo = (path: string) => {
   const made = spawnSync('mkfifo', [path]);
   if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
 };
-
-function treeHash(dir: string): string {
-  const hash = createHash('sha256');
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = join(d, entry.name);
-      hash.update(relative(dir, p));
-      if (entry.isDirectory()) walk(p);
-      else if (entry.isFile()) hash.update(readFileSync(p)).update(String(statSync(p).mtimeMs));
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
-}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'corda-import-rob-'));

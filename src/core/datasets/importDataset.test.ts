@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../shared/api';
@@ -11,6 +10,7 @@ import { listImages, listImportProblems } from '../store/datasetsRepo';
 import { generateDemoData, type DemoResult } from './demo/generate';
 import { detectDataset } from './detect';
 import { importDataset } from './importDataset';
+import { treeHash } from './treeHash';
 
 let work: string;
 let demo: DemoResult;
@@ -22,20 +22,6 @@ beforeAll(async () => {
   demo = await generateDemoData(join(work, 'demo'), { images: 10, width: 96, height: 48, seed: 3, synthia: true });
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function treeHash(dir: string): string {
-  const hash = createHash('sha256');
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = join(d, entry.name);
-      hash.update(relative(dir, p));
-      if (entry.isDirectory()) walk(p);
-      else hash.update(readFileSync(p)).update(String(statSync(p).mtimeMs));
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
-}
 
 function freshProject(name: string) {
   const dir = join(work, 'projects', name);
