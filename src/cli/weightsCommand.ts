@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { UserError } from '../shared/api';
 import { initBackend } from '../core/model/backend';
 import { CordaNetwork, PRESETS, type PresetName } from '../core/model/network';
-import { torchStateDictShapes } from '../core/model/torchLayout';
+import { torchStateDictShapes, withSmallEncoderNames } from '../core/model/torchLayout';
 import { CATALOGUE, entryUrls, fetchWeights, findEntry, weightsCacheDir } from '../core/model/weightCatalogue';
 import {
   allTensors, isDict, isTensor, matchReport, readTorchCheckpointFile, stateDictOf, type MatchReport, type StateDict, type StateDictSource, type TorchCheckpoint,
@@ -138,7 +138,8 @@ export async function weightsCommand(args: string[], h: CommandHelpers): Promise
   }
   let match: (MatchReport & { preset: string }) | null = null;
   if (preset !== undefined) {
-    match = { preset, ...matchReport(stateDict.tensors, await presetShapes(preset as PresetName)) };
+    const tensors = preset === 'small' ? withSmallEncoderNames(stateDict.tensors).tensors : stateDict.tensors;
+    match = { preset, ...matchReport(tensors, await presetShapes(preset as PresetName)) };
   }
   const result = {
     file,

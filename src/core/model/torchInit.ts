@@ -9,7 +9,7 @@ import type { CordaNetwork } from './network';
 import type { ParamSpec } from './params';
 import * as tf from './tf';
 import { matchReport, readTorchCheckpointFile, stateDictOf, type StateDictSource, type TorchTensor } from './torchCheckpoint';
-import { torchName, torchShape } from './torchLayout';
+import { torchName, torchShape, withSmallEncoderNames } from './torchLayout';
 
 export const INIT_SOURCES: StateDictSource[] = ['model', 'ema_model'];
 
@@ -111,19 +111,20 @@ export async function loadTorchInit(network: CordaNetwork, file: string, from: S
   if (expectedSha256 && sha256 !== expectedSha256) {
     throw new UserError(`"${name}" has changed since the round started from it (sha256 ${sha256.slice(0, 12)}…, was ${expectedSha256.slice(0, 12)}…); start a new round from the file as it is now.`);
   }
-  const stateDict = stateDictOf(checkpoint.root, from, name);
+  const found = stateDictOf(checkpoint.root, from, name).tensors;
+  const tensors = network.preset.name === 'small' ? withSmallEncoderNames(found).tensors : found;
   const specByTorchName = new Map<string, ParamSpec>();
   const expected = new Map<string, number[]>();
   for (const spec of network.params.specs.values()) {
     specByTorchName.set(torchName(spec), spec);
     expected.set(torchName(spec), torchShape(spec));
   }
-  const match = matchReport(stateDict.tensors, expected);
+  const match = matchReport(tensors, expected);
   if (match.loaded.length === 0) {
-    const fileKey = [...stateDict.tensors.keys()][0];
+    const fileKey = [...tensors.keys()][0];
     const netKey = [...expected.keys()][0];
     throw new UserError(
-      `None of the ${stateDict.tensors.size} weights of "${name}" fit the ${presetLabel} network (the file has keys like "${fileKey ?? 'none'}", the network "${netKey}"); pass a checkpoint of a ${presetLabel} network, or find the preset it fits with \`corda weights inspect ${path} --preset P\` and pass that --preset.`,
+      `None of the ${tensors.size} weights of "${name}" fit the ${presetLabel} network (the file has keys like "${fileKey ?? 'none'}", the network "${netKey}"); pass a checkpoint of a ${presetLabel} network, or find the preset it fits with \`corda weights inspect ${path} --preset P\` and pass that --preset.`,
     );
   }
   if (match.shapeMismatches.length > 0) {
@@ -134,7 +135,7 @@ export async function loadTorchInit(network: CordaNetwork, file: string, from: S
   }
   for (const key of match.loaded) {
     const spec = specByTorchName.get(key)!;
-    const values = toEngineLayout(spec, stateDict.tensors.get(key)!);
+    const values = toEngineLayout(spec, tensors.get(key)!);
     const variable = network.params.vars.get(spec.name)!;
     tf.tidy(() => variable.assign(tf.tensor(values, spec.shape)));
   }

@@ -31,3 +31,46 @@ export function torchStateDictShapes(network: CordaNetwork): Map<string, number[
   for (const spec of network.params.specs.values()) shapes.set(torchName(spec), torchShape(spec));
   return shapes;
 }
+
+/** torchvision's MobileNetV2 `features.N` sub-keys → the Keras layer suffix `small` names them by. */
+const TORCHVISION_BLOCK_PARTS: Record<string, string> = {
+  'conv.0.0': '_expand',
+  'conv.0.1': '_expand_BN',
+  'conv.1.0': '_depthwise',
+  'conv.1.1': '_depthwise_BN',
+  'conv.2': '_project',
+  'conv.3': '_project_BN',
+};
+/** Block 0 (`expanded_conv`) has no expansion layer, so torchvision numbers its parts one lower. */
+const TORCHVISION_FIRST_BLOCK_PARTS: Record<string, string> = {
+  'conv.0.0': '_depthwise',
+  'conv.0.1': '_depthwise_BN',
+  'conv.1': '_project',
+  'conv.2': '_project_BN',
+};
+
+/**
+ * torchvision's ImageNet MobileNetV2 (`features.0` … `features.18`, `classifier`) under the PyTorch names of the
+ * `small` encoder, which keeps Keras's layer names (`Conv1`, `expanded_conv_*`, `block_1_expand`, …): features.0 is
+ * Conv1 / bn_Conv1, features.1 is expanded_conv, features.N (2..13) is block_(N-1). What `small` leaves out (blocks
+ * 13 to 16, the last 1x1 convolution and the classifier) keeps its name and so reads as unexpected. Any other state
+ * dict comes back as it is; `renamed` says whether this one was torchvision's.
+ */
+export function withSmallEncoderNames<T>(tensors: Map<string, T>): { tensors: Map<string, T>; renamed: boolean } {
+  if (!tensors.has('features.0.0.weight') || !tensors.has('features.1.conv.0.0.weight')) return { tensors, renamed: false };
+  const renamed = new Map<string, T>();
+  for (const [key, tensor] of tensors) renamed.set(smallEncoderName(key) ?? key, tensor);
+  return { tensors: renamed, renamed: true };
+}
+
+function smallEncoderName(key: string): string | null {
+  const m = /^features\.(\d+)\.(.+)\.([a-z_]+)$/.exec(key);
+  if (!m) return null;
+  const [, indexText, part, suffix] = m as unknown as [string, string, string, string];
+  const index = Number(indexText);
+  if (index === 0) return part === '0' ? `enc.Conv1.${suffix}` : part === '1' ? `enc.bn_Conv1.${suffix}` : null;
+  if (index === 1) return TORCHVISION_FIRST_BLOCK_PARTS[part] ? `enc.expanded_conv${TORCHVISION_FIRST_BLOCK_PARTS[part]}.${suffix}` : null;
+  if (index > 13) return null;
+  const layer = TORCHVISION_BLOCK_PARTS[part];
+  return layer ? `enc.block_${index - 1}${layer}.${suffix}` : null;
+}
