@@ -27,6 +27,7 @@ const FULL = process.env.CORDA_PAPER_FULL === '1';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const inCi = process.env.CI === 'true';
 if (!hasTorch && !inCi) console.log(`deeplabv2.test: skipping the PyTorch parity tests: ${PYTHON} cannot import torch (install Debian's python3-torch).`);
+if (!FULL) console.log('deeplabv2.test: skipping the 1024x512 parity case (minutes on wasm; CI runs it): set CORDA_PAPER_FULL=1 to run it.');
 
 const dirs: string[] = [];
 beforeAll(async () => {
