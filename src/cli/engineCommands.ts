@@ -14,11 +14,20 @@ import { PAPER_VARIANTS, type PaperVariant } from '../core/model/deeplabv2';
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import { networkFor } from '../core/adapt/networkFor';
 import { importModelRound } from '../core/adapt/importModel';
-import { isReadOnlyDb, openProjectDb, storeErrorSentence } from '../core/store/db';
+import { isReadOnlyDb, openProjectDb, storeErrorSentence, type Db } from '../core/store/db';
 import { listDatasets } from '../core/store/datasetsRepo';
 import { getRound } from '../core/store/roundsRepo';
 import { resizeNearest } from '../core/eval/resize';
 
+/** The project's database for a command that writes; a read-only project gets one sentence naming the action. */
+function openWritableProject(projectDir: string, action: string): Db {
+  const db = openProjectDb(projectDir);
+  if (isReadOnlyDb(db)) {
+    db.close();
+    throw storeErrorSentence({ code: 'SQLITE_READONLY' }, projectDir, action)!;
+  }
+  return db;
+}
 export interface CommandHelpers {
   parse: (args: string[], options: Record<string, { type: 'string' | 'boolean' }>) => { values: Record<string, string | boolean | undefined>; positionals: string[] };
   usage: (message: string) => Error;
@@ -88,11 +97,7 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
   if (values.init !== undefined && values.resume !== undefined) throw h.usage('--init starts a new round; a resumed round continues from its own checkpoint (drop --init).');
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
-  const db = openProjectDb(projectDir);
-  if (isReadOnlyDb(db)) {
-    db.close();
-    throw storeErrorSentence({ code: 'SQLITE_READONLY' }, projectDir, 'run a round in it')!;
-  }
+  const db = openWritableProject(projectDir, 'run a round in it');
   const controller = new AbortController();
   const onSignal = () => controller.abort(new UserError('Cancelled; resume with `corda adapt --resume`.'));
   process.once('SIGINT', onSignal);
@@ -236,11 +241,7 @@ export async function importModelCommand(args: string[], h: CommandHelpers): Pro
   }
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
-  const db = openProjectDb(projectDir);
-  if (isReadOnlyDb(db)) {
-    db.close();
-    throw storeErrorSentence({ code: 'SQLITE_READONLY' }, projectDir, 'import a model into it')!;
-  }
+  const db = openWritableProject(projectDir, 'import a model into it');
   const controller = new AbortController();
   const onSignal = () => controller.abort(new UserError('Cancelled; nothing of the import is kept but a cancelled round.'));
   process.once('SIGINT', onSignal);
