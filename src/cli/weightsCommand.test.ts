@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../core/model/backend';
 import { CordaNetwork, PRESETS } from '../core/model/network';
 import { torchStateDictShapes } from '../core/model/torchLayout';
-import { main } from './index';
+import { runCorda } from './runInProcess';
 
 const PYTHON = process.env.CORDA_TWIN_PYTHON ?? '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -28,20 +28,7 @@ model["module.extra.weight"] = torch.zeros(3)
 torch.save({"model": model, "ema_model": ema, "iteration": 7}, sys.argv[2], _use_new_zipfile_serialization=sys.argv[3] == "zip")
 `;
 
-const run = async (...args: string[]) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (line: string) => out.push(line);
-  console.error = (line: string) => err.push(line);
-  try {
-    return { code: await main(['weights', 'inspect', ...args]), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-};
+const run = (...args: string[]) => runCorda(['weights', 'inspect', ...args]);
 
 describe.skipIf(!hasTorch && !inCi)('corda weights inspect', () => {
   let dir = '';

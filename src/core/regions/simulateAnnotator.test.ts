@@ -2,7 +2,7 @@
 // made-up prediction (no training), through the service as the editor uses it.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/index';
+import { runCorda } from '../../cli/runInProcess';
 import { IGNORE } from '../../shared/labels';
 import { readTrainIds } from '../datasets/labelsIO';
 import { containedPath } from '../datasets/assets';
@@ -156,20 +156,7 @@ describe('simulated annotator', () => {
 });
 
 describe('corda simulate-annotator', () => {
-  const run = async (...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = console.log;
-    const error = console.error;
-    console.log = (line: string) => out.push(line);
-    console.error = (line: string) => err.push(line);
-    try {
-      return { code: await main(['simulate-annotator', ...args]), out, err };
-    } finally {
-      console.log = log;
-      console.error = error;
-    }
-  };
+  const run = (...args: string[]) => runCorda(['simulate-annotator', ...args]);
 
   it('prints one JSON line, or a summary', async () => {
     const round = addRound(3);
