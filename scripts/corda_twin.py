@@ -316,9 +316,9 @@ def pixel_cross_entropy(logits, labels):
     return (nll + (clamped - nll).detach()) * valid, valid
 
 
-def cross_entropy(logits, labels):
+def cross_entropy(logits, labels, min_share=0.0):
     ce, valid = pixel_cross_entropy(logits, labels)
-    return ce.sum() / torch.clamp(valid.sum(), min=1)
+    return ce.sum() / torch.clamp(valid.sum(), min=max(1.0, min_share * labels.numel()))
 
 
 def weighted_cross_entropy(logits, labels, weights):
@@ -544,7 +544,8 @@ class TwinTrainer:
                 total = total + parts["mixedDepth"] * c["mixedDepthWeight"]
         if supervised:
             out_t = self.student.forward(supervised[0], training=True, stats=stats)
-            parts["correctedCe"] = cross_entropy(out_t["seg"], supervised[1]) + cross_entropy(out_t["segInit"], supervised[1])
+            share = c.get("correctedMinShare", 0)
+            parts["correctedCe"] = cross_entropy(out_t["seg"], supervised[1], share) + cross_entropy(out_t["segInit"], supervised[1], share)
             total = total + parts["correctedCe"]
 
         names = self.trainable()

@@ -81,6 +81,12 @@ export interface RoundConfig {
    * (measured in the README).
    */
   sourceRecolour: boolean;
+  /**
+   * The corrected-target pass averages its cross-entropy over the corrected pixels, but over no fewer than this
+   * share of the crop's pixels: 0 = over the corrected pixels alone, so a crop holding a few hundred corrected
+   * pixels weighs each of them dozens of times a source pixel.
+   */
+  correctedMinShare: number;
 }
 
 /** A tenth of the round, rounded up to a multiple of 10, at least 10: about ten points on the learning curve. */
@@ -132,6 +138,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     hue: 0.25,
     // Off: +3.2 in the PyTorch probe from scratch, but no gain in the engine's benchmark from a warm-up (README).
     sourceRecolour: false,
+    correctedMinShare: 0,
     ...overrides,
   };
   if (overrides.evalEvery === undefined) config.evalEvery = defaultEvalEvery(config.iters);
@@ -159,6 +166,7 @@ export function validateConfig(c: RoundConfig): void {
   if (!(c.hue >= 0 && c.hue <= 0.5)) throw new UserError(`The hue jitter must be between 0 and 0.5 of the colour circle, got ${c.hue}.`);
   if (typeof c.sourceRecolour !== 'boolean') throw new UserError(`sourceRecolour must be true or false, got ${String(c.sourceRecolour)}.`);
   if (!Number.isInteger(c.evalEvery) || c.evalEvery < 0) throw new UserError(`The val scoring interval must be 0 (off) or a whole number of iterations, got ${c.evalEvery}.`);
+  if (!(c.correctedMinShare >= 0 && c.correctedMinShare <= 1)) throw new UserError(`correctedMinShare must be a share of the crop's pixels in [0, 1], got ${c.correctedMinShare}.`);
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }
 

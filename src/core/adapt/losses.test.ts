@@ -26,6 +26,15 @@ describe('cross-entropy', () => {
     close((await crossEntropy(l, labels).data())[0]!, expected);
   });
 
+  it('averages over no fewer than minShare of all pixels when few are labelled', async () => {
+    const l = logits([{ cls: 0, score: 0 }, { cls: 0, score: 0 }, { cls: 0, score: 0 }, { cls: 0, score: 0 }]);
+    const labels = tf.tensor3d([3, 255, 255, 255], [1, 1, 4], 'int32');
+    // One labelled pixel of four: over itself (share 0 or 0.25), over two pixels (0.5), over all four (1).
+    close((await crossEntropy(l, labels, 0.25).data())[0]!, Math.log(19));
+    close((await crossEntropy(l, labels, 0.5).data())[0]!, Math.log(19) / 2);
+    close((await crossEntropy(l, labels, 1).data())[0]!, Math.log(19) / 4);
+  });
+
   it('weights per pixel and averages over all pixels', async () => {
     const l = logits([{ cls: 0, score: 0 }, { cls: 0, score: 0 }]);
     const labels = tf.tensor3d([3, 255], [1, 1, 2], 'int32');

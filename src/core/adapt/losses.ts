@@ -40,9 +40,9 @@ export function pixelCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D): { c
 }
 
 /** Cross-entropy averaged over valid pixels (source supervision; ignore label 255). */
-export function crossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
+export function crossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D, minShare = 0): tf.Scalar {
   const { ce, valid } = pixelCrossEntropy(logits, labels);
-  return tf.div(tf.sum(ce), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+  return tf.div(tf.sum(ce), tf.maximum(tf.sum(valid), Math.max(1, minShare * labels.size))) as tf.Scalar;
 }
 
 /** Per-pixel CE times a weight map, averaged over all pixels (the mixed loss, DACS/CorDA). */

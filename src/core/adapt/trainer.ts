@@ -276,7 +276,8 @@ export class Trainer {
       if (supervised) {
         passes.push(() => {
           const outT = this.student.forward(supervised.x, { training: true, bnUpdates });
-          parts.correctedCe = tf.keep(tf.add(crossEntropy(outT.seg, supervised.labels), crossEntropy(outT.segInit, supervised.labels)) as tf.Scalar);
+          const share = this.config.correctedMinShare;
+          parts.correctedCe = tf.keep(tf.add(crossEntropy(outT.seg, supervised.labels, share), crossEntropy(outT.segInit, supervised.labels, share)) as tf.Scalar);
           return parts.correctedCe;
         });
       }
