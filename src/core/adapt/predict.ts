@@ -216,7 +216,8 @@ export async function predictAndEvaluate(
       options.signal?.throwIfAborted();
       const image = images[i]!;
       const sample = await loadSample(image, config.targetWidth, { labels: false, depth: net.withDepth });
-      predictor ??= await choosePredictor(net, sample, options.log ?? ((line) => console.log(line)));
+      // Without a log (the round worker), the line goes to stderr: stdout may carry --json output.
+      predictor ??= await choosePredictor(net, sample, options.log ?? ((line) => console.error(line)));
       const prediction = await predictor.predict(sample, image.labelPath !== null);
       pending.push(encodeLayers(image, prediction, slicSuperpixels(sample.rgb, sample.width, sample.height)));
       if (prediction.logits) {
