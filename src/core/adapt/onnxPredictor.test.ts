@@ -97,9 +97,12 @@ describe('ONNX Runtime prediction', () => {
     }
   });
 
-  it('refuses the paper preset (no ONNX graph yet) with the reason', async () => {
+  it('leaves the paper preset (no ONNX graph yet) to tfjs, saying so', async () => {
     const net = { preset: PRESETS.paper, method: 'corda' } as unknown as CordaNetwork;
     await expect(createOnnxPredictor(net, { width: 64, height: 32 })).rejects.toThrow('the ONNX graph does not cover the paper preset yet');
+    const lines: string[] = [];
+    expect((await choosePredictor(net, { width: 64, height: 32 }, (line) => lines.push(line))).describe).toBe('tfjs wasm');
+    expect(lines).toEqual(['Predicting with tfjs wasm: the ONNX graph does not cover the paper preset yet.']);
   });
 
   it('choosePredictor: ONNX Runtime where it loads, else tfjs with one line saying why', async () => {

@@ -153,6 +153,7 @@ export async function choosePredictor(net: CordaNetwork, size: { width: number; 
   };
   if (process.env.CORDA_PREDICT === 'tfjs') return tfjs('CORDA_PREDICT=tfjs');
   if (backend !== 'wasm' && backend !== 'cpu') return tfjs('ONNX Runtime is used on the CPU backends only (wasm, cpu)');
+  if (net.preset.encoderKind === 'deeplabv2-resnet101') return tfjs('the ONNX graph does not cover the paper preset yet');
   try {
     const predictor = await createOnnxPredictor(net, size, { runtime: loadRuntime() });
     log(`Predicting with ${predictor.describe}.`);
