@@ -91,6 +91,9 @@ describe('ONNX Runtime prediction', () => {
       await compare(await predictor.predict(other, true), await predictSample(net, other, true), `${preset} ${method} 48x32 without depth`);
       const plain = await predictor.predict(image);
       expect(plain.logits).toBeNull();
+      // More sizes than the sessions it keeps: the oldest goes, and comes back when its size does.
+      for (const w of [16, 32, 48, 64]) expect((await predictor.predict(sample(w, 16, false))).labels).toHaveLength(w * 16);
+      expect(Array.from((await predictor.predict(image)).labels)).toEqual(Array.from(plain.labels));
     } finally {
       await predictor.dispose();
       net.dispose();

@@ -15,6 +15,9 @@ import type { Prediction, Predictor } from './predict';
 
 export type OrtModule = typeof Ort;
 
+/** Sessions kept at once, one per image size. */
+const MAX_SESSIONS = 4;
+
 /** onnxruntime-node, an optional dependency: required at run time so that a build without it still starts. */
 export function loadOnnxRuntime(): OrtModule {
   const req = typeof require === 'function' ? require : null;
@@ -82,6 +85,15 @@ export async function createOnnxPredictor(net: CordaNetwork, size: { width: numb
         graphOptimizationLevel: 'all',
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
+      sessions.set(key, made);
+      // A target set of many sizes keeps the sessions of the last few (images come in order, one at a time).
+      if (sessions.size > MAX_SESSIONS) {
+        const [oldestKey, oldest] = sessions.entries().next().value!;
+        sessions.delete(oldestKey);
+        void oldest.then((s) => s.release());
+      }
+    } else {
+      sessions.delete(key);
       sessions.set(key, made);
     }
     return made;
