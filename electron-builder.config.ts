@@ -24,6 +24,8 @@ export const ASAR_UNPACK = [
   // Optional dependencies, packaged where they installed: native addons with libtensorflow beside them.
   'node_modules/@tensorflow/tfjs-node/**',
   'node_modules/@tensorflow/tfjs-node-gpu/**',
+  // ONNX Runtime's addon and libonnxruntime beside it (prediction after a round, src/core/adapt/onnxPredictor.ts).
+  'node_modules/onnxruntime-node/bin/**',
 ];
 
 const config: Configuration = {
@@ -51,6 +53,9 @@ const config: Configuration = {
     '!**/*.min.js.html',
     // dawn.node for this OS only (the package ships five, about 17 MB each).
     '!node_modules/webgpu/dist/!(${platform}-*)/**',
+    // ONNX Runtime for this OS and architecture only (the package ships seven builds, 290 MB in all).
+    '!node_modules/onnxruntime-node/bin/napi-v6/!(${platform})/**',
+    '!node_modules/onnxruntime-node/bin/napi-v6/${platform}/!(${arch})/**',
   ],
   asar: true,
   asarUnpack: ASAR_UNPACK,

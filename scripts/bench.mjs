@@ -1,5 +1,5 @@
-// `npm run bench [-- --only import|engine] [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--backend B]
-//                  [--torch-device cpu|cuda] [--python PATH]`
+// `npm run bench [-- --only import|engine|predict] [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--backend B]
+//                  [--torch-device cpu|cuda] [--python PATH] [--predict-timed N]`
 // Measured figures, printed with the machine and backend they were measured on. Not a test: nothing here passes
 // or fails on speed. Runs the built CLI (npm run build first).
 //   import: generates N target images (BENCH_IMAGES, default 3000, 256x128) and times `corda import` (a
@@ -9,9 +9,12 @@
 //           and step in PyTorch with the same number of threads, and the ratio. PyTorch runs on the CPU unless
 //           --torch-device cuda (or the engine ran on webgpu / tensorflow-gpu and torch sees a CUDA device), so
 //           a GPU backend is compared with a GPU. --python picks another interpreter (e.g. a venv with CUDA torch).
+//   predict: the wait after a round: predict + difficulty of 500 target images at 1024x512 per preset (tiny, small),
+//           in tfjs and in ONNX Runtime, timed on --predict-timed images (default 3) and extrapolated; PyTorch CPU
+//           on the same work where it is there. Wall and CPU time, with the load average before and after.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     backend: { type: 'string' },
     'torch-device': { type: 'string' },
     python: { type: 'string' },
+    'predict-timed': { type: 'string' },
   },
 });
 if (values['torch-device'] && !['cpu', 'cuda'].includes(values['torch-device'])) {
@@ -115,6 +119,42 @@ if (!values.only || values.only === 'engine') {
   });
   const torchWhere = torch?.device === 'cpu' ? `the CPU with ${cpus().length} threads` : torch?.device;
   console.log(`engine backend: ${engine.backend || 'none started'}${torch ? `; PyTorch on ${torchWhere}` : ''}`);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+if (!values.only || values.only === 'predict') {
+  const presets = (values.presets ?? 'tiny,small').split(',').filter((p) => p !== 'paper');
+  const timed = values['predict-timed'] ?? '3';
+  const images = 500;
+  const size = '1024x512';
+  const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+  const loadBefore = load();
+  const args = [cli, 'bench-predict', '--presets', presets.join(','), '--size', size, '--images', String(images), '--timed', timed, '--json'];
+  if (values.backend) args.push('--backend', values.backend);
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  if (run.status !== 0) {
+    console.error('bench: corda bench-predict failed.');
+    process.exit(1);
+  }
+  const result = JSON.parse(run.stdout);
+  const python = values.python ?? '/usr/bin/python3';
+  const torchRun = spawnSync(python, [join(root, 'scripts', 'bench_torch.py'), 'predict', presets.join(','), size, timed, String(cpus().length)], { encoding: 'utf8' });
+  const torch = torchRun.status === 0 ? JSON.parse(torchRun.stdout.trim().split('\n').pop()) : null;
+  if (!torch) console.log(`pytorch: not measured (${torchRun.stderr?.trim().split('\n').pop() || `${python} did not run`})`);
+  console.log(`predict + difficulty, ${images} target images at ${size} (extrapolated from ${timed} timed images per row; load average before ${loadBefore}, after ${load()}); superpixels + PNG layers add ${result.layersMsPerImage.toFixed(0)} ms/img on either path`);
+  const header = ['preset', 'path', 'ms/img', 'CPU ms/img', `${images} images`, ...(torch ? [`torch ${torch.torch} ms/img (CPU ms)`, 'ratio'] : [])];
+  const rows = result.rows.map((r) => {
+    if (r.failed) return [r.preset, r.path, `not measured: ${r.failed}`, ...header.slice(3).map(() => '-')];
+    const t = torch?.rows.find((x) => x.preset === r.preset);
+    const row = [r.preset, `${r.path} (${r.runtime})`, r.msPerImage.toFixed(0), r.cpuMsPerImage.toFixed(0), `${(r.extrapolatedSeconds / 60).toFixed(1)} min (extrapolated)`];
+    if (torch) row.push(t ? `${t.msPerImage.toFixed(0)} (${t.cpuMsPerImage.toFixed(0)})` : '-', t ? `${(r.msPerImage / t.msPerImage).toFixed(1)}x` : '-');
+    return row;
+  });
+  console.log(`engine backend: ${result.backend}${torch ? `; PyTorch on the CPU with ${torch.threads} threads` : ''}`);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));

@@ -5,8 +5,10 @@ src/core/model/torchTwin.test.ts); the step does the same work as src/core/adapt
 teacher pass, ClassMix pass, CE + BerHu losses, SGD, EMA). Prints one JSON line; a preset without a twin in this
 checkout (`paper` until scripts/deeplabv2_corda.py lands) is listed under "missing".
 Usage: python3 bench_torch.py PRESETS SIZES STEPS THREADS [cpu|cuda]
+       python3 bench_torch.py predict PRESETS WxH IMAGES THREADS   (predict + difficulty per image, CPU, see below)
 """
 import json
+import math
 import sys
 import time
 
@@ -59,7 +61,47 @@ def step(student, teacher, opt, xs, ys, ds, xt, dt):
     return loss.item()
 
 
+def predict_and_difficulty(net, x, depth_target):
+    """What the workbench computes per target image after a round (src/core/adapt/predict.ts): the inference
+    network without the deep-supervision heads, softmax, the two best classes, the confidence, the entropy and the
+    depth heads' disagreement relative to the depth target, read back as the app reads them."""
+    h, w = x.shape[2:]
+    up = lambda t: F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)  # noqa: E731
+    f = net.encoder(x)
+    fs, fd = net.sem(f), net.depth(f)
+    fs2, fd2 = net.to_sem(fs, fd), net.to_depth(fd, fs)
+    seg, depth_src, depth_tgt = up(net.seg(fs2)), up(net.depth_src(fd2))[:, 0], up(net.depth_tgt(fd2))[:, 0]
+    probs = F.softmax(seg, 1)
+    top = probs.topk(2, 1)
+    entropy = -(probs * torch.log(probs + 1e-8)).sum(1) / math.log(NUM_CLASSES)
+    s = (1 - (depth_src - depth_tgt).abs() / depth_target.clamp(min=1e-6)).clamp(0, 1)
+    difficulty = (1 - s + entropy) / 2
+    return [t.contiguous().numpy() for t in (top.indices.to(torch.uint8), top.values[:, 0], difficulty, depth_src, depth_tgt)]
+
+
+def predict_main(presets, size, images, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    w, h = map(int, size.split("x"))
+    rows = []
+    for name in presets:
+        if name == "paper":
+            continue  # the workbench predicts paper in tfjs only (no ONNX graph yet); its twin is not timed here
+        net = build(name).eval()
+        x, depth_target = torch.rand(1, 3, h, w), torch.rand(1, h, w) * 50 + 2
+        with torch.no_grad():
+            predict_and_difficulty(net, x, depth_target)
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(images):
+                predict_and_difficulty(net, x, depth_target)
+            wall, cpu = (time.perf_counter() - t0) * 1000 / images, (time.process_time() - c0) * 1000 / images
+            rows.append(dict(preset=name, size=size, msPerImage=wall, cpuMsPerImage=cpu))
+    print(json.dumps(dict(torch=torch.__version__, threads=threads, rows=rows)))
+
+
 def main():
+    if sys.argv[1] == "predict":
+        return predict_main(sys.argv[2].split(","), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     presets, sizes, steps, threads = sys.argv[1].split(","), sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4])
     device = sys.argv[5] if len(sys.argv) > 5 else "cpu"
     if device == "cuda" and not torch.cuda.is_available():

@@ -9,6 +9,7 @@ import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { adaptCommand, evalCommand, importModelCommand, predictCommand, type CommandHelpers } from './engineCommands';
 import { benchEngine, parsePresets, parseSizes } from './benchEngine';
+import { benchPredict } from './benchPredict';
 import { exportLabelsCommand } from './exportLabelsCommand';
 import { exportModelCommand } from './exportModelCommand';
 import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
@@ -51,6 +52,9 @@ usage:
   corda eval --project DIR --round ID --json
   corda predict --project DIR --round ID --image PNG --out PNG
   corda bench-engine [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--method M] [--backend B] [--json]
+  corda bench-predict [--presets tiny,small] [--size 1024x512] [--images 500] [--timed N] [--backend B] [--json]
+                      predict + difficulty per target image in tfjs and in ONNX Runtime, timed on N images and
+                      extrapolated to --images
   corda eval-files --gt DIR --pred DIR [--format labelIds|trainIds] [--allow-missing] [--json]
   corda export-model --project DIR --round ID --format tfjs|onnx --out DIR [--json]
   corda export-labels --project DIR --dataset ID --out DIR --which corrected|predicted|best
@@ -255,6 +259,21 @@ async function benchEngineCommand(args: string[]) {
   if (values.json) console.log(JSON.stringify(result));
 }
 
+async function benchPredictCommand(args: string[]) {
+  const { values } = parse(args, { presets: { type: 'string' }, size: { type: 'string' }, images: { type: 'string' }, timed: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } });
+  const [[width, height]] = parseSizes(values.size ?? '1024x512') as [[number, number]];
+  const result = await benchPredict({
+    presets: parsePresets(values.presets ?? 'tiny,small'),
+    width,
+    height,
+    images: intOption(values.images, 'images', 500, 1),
+    timed: intOption(values.timed, 'timed', 3, 1),
+    backend: values.backend,
+    log: (line) => (values.json ? process.stderr : process.stdout).write(`${line}\n`),
+  });
+  if (values.json) console.log(JSON.stringify(result));
+}
+
 async function evalFiles(args: string[]) {
   const { values } = parse(args, {
     gt: { type: 'string' }, pred: { type: 'string' }, format: { type: 'string' }, 'allow-missing': { type: 'boolean' }, json: { type: 'boolean' },
@@ -295,6 +314,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'simulate-annotator': (args) => simulateAnnotatorCommand(args, helpers),
   'export-samples': (args) => exportSamplesCommand(args, helpers),
   'bench-engine': benchEngineCommand,
+  'bench-predict': benchPredictCommand,
   weights: (args) => weightsCommand(args, helpers),
   'import-model': (args) => importModelCommand(args, helpers),
   serve,

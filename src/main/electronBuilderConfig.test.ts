@@ -15,7 +15,7 @@ const root = join(__dirname, '..', '..');
 // The same minimatch electron-builder matches its patterns with.
 const builderRequire = createRequire(require.resolve('app-builder-lib/package.json'));
 const { minimatch } = builderRequire('minimatch') as { minimatch: (path: string, pattern: string, options: { dot: boolean }) => boolean };
-const matches = (path: string, pattern: string) => minimatch(path, pattern.replaceAll('${platform}', process.platform), { dot: true });
+const matches = (path: string, pattern: string) => minimatch(path, pattern.replaceAll('${platform}', process.platform).replaceAll('${arch}', process.arch), { dot: true });
 
 const patterns = (config.files ?? []) as (string | { from: string; to: string; filter: string[] })[];
 const globs = patterns.filter((p): p is string => typeof p === 'string');
@@ -86,6 +86,21 @@ describe('electron-builder config', () => {
     const other = process.platform === 'linux' ? 'win32' : 'linux';
     expect(packaged(`node_modules/webgpu/dist/${process.platform}-x64/dawn.node`)).toBe(true);
     expect(packaged(`node_modules/webgpu/dist/${other}-x64/dawn.node`)).toBe(false);
+  });
+
+  it('ships ONNX Runtime for this OS and architecture only, its addon and library unpacked', () => {
+    const bin = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6');
+    const here = `${process.platform}/${process.arch}`;
+    const builds = readdirSync(bin).flatMap((os) => readdirSync(join(bin, os)).map((arch) => `${os}/${arch}`));
+    expect(builds).toContain(here);
+    for (const build of builds) {
+      for (const file of readdirSync(join(bin, build))) {
+        const path = `node_modules/onnxruntime-node/bin/napi-v6/${build}/${file}`;
+        expect(packaged(path), path).toBe(build === here);
+        if (build === here) expect(unpacked(path), path).toBe(true);
+      }
+    }
+    expect(packaged('node_modules/onnxruntime-node/dist/index.js')).toBe(true);
   });
 
   it('writes the fuses after packing: no RunAsNode, NODE_OPTIONS or inspect arguments; app.asar only, integrity-checked', async () => {

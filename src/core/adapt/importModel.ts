@@ -68,6 +68,7 @@ export async function importModelRound(ctx: RoundContext, req: ImportModelReques
       const predictStart = performance.now();
       const metrics = await predictAndEvaluate(ctx.db, roundId, net, targetImages, config, {
         signal: ctx.signal,
+        log: ctx.log,
         onProgress: (done, total) => ctx.onProgress?.({ phase: 'predicting', iteration: 0, iters: 0, done, total }),
       });
       const timings = { threads: 1, trainSeconds: 0, predictSeconds: (performance.now() - predictStart) / 1000, msPerStep: 0, curveSeconds: 0 };

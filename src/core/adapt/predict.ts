@@ -16,6 +16,7 @@ import { slicSuperpixels, type Superpixels } from '../regions/superpixels';
 import { difficultyMap } from './losses';
 import type { RoundConfig } from './config';
 import { loadSample, type Sample } from './data';
+import { createOnnxPredictor, loadOnnxRuntime, type OrtModule } from './onnxPredictor';
 
 export interface RoundMetrics extends Metrics {
   /** Images with ground truth that were evaluated (every split). */
@@ -128,6 +129,41 @@ export async function predictSample(net: CordaNetwork, sample: Sample, keepLogit
   }
 }
 
+/** Something that predicts decoded images: the network in tfjs, or the same weights in ONNX Runtime. */
+export interface Predictor {
+  /** What runs the network, for the log: "ONNX Runtime 1.30.0 on the CPU (2 threads)", "tfjs wasm". */
+  readonly describe: string;
+  predict(sample: Sample, keepLogits?: boolean): Promise<Prediction>;
+  dispose(): Promise<void>;
+}
+
+export function tfjsPredictor(net: CordaNetwork): Predictor {
+  return { describe: `tfjs ${tf.getBackend()}`, predict: (sample, keepLogits) => predictSample(net, sample, keepLogits), dispose: async () => undefined };
+}
+
+/**
+ * ONNX Runtime where the network runs on a CPU backend (wasm, cpu) and the runtime loads (it is 2-4x faster there,
+ * README "Speed"), else tfjs; `CORDA_PREDICT=tfjs` keeps tfjs. Logs one line saying which and, for tfjs, why.
+ */
+export async function choosePredictor(net: CordaNetwork, size: { width: number; height: number }, log: (line: string) => void, loadRuntime: () => OrtModule = loadOnnxRuntime): Promise<Predictor> {
+  const backend = tf.getBackend();
+  const tfjs = (why: string) => {
+    log(`Predicting with tfjs ${backend}: ${why}.`);
+    return tfjsPredictor(net);
+  };
+  if (process.env.CORDA_PREDICT === 'tfjs') return tfjs('CORDA_PREDICT=tfjs');
+  if (backend !== 'wasm' && backend !== 'cpu') return tfjs('ONNX Runtime is used on the CPU backends only (wasm, cpu)');
+  if (net.preset.encoderKind === 'deeplabv2-resnet101') return tfjs('the ONNX graph does not cover the paper preset yet');
+  try {
+    const predictor = await createOnnxPredictor(net, size, { runtime: loadRuntime() });
+    log(`Predicting with ${predictor.describe}.`);
+    return predictor;
+  } catch (error) {
+    const text = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+    return tfjs(`ONNX Runtime did not load (${text.length > 200 ? `${text.slice(0, 197)}...` : text})`);
+  }
+}
+
 const png8 = (data: Uint8Array, width: number, height: number) => Buffer.from(encode({ width, height, data, channels: 1, depth: 8 }));
 const unit8 = (values: Float32Array) => Uint8Array.from(values, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
 /** Depth targets as 16-bit PNG: value × 100, clipped to 0..65535. */
@@ -168,30 +204,37 @@ export async function predictAndEvaluate(
   net: CordaNetwork,
   images: StoredImage[],
   config: RoundConfig,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; log?: (line: string) => void } = {},
 ): Promise<RoundMetrics> {
   const confusion = createConfusion();
   const valConfusion = createConfusion();
   let evaluated = 0;
   let evaluatedVal = 0;
   let pending: LayerWrite[] = [];
-  for (let i = 0; i < images.length; i++) {
-    options.signal?.throwIfAborted();
-    const image = images[i]!;
-    const sample = await loadSample(image, config.targetWidth, { labels: false, depth: net.withDepth });
-    const prediction = await predictSample(net, sample, image.labelPath !== null);
-    pending.push(encodeLayers(image, prediction, slicSuperpixels(sample.rgb, sample.width, sample.height)));
-    if (prediction.logits) {
-      const isVal = image.split === 'val';
-      await accumulateAgainstGroundTruth(image, prediction.logits, isVal ? [confusion, valConfusion] : [confusion]).finally(() => prediction.logits!.dispose());
-      if (isVal) evaluatedVal++;
-      evaluated++;
+  let predictor: Predictor | null = null;
+  try {
+    for (let i = 0; i < images.length; i++) {
+      options.signal?.throwIfAborted();
+      const image = images[i]!;
+      const sample = await loadSample(image, config.targetWidth, { labels: false, depth: net.withDepth });
+      // Without a log (the round worker), the line goes to stderr: stdout may carry --json output.
+      predictor ??= await choosePredictor(net, sample, options.log ?? ((line) => console.error(line)));
+      const prediction = await predictor.predict(sample, image.labelPath !== null);
+      pending.push(encodeLayers(image, prediction, slicSuperpixels(sample.rgb, sample.width, sample.height)));
+      if (prediction.logits) {
+        const isVal = image.split === 'val';
+        await accumulateAgainstGroundTruth(image, prediction.logits, isVal ? [confusion, valConfusion] : [confusion]).finally(() => prediction.logits!.dispose());
+        if (isVal) evaluatedVal++;
+        evaluated++;
+      }
+      if (pending.length >= 16) {
+        saveLayers(db, roundId, pending);
+        pending = [];
+      }
+      options.onProgress?.(i + 1, images.length);
     }
-    if (pending.length >= 16) {
-      saveLayers(db, roundId, pending);
-      pending = [];
-    }
-    options.onProgress?.(i + 1, images.length);
+  } finally {
+    await predictor?.dispose();
   }
   saveLayers(db, roundId, pending);
   return {

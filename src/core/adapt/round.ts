@@ -363,6 +363,7 @@ async function runRound(
     const student = await trainer.student();
     const metrics = await predictAndEvaluate(ctx.db, roundId, student, targetAll, config, {
       signal: ctx.signal,
+      log: ctx.log,
       onProgress: (doneImages, total) => ctx.onProgress?.({ phase: 'predicting', iteration: config.iters, iters: config.iters, done: doneImages, total, curve: [...curve] }),
     }).finally(() => trainer.workers > 1 && student.dispose());
     const timings = {

@@ -117,14 +117,11 @@ export async function exportModel(plan: ModelExportPlan, options: ExportOptions 
   progress('building graph', 0, 1);
   const params = new Map<string, TensorEntry>();
   for (const [name, t] of readCheckpoint(plan.checkpointPath).tensors) {
-    if (!name.startsWith('student/')) continue;
-    const param = name.slice('student/'.length);
-    // The network multiplies its depth heads by the round's depth scale; the export folds it into their weights.
-    const depthHead = /^head\.depth_(src|tgt)\.[wb]$/.test(param) && plan.depthScale !== 1;
-    params.set(param, depthHead ? { ...t, data: t.data.map((v) => v * plan.depthScale) } : t);
+    if (name.startsWith('student/')) params.set(name.slice('student/'.length), t);
   }
   const preset = PRESETS[plan.preset];
-  const graph = buildInferenceGraph({ preset, method: plan.method, params, width: plan.width, height: plan.height });
+  // The network multiplies its depth heads by the round's depth scale; the graph folds it into their weights.
+  const graph = buildInferenceGraph({ preset, method: plan.method, params, width: plan.width, height: plan.height, depthScale: plan.depthScale });
   const cardFor = (files: string[]) =>
     modelCard({ format: plan.format, graph, preset, files: [...files, 'model-card.json'], appVersion: APP_VERSION, round: plan.round, training: plan.training });
   let model: ExportFile[];

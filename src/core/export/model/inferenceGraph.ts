@@ -29,6 +29,8 @@ export interface GraphRequest {
   /** The size the workbench predicts at (the working size of the target images). */
   width: number;
   height: number;
+  /** The round's depth scale: the network multiplies its depth heads' outputs by it; the graph folds it into their weights. */
+  depthScale?: number;
 }
 
 export function buildInferenceGraph(request: GraphRequest): InferenceGraph {
@@ -72,8 +74,9 @@ class GraphWalk {
       const fdDistilled = this.distil(fd, fs, 'distil.to_depth');
       finish(this.segHead(fsDistilled, 'head.seg'), 'seg', segHolds);
       const depth = 'inverse-depth-like values as the round regressed them (larger is nearer; 1.0 is what the training targets use for invalid or too far)';
-      finish(this.conv(fdDistilled, 'head.depth_src', 1, 3, { bias: true }), 'depth_src', `Depth from the source-domain head: ${depth}.`);
-      finish(this.conv(fdDistilled, 'head.depth_tgt', 1, 3, { bias: true }), 'depth_tgt', `Depth from the target-domain head: ${depth}; where it disagrees with depth_src the workbench marks pixels as difficult.`);
+      const scale = this.request.depthScale ?? 1;
+      finish(this.conv(fdDistilled, 'head.depth_src', 1, 3, { bias: true, scale }), 'depth_src', `Depth from the source-domain head: ${depth}.`);
+      finish(this.conv(fdDistilled, 'head.depth_tgt', 1, 3, { bias: true, scale }), 'depth_tgt', `Depth from the target-domain head: ${depth}; where it disagrees with depth_src the workbench marks pixels as difficult.`);
     }
     this.checkEveryParamUsed();
     return { input, ops: this.ops, weights: this.weights, outputs };
@@ -103,14 +106,18 @@ class GraphWalk {
     }
   }
 
-  /** A convolution ('same' padding) with its own weights `${name}.w` / `${name}.b`, as network.ts's conv and atrousConv. */
-  private conv(x: Tensor, name: string, out: number, kernel: number, o: { stride?: number; dilation?: number; bias?: boolean; activation?: Activation } = {}): Tensor {
+  /**
+   * A convolution ('same' padding) with its own weights `${name}.w` / `${name}.b`, as network.ts's conv and atrousConv;
+   * `scale` multiplies its output (folded into the weights).
+   */
+  private conv(x: Tensor, name: string, out: number, kernel: number, o: { stride?: number; dilation?: number; bias?: boolean; activation?: Activation; scale?: number } = {}): Tensor {
+    const scaled = (data: Float32Array) => (o.scale === undefined || o.scale === 1 ? data : data.map((v) => v * o.scale!));
     const filter = this.param(`${name}.w`, [kernel, kernel, x.shape[2], out]);
-    this.weights.set(`${name}.weights`, { shape: filter.shape, data: filter.data });
+    this.weights.set(`${name}.weights`, { shape: filter.shape, data: scaled(filter.data) });
     let bias: string | null = null;
     if (o.bias) {
       bias = `${name}.bias`;
-      this.weights.set(bias, { shape: [out], data: this.param(`${name}.b`, [out]).data });
+      this.weights.set(bias, { shape: [out], data: scaled(this.param(`${name}.b`, [out]).data) });
     }
     return this.convOp(x, name, `${name}.weights`, bias, out, kernel, o.stride ?? 1, o.dilation ?? 1, false, o.activation ?? null);
   }

@@ -34,7 +34,28 @@ export function toOnnxFilter(w: Weight, depthwise: boolean): { dims: number[]; d
   return { dims: [out, inPerGroup, kh, kw], data };
 }
 
-export function onnxModel(graph: InferenceGraph, meta: { producerVersion: string; docString: string; metadata: Record<string, string> }): ExportFile {
+/**
+ * The outputs `predictionOutputs` adds after `seg`: what predictSample derives from the logits, computed in the
+ * graph. With them, every output is channels last (NHWC), `seg` included.
+ */
+export const PREDICTION_OUTPUTS = {
+  /** [1, H, W, 2] uint8 (NHWC): the most probable class, then the second most probable. */
+  classes: 'top2_class',
+  /** [1, H, W, 2] (NHWC): their softmax probabilities (the first is the confidence). */
+  probabilities: 'top2_prob',
+  /** [1, H, W, 1]: the softmax's entropy divided by log(classes), in [0, 1]. */
+  entropy: 'entropy',
+} as const;
+
+export interface OnnxModelMeta {
+  producerVersion: string;
+  docString: string;
+  metadata: Record<string, string>;
+  /** Also output the prediction's classes, probabilities and entropy (the workbench's own prediction, not exports). */
+  predictionOutputs?: boolean;
+}
+
+export function onnxModel(graph: InferenceGraph, meta: OnnxModelMeta): ExportFile {
   const shapes = shapesOf(graph);
   const initializer: OnnxTensor[] = [];
   const node: OnnxNode[] = [];
@@ -55,6 +76,18 @@ export function onnxModel(graph: InferenceGraph, meta: { producerVersion: string
     }
     return { name: output, opType: kind === 'relu' ? 'Relu' : 'Sigmoid', input: [input], output: [output] };
   };
+
+  // With the prediction's outputs, every output comes channels last, upsampled in that layout: ONNX Runtime's
+  // softmax and top-k over NCHW's channel axis, and its blocked-layout resize of few channels, are several times slower.
+  const channelsLast = new Set<string>();
+  if (meta.predictionOutputs) {
+    const outputNames = new Set(graph.outputs.map((o) => o.name));
+    const cropOf = (name: string) => graph.ops.find((c) => c.op === 'crop' && c.input === name);
+    for (const op of graph.ops) {
+      if (op.op === 'resize' && (outputNames.has(op.name) || outputNames.has(cropOf(op.name)?.name ?? ''))) channelsLast.add(op.name);
+      if (op.op === 'crop' && channelsLast.has(op.input)) channelsLast.add(op.name);
+    }
+  }
 
   const emit = (op: GraphOp) => {
     switch (op.op) {
@@ -92,11 +125,14 @@ export function onnxModel(graph: InferenceGraph, meta: { producerVersion: string
         node.push({ name: op.name, opType: 'Mul', input: op.inputs, output: [op.name] });
         return;
       case 'resize': {
-        const sizes = int64(`${op.name}.sizes`, nchw(op.shape));
+        const last = channelsLast.has(op.name);
+        const input = last ? `${op.name}.nhwc` : op.input;
+        if (last) node.push({ name: input, opType: 'Transpose', input: [op.input], output: [input], attribute: [intList('perm', [0, 2, 3, 1])] });
+        const sizes = int64(`${op.name}.sizes`, last ? [1, ...op.shape] : nchw(op.shape));
         node.push({
           name: op.name,
           opType: 'Resize',
-          input: [op.input, '', '', sizes],
+          input: [input, '', '', sizes],
           output: [op.name],
           attribute: [str('mode', 'linear'), str('coordinate_transformation_mode', 'asymmetric')],
         });
@@ -114,7 +150,7 @@ export function onnxModel(graph: InferenceGraph, meta: { producerVersion: string
       case 'crop': {
         const starts = int64(`${op.name}.starts`, [0, 0]);
         const ends = int64(`${op.name}.ends`, [op.shape[0], op.shape[1]]);
-        const axes = int64(`${op.name}.axes`, [2, 3]);
+        const axes = channelsLast.has(op.name) ? int64(`${op.name}.axes.nhwc`, [1, 2]) : int64(`${op.name}.axes`, [2, 3]);
         node.push({ name: op.name, opType: 'Slice', input: [op.input, starts, ends, axes], output: [op.name] });
         return;
       }
@@ -122,11 +158,34 @@ export function onnxModel(graph: InferenceGraph, meta: { producerVersion: string
   };
   for (const op of graph.ops) emit(op);
 
-  const valueInfo = (name: string, shape: Shape, docString?: string): OnnxValueInfo => ({
+  const valueInfo = (name: string, shape: Shape, docString?: string, elemType: number = DataType.FLOAT): OnnxValueInfo => ({
     name,
     ...(docString && { docString }),
-    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: nchw(shape).map((dimValue) => ({ dimValue })) } } },
+    type: { tensorType: { elemType, shape: { dim: (channelsLast.has(name) ? [1, ...shape] : nchw(shape)).map((dimValue) => ({ dimValue })) } } },
   });
+  const outputs = graph.outputs.map((o) => valueInfo(o.name, o.shape, o.holds));
+  if (meta.predictionOutputs) {
+    const seg = graph.outputs.find((o) => o.name === 'seg')!;
+    const [height, width, classes] = seg.shape;
+    const { classes: top2Class, probabilities, entropy } = PREDICTION_OUTPUTS;
+    const k = int64('top2.k', [2]);
+    node.push(
+      { name: 'seg.probs', opType: 'Softmax', input: ['seg'], output: ['seg.probs'], attribute: [int('axis', -1)] },
+      { name: 'top2', opType: 'TopK', input: ['seg.probs', k], output: [probabilities, 'top2.index'], attribute: [int('axis', -1), int('largest', 1), int('sorted', 1)] },
+      { name: top2Class, opType: 'Cast', input: ['top2.index'], output: [top2Class], attribute: [int('to', DataType.UINT8)] },
+      // -sum(p log p) / log(classes); predictSample takes log(p + 1e-8), which differs by less than 1e-6.
+      { name: 'seg.logp', opType: 'LogSoftmax', input: ['seg'], output: ['seg.logp'], attribute: [int('axis', -1)] },
+      { name: 'seg.plogp', opType: 'Mul', input: ['seg.probs', 'seg.logp'], output: ['seg.plogp'] },
+      { name: 'seg.sum_plogp', opType: 'ReduceSum', input: ['seg.plogp', int64('entropy.axes', [-1])], output: ['seg.sum_plogp'], attribute: [int('keepdims', 1)] },
+      { name: entropy, opType: 'Mul', input: ['seg.sum_plogp', constant('entropy.scale', [], Float32Array.of(-1 / Math.log(classes)))], output: [entropy] },
+    );
+    for (const name of [top2Class, probabilities, entropy]) channelsLast.add(name);
+    outputs.push(
+      valueInfo(top2Class, [height, width, 2], 'The most probable class, then the second.', DataType.UINT8),
+      valueInfo(probabilities, [height, width, 2], 'Their softmax probabilities.'),
+      valueInfo(entropy, [height, width, 1], 'Softmax entropy / log(classes).'),
+    );
+  }
   const data = encodeOnnxModel({
     irVersion: IR_VERSION,
     producerName: 'corda-workbench',
@@ -140,7 +199,7 @@ export function onnxModel(graph: InferenceGraph, meta: { producerVersion: string
       node,
       initializer,
       input: [valueInfo(graph.input.name, graph.input.shape, 'RGB, normalised as model-card.json says, NCHW')],
-      output: graph.outputs.map((o) => valueInfo(o.name, o.shape, o.holds)),
+      output: outputs,
     },
   });
   return { name: 'model.onnx', data, kind: 'graph' };

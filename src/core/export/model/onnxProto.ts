@@ -74,7 +74,7 @@ const descriptor = {
 };
 
 /** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
 /** AttributeProto.AttributeType values used here. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 
