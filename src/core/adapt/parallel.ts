@@ -91,6 +91,13 @@ function averageBn(lists: WireBn[][]): WireBn[] {
 
 export class ParallelTrainer {
   private readonly replicas: Replica[];
+  /**
+   * The last step's weight update, still running in the replicas. step() returns once the gradients are averaged,
+   * so the caller draws the next batch while the replicas apply. A replica handles its messages in order and an
+   * apply in one go, so the next gradients always see the updated weights; every later call also waits here, so
+   * that an apply's error is not lost.
+   */
+  private pendingApply: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly config: RoundConfig,
@@ -112,24 +119,37 @@ export class ParallelTrainer {
     const prepared = prepareBatch(batch, random, this.config);
     const n = this.replicas.length;
     const pairs = batch.source.length;
-    const replies = await Promise.all(
+    // Posted at once: each replica runs it after the previous step's apply, which may still be running.
+    const gradients = Promise.all(
       this.replicas.map((r, k) => r.call<'gradients'>({ type: 'gradients', batch: sliceBatch(prepared, Math.floor((k * pairs) / n), Math.floor(((k + 1) * pairs) / n)), iter })),
     );
+    const [replies] = await Promise.all([gradients, this.settled()]);
     const results = replies.map((r) => r as Extract<ReplicaReply, { type: 'gradients' }>);
     const grads = average(results.map((r) => r.grads));
     const bn = averageBn(results.map((r) => r.bn));
-    await Promise.all(this.replicas.map((r) => r.call<'apply'>({ type: 'apply', grads, bn, iter })));
+    this.pendingApply = Promise.all(this.replicas.map((r) => r.call<'apply'>({ type: 'apply', grads, bn, iter })));
+    // Marked handled here; the rejection itself is rethrown by the next settled().
+    this.pendingApply.catch(() => undefined);
     const losses = { ...results[0]!.losses };
     for (const key of Object.keys(losses) as (keyof StepLosses)[]) losses[key] = results.reduce((a, r) => a + r.losses[key], 0) / results.length;
     return losses;
   }
 
+  /** Waits for the last step's weight update (and rethrows its error). */
+  private async settled(): Promise<void> {
+    const pending = this.pendingApply;
+    this.pendingApply = Promise.resolve();
+    await pending;
+  }
+
   async snapshot(): Promise<TensorEntry[]> {
+    await this.settled();
     return ((await this.replicas[0]!.call<'snapshot'>({ type: 'snapshot' })) as Extract<ReplicaReply, { type: 'snapshot' }>).tensors;
   }
 
   async restore(tensors: Map<string, TensorEntry>, studentOnly = false): Promise<void> {
     const list = [...tensors.values()];
+    await this.settled();
     await Promise.all(this.replicas.map((r) => r.call<'restore'>({ type: 'restore', tensors: list, studentOnly })));
   }
 
@@ -141,6 +161,7 @@ export class ParallelTrainer {
   }
 
   async dispose(): Promise<void> {
+    await this.settled().catch(() => undefined);
     await Promise.all(this.replicas.map((r) => r.terminate()));
   }
 }

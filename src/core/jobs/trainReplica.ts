@@ -59,6 +59,8 @@ async function main(): Promise<void> {
           }
         }
         case 'apply': {
+          // No await in here: an apply runs in one go before the next message (ParallelTrainer posts the next
+          // step's gradients without waiting for it).
           const grads: Record<string, tf.Tensor> = {};
           for (const g of request.grads) grads[g.name] = tf.tensor(g.data, g.shape);
           const bn = request.bn.map((b) => ({ name: b.name, mean: tf.tensor1d(b.mean), variance: tf.tensor1d(b.variance) }));

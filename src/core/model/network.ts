@@ -13,6 +13,7 @@ import { NUM_CLASSES } from '../../shared/labels';
 import { Rng } from '../random';
 import { DeepLabV2MultiTask, type PaperVariant } from './deeplabv2';
 import { ParamStore } from './params';
+import { trainingBatchNorm, type BatchNormActivation } from './kernels/batchNormTraining';
 
 export type PresetName = 'tiny' | 'small' | 'paper';
 export type Method = 'source-only' | 'dacs' | 'corda';
@@ -227,20 +228,24 @@ export class CordaNetwork {
     return tf.depthwiseConv2d(x, w as tf.Tensor4D, stride, 'same');
   }
 
-  private batchNorm(x: tf.Tensor4D, name: string, opts: ForwardOptions, epsilon = 1e-5): tf.Tensor4D {
+  /** Batch norm, then `activation`: batch statistics in training (collected into opts.bnUpdates), running ones otherwise. */
+  private batchNorm(x: tf.Tensor4D, name: string, opts: ForwardOptions, epsilon = 1e-5, activation: BatchNormActivation = 'linear'): tf.Tensor4D {
     const ch = x.shape[3];
     const scale = this.params.get(`${name}.scale`, [ch], 'bn-scale');
     const offset = this.params.get(`${name}.offset`, [ch], 'bn-offset');
     const movingMean = this.params.get(`${name}.mean`, [ch], 'bn-mean');
     const movingVar = this.params.get(`${name}.var`, [ch], 'bn-var');
-    if (!opts.training) return tf.batchNorm(x, movingMean as tf.Tensor1D, movingVar as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, epsilon);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    if (!opts.training) {
+      const y = tf.batchNorm(x, movingMean as tf.Tensor1D, movingVar as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, epsilon);
+      return activation === 'relu' ? tf.relu(y) : activation === 'relu6' ? (tf.relu6(y) as tf.Tensor4D) : y;
+    }
+    const { y, mean, variance } = trainingBatchNorm(x, scale as tf.Tensor1D, offset as tf.Tensor1D, epsilon, activation);
     opts.bnUpdates?.push({ mean: movingMean, variance: movingVar, batchMean: mean, batchVariance: variance });
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, epsilon);
+    return y;
   }
 
   private convBnRelu(x: tf.Tensor4D, name: string, out: number, k: number, stride: number, opts: ForwardOptions): tf.Tensor4D {
-    return tf.relu(this.batchNorm(this.conv(x, `${name}.conv`, out, k, stride), `${name}.bn`, opts));
+    return this.batchNorm(this.conv(x, `${name}.conv`, out, k, stride), `${name}.bn`, opts, 1e-5, 'relu');
   }
 
   /** Basic residual block (ResNet-18 style), with a projection shortcut when the shape changes. */
@@ -257,8 +262,8 @@ export class CordaNetwork {
   }
 
   /** Conv (no bias) → BN (Keras epsilon) with Keras names: `${name}` and `${bn}`, params `enc.<layer>.*`. */
-  private kerasConvBn(x: tf.Tensor4D, name: string, bn: string, out: number, k: number, stride: number, opts: ForwardOptions): tf.Tensor4D {
-    return this.batchNorm(this.conv(x, `enc.${name}`, out, k, stride), `enc.${bn}`, opts, KERAS_BN_EPSILON);
+  private kerasConvBn(x: tf.Tensor4D, name: string, bn: string, out: number, k: number, stride: number, opts: ForwardOptions, activation: BatchNormActivation = 'linear'): tf.Tensor4D {
+    return this.batchNorm(this.conv(x, `enc.${name}`, out, k, stride), `enc.${bn}`, opts, KERAS_BN_EPSILON, activation);
   }
 
   /**
@@ -267,15 +272,15 @@ export class CordaNetwork {
    * TensorFlow's 'same' padding does for a 3x3 stride-2 kernel, so plain 'same' is used (tested).
    */
   private mobileNetV2(x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
-    let y = tf.relu6(this.kerasConvBn(x, 'Conv1', 'bn_Conv1', MOBILENETV2_STEM, 3, 2, opts)) as tf.Tensor4D;
+    let y = this.kerasConvBn(x, 'Conv1', 'bn_Conv1', MOBILENETV2_STEM, 3, 2, opts, 'relu6');
     MOBILENETV2_BLOCKS.forEach((block, i) => {
       const prefix = i === 0 ? 'expanded_conv' : `block_${i}`;
       const inCh = y.shape[3];
       let h = y;
       if (block.expansion !== 1) {
-        h = tf.relu6(this.kerasConvBn(h, `${prefix}_expand`, `${prefix}_expand_BN`, inCh * block.expansion, 1, 1, opts)) as tf.Tensor4D;
+        h = this.kerasConvBn(h, `${prefix}_expand`, `${prefix}_expand_BN`, inCh * block.expansion, 1, 1, opts, 'relu6');
       }
-      h = tf.relu6(this.batchNorm(this.depthwise(h, `enc.${prefix}_depthwise`, 3, block.stride), `enc.${prefix}_depthwise_BN`, opts, KERAS_BN_EPSILON)) as tf.Tensor4D;
+      h = this.batchNorm(this.depthwise(h, `enc.${prefix}_depthwise`, 3, block.stride), `enc.${prefix}_depthwise_BN`, opts, KERAS_BN_EPSILON, 'relu6');
       h = this.kerasConvBn(h, `${prefix}_project`, `${prefix}_project_BN`, block.out, 1, 1, opts);
       y = block.stride === 1 && inCh === block.out ? tf.add<tf.Tensor4D>(y, h) : h;
     });

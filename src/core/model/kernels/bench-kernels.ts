@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend';
 import { conv2dBackpropInputOptions } from './conv2dBackpropInput';
 import { stockKernelFunc } from './index';
+import { trainingBatchNorm } from './batchNormTraining';
 
 type Pad = 'same' | 'valid';
 
@@ -56,6 +57,25 @@ async function main(): Promise<void> {
       stock({ inputs: { x: stats }, backend: tf.backend(), attrs: { reps } }) as tf.TensorInfo), 3)
     : NaN;
   console.log(`Tile [1,1,1,${c}] -> [${n},${h},${w},${c}]: ${ours.toFixed(1)} ms (stock ${stockMs.toFixed(1)} ms)`);
+
+  // Training batch norm + relu, forward and backward: the fused kernels against tfjs's composite.
+  const scale = tf.randomNormal([c]) as tf.Tensor1D;
+  const offset = tf.randomNormal([c]) as tf.Tensor1D;
+  const weights = tf.randomNormal(x.shape);
+  const bnStep = (f: typeof trainingBatchNorm) => () => {
+    const [gx, gs, go] = tf.grads((a: tf.Tensor, b: tf.Tensor, o: tf.Tensor) =>
+      tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor1D, o as tf.Tensor1D, 1e-5, 'relu').y, weights)))([x, scale, offset]);
+    tf.dispose([gs!, go!]);
+    return gx!;
+  };
+  const compositeBn: typeof trainingBatchNorm = (a, b, o, eps) => {
+    // (the composite, as network.ts ran it before the fused kernels)
+    const { mean, variance } = tf.moments(a, [0, 1, 2]);
+    return { y: tf.relu(tf.batchNorm(a, mean, variance, o, b, eps)) as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  };
+  const fusedMs = best(bnStep(trainingBatchNorm), runs);
+  const compositeMs = best(bnStep(compositeBn), runs);
+  console.log(`batch norm + relu, forward and backward, [${n},${h},${w},${c}]: fused ${fusedMs.toFixed(1)} ms, composite ${compositeMs.toFixed(1)} ms`);
 }
 
 void main();

@@ -10,6 +10,7 @@ import {
 } from './depthwiseConv2dBackprop';
 import { makeWasmTileConfig } from './tile';
 import { cpuResizeBilinearGradConfig, makeWasmResizeBilinearGradConfig } from './resizeBilinearGrad';
+import { BatchNormTraining, batchNormTrainingConfigs, batchNormTrainingGradConfig } from './batchNormTraining';
 
 const OURS = Symbol.for('corda.kernel');
 
@@ -57,6 +58,10 @@ export const PROJECT_KERNELS = [
   'wasm/ResizeBilinearGrad',
   'wasm/Tile',
   'cpu/ResizeBilinearGrad',
+  'wasm/CordaBatchNormTraining',
+  'wasm/CordaBatchNormTrainingGrad',
+  'cpu/CordaBatchNormTraining',
+  'cpu/CordaBatchNormTrainingGrad',
 ] as const;
 
 /** Registers the project's kernels for the wasm and cpu backends (before or after they are initialised). */
@@ -68,6 +73,10 @@ export function registerProjectKernels(): void {
   install('ResizeBilinearGrad', 'wasm', makeWasmResizeBilinearGradConfig);
   install('Tile', 'wasm', makeWasmTileConfig);
   install('ResizeBilinearGrad', 'cpu', () => cpuResizeBilinearGradConfig);
+  for (const backend of ['wasm', 'cpu']) {
+    for (const config of batchNormTrainingConfigs(backend)) install(config.kernelName, backend, () => config);
+  }
+  if (!tf.getGradient(BatchNormTraining)) tf.registerGradient(batchNormTrainingGradConfig);
 }
 
 /** True when every project kernel is registered (for diagnostics). */
