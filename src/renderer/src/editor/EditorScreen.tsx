@@ -21,6 +21,7 @@ import { useEditorSession } from './useEditorSession';
 import { useLatestRound } from './useLatestRound';
 import { useLayers } from './useLayers';
 import { useRegionQueue } from './useRegionQueue';
+import './editor.css';
 
 interface EditorScreenProps {
   /** The current filtered order; next / previous walk through it. */

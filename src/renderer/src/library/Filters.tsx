@@ -1,5 +1,6 @@
 import type { Split } from '../../../shared/api';
 import { SelectField } from '../components/SelectField';
+import './library.css';
 
 export interface ImageFilters {
   split?: Split;

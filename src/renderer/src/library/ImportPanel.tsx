@@ -4,6 +4,7 @@ import { DEPTH_SOURCE_NAMES, type DatasetRole, type ImportProblem, type ImportRe
 import { errorMessage, useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
 import { SelectField } from '../components/SelectField';
+import './library.css';
 
 type RoleChoice = DatasetRole | 'auto';
 

@@ -1,6 +1,7 @@
 // The axes the Rounds view's charts share: a y axis of ticks with grid lines across the plot, an x axis of tick
 // labels (with room for a title underneath when it has one), inside a chart frame of fixed size and padding.
 import { niceTicks, type Scale } from './chartMath';
+import './rounds.css';
 
 export interface ChartFrame {
   width: number;

@@ -6,6 +6,7 @@ import type { CordaApi, Dataset, JobProgress, LabelFormat, LabelSource, ModelFor
 import { errorMessage } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
 import { SelectField } from '../components/SelectField';
+import './rounds.css';
 
 interface ExportJob {
   jobId: string | null;
