@@ -36,32 +36,62 @@ export interface Tool {
 
 const paintMode = (host: ToolHost): PaintMode => ({ kind: 'class', classId: host.classId });
 
-/** Brush, eraser (back to the model's label) and the ignore brush: discs along the pointer's path. */
-type BrushState = { kind: 'idle' } | { kind: 'painting'; stroke: Stroke; last: Point };
+/**
+ * A tool whose gesture is one stroke from press to release: idle, or stroking with the stroke and what the
+ * tool keeps about it (`G`). Release commits the stroke, Escape cancels it.
+ */
+abstract class StrokeGestureTool<G extends object> implements Tool {
+  abstract readonly name: ToolName;
+  protected state: { kind: 'idle' } | ({ kind: 'stroking'; stroke: Stroke } & G) = { kind: 'idle' };
 
-export class BrushTool implements Tool {
-  private state: BrushState = { kind: 'idle' };
-
-  constructor(
-    readonly name: 'brush' | 'eraser' | 'ignore',
-    private readonly host: ToolHost,
-  ) {}
+  constructor(protected readonly host: ToolHost) {}
 
   get busy(): boolean {
-    return this.state.kind === 'painting';
+    return this.state.kind === 'stroking';
+  }
+
+  abstract down(p: Point): void;
+  abstract move(points: readonly Point[]): void;
+
+  up(_p: Point): void {
+    if (this.state.kind !== 'stroking') return;
+    const { stroke } = this.state;
+    this.state = { kind: 'idle' };
+    this.host.commit(stroke, this.name);
+  }
+
+  key(key: string): boolean {
+    if (key !== 'Escape' || this.state.kind !== 'stroking') return false;
+    this.host.cancel(this.state.stroke);
+    this.state = { kind: 'idle' };
+    return true;
+  }
+
+  preview(): ToolPreview {
+    return null;
+  }
+}
+
+/** Brush, eraser (back to the model's label) and the ignore brush: discs along the pointer's path. */
+export class BrushTool extends StrokeGestureTool<{ last: Point }> {
+  constructor(
+    readonly name: 'brush' | 'eraser' | 'ignore',
+    host: ToolHost,
+  ) {
+    super(host);
   }
 
   down(p: Point): void {
     const mode: PaintMode = this.name === 'eraser' ? { kind: 'model' } : this.name === 'ignore' ? { kind: 'ignore' } : paintMode(this.host);
     const stroke = this.host.begin(mode);
-    this.state = { kind: 'painting', stroke, last: p };
+    this.state = { kind: 'stroking', stroke, last: p };
     this.stamp(stroke, p);
     this.host.changed(stroke);
   }
 
   move(points: readonly Point[]): void {
     const state = this.state;
-    if (state.kind !== 'painting') return;
+    if (state.kind !== 'stroking') return;
     const radius = this.host.brushSize / 2;
     for (const p of points) {
       for (const q of interpolate(state.last, p, Math.max(0.5, radius / 2))) this.stamp(state.stroke, q);
@@ -70,23 +100,9 @@ export class BrushTool implements Tool {
     this.host.changed(state.stroke);
   }
 
-  up(p: Point): void {
-    if (this.state.kind !== 'painting') return;
+  override up(p: Point): void {
     this.move([p]);
-    const { stroke } = this.state;
-    this.state = { kind: 'idle' };
-    this.host.commit(stroke, this.name);
-  }
-
-  key(key: string): boolean {
-    if (key !== 'Escape' || this.state.kind !== 'painting') return false;
-    this.host.cancel(this.state.stroke);
-    this.state = { kind: 'idle' };
-    return true;
-  }
-
-  preview(): ToolPreview {
-    return null;
+    super.up(p);
   }
 
   private stamp(stroke: Stroke, p: Point): void {
@@ -100,49 +116,25 @@ export class BrushTool implements Tool {
  * superpixel; dragging adds every superpixel passed over) and "second choice" (the clicked superpixel, or the
  * connected region without superpixels, set to the model's second most likely class).
  */
-type RegionState = { kind: 'idle' } | { kind: 'filling'; stroke: Stroke; visited: Set<number> };
-
-export class RegionTool implements Tool {
-  private state: RegionState = { kind: 'idle' };
-
+export class RegionTool extends StrokeGestureTool<{ visited: Set<number> }> {
   constructor(
     readonly name: 'fill' | 'superpixel' | 'second-choice',
-    private readonly host: ToolHost,
-  ) {}
-
-  get busy(): boolean {
-    return this.state.kind === 'filling';
+    host: ToolHost,
+  ) {
+    super(host);
   }
 
   down(p: Point): void {
     const mode: PaintMode = this.name === 'second-choice' ? { kind: 'second' } : paintMode(this.host);
-    const state = { kind: 'filling', stroke: this.host.begin(mode), visited: new Set<number>() } as const;
+    const state = { kind: 'stroking', stroke: this.host.begin(mode), visited: new Set<number>() } as const;
     this.state = state;
     this.add(state, p);
   }
 
   move(points: readonly Point[]): void {
     const state = this.state;
-    if (state.kind !== 'filling' || this.name !== 'superpixel') return;
+    if (state.kind !== 'stroking' || this.name !== 'superpixel') return;
     for (const p of points) this.add(state, p);
-  }
-
-  up(): void {
-    if (this.state.kind !== 'filling') return;
-    const { stroke } = this.state;
-    this.state = { kind: 'idle' };
-    this.host.commit(stroke, this.name);
-  }
-
-  key(key: string): boolean {
-    if (key !== 'Escape' || this.state.kind !== 'filling') return false;
-    this.host.cancel(this.state.stroke);
-    this.state = { kind: 'idle' };
-    return true;
-  }
-
-  preview(): ToolPreview {
-    return null;
   }
 
   private add({ stroke, visited }: { stroke: Stroke; visited: Set<number> }, p: Point): void {
