@@ -38,4 +38,15 @@ export default tseslint.config(
     files: ['src/renderer/**/*.{ts,tsx}'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['node:*', 'electron', '*/core/*', '*/main/*', '*/server/*'] }] },
   },
+  // The editor's canvas stands alone: no React, no transport of its own (a session is handed one), nothing from
+  // the screens above it.
+  {
+    files: ['src/renderer/src/canvas/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', 'electron', '*/core/*', '*/main/*', '*/server/*', 'react', 'react-dom', '*/api/*', '*/ApiContext', '*/editor/*', '*/library/*', '*/rounds/*', '*/components/*'] },
+      ],
+    },
+  },
 );

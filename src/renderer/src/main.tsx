@@ -1,9 +1,10 @@
+// The app-wide sheet first: each feature's sheet, imported by its components, comes after it and may refine it.
+import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { connectApi } from './api/connect';
 import { errorMessage } from './ApiContext';
 import { App } from './App';
-import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);
 

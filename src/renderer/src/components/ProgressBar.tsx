@@ -1,4 +1,5 @@
 import type { JobProgress } from '../../../shared/api';
+import './ProgressBar.css';
 
 interface ProgressBarProps {
   /** Null shows an indeterminate bar (work started, no progress reported yet). */

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import { colorizeTrainIds } from '../../../shared/labels';
 import { layerUrl } from '../api/connect';
-import type { EditorPlanes } from './stroke';
+import type { EditorPlanes } from '../canvas/stroke';
 
 interface CompareStripProps {
   imageId: number;

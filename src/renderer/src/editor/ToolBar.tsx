@@ -1,7 +1,9 @@
 // The editor's tool row: tools with their hotkeys, brush size, undo / redo, and the three-way comparison.
+// Buttons perform the same actions as the keys (actions.ts).
+import { BRUSH_SIZES, type SessionSnapshot } from '../canvas/session';
+import type { ToolName } from '../canvas/tools';
+import { actionTitle, type KeyAction } from './actions';
 import { TOOL_HOTKEY } from './keymap';
-import { BRUSH_SIZES, type SessionSnapshot } from './session';
-import type { ToolName } from './tools';
 
 const TOOLS: { name: ToolName; label: string; help: string }[] = [
   { name: 'brush', label: 'Brush', help: 'Paint the selected class' },
@@ -16,15 +18,13 @@ const TOOLS: { name: ToolName; label: string; help: string }[] = [
 
 interface ToolBarProps {
   snapshot: SessionSnapshot;
-  onTool: (tool: ToolName) => void;
+  run: (action: KeyAction) => void;
   onBrushSize: (size: number) => void;
-  onUndo: () => void;
-  onRedo: () => void;
   compare: boolean;
   onCompare: (on: boolean) => void;
 }
 
-export function ToolBar({ snapshot, onTool, onBrushSize, onUndo, onRedo, compare, onCompare }: ToolBarProps) {
+export function ToolBar({ snapshot, run, onBrushSize, compare, onCompare }: ToolBarProps) {
   const ready = snapshot.phase === 'ready';
   const unavailable = (name: ToolName): string | null => {
     if (name === 'superpixel' && !snapshot.hasSuperpixels) return 'Needs a round that stored superpixels';
@@ -45,7 +45,7 @@ export function ToolBar({ snapshot, onTool, onBrushSize, onUndo, onRedo, compare
               aria-pressed={snapshot.tool === tool.name}
               disabled={!ready || why !== null}
               title={why ?? `${tool.help} (${TOOL_HOTKEY[tool.name]})`}
-              onClick={() => onTool(tool.name)}
+              onClick={() => run({ kind: 'tool', tool: tool.name })}
             >
               {tool.label}
             </button>
@@ -65,10 +65,10 @@ export function ToolBar({ snapshot, onTool, onBrushSize, onUndo, onRedo, compare
         <span className="field__value">{snapshot.brushSize}px</span>
       </label>
       <div className="button-group">
-        <button type="button" className="button" data-testid="undo" disabled={!ready || !snapshot.save?.canUndo} title="Undo the last stroke (Ctrl+Z)" onClick={onUndo}>
+        <button type="button" className="button" data-testid="undo" disabled={!ready || !snapshot.save?.canUndo} title={actionTitle('undo')} onClick={() => run({ kind: 'undo' })}>
           Undo
         </button>
-        <button type="button" className="button" data-testid="redo" disabled={!ready || !snapshot.save?.canRedo} title="Redo (Ctrl+Shift+Z)" onClick={onRedo}>
+        <button type="button" className="button" data-testid="redo" disabled={!ready || !snapshot.save?.canRedo} title={actionTitle('redo')} onClick={() => run({ kind: 'redo' })}>
           Redo
         </button>
       </div>

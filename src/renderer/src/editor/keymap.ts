@@ -1,43 +1,10 @@
-// Every key the image view answers, as data: one pure function from a key press to an action, so the
-// hotkeys are listed in one place and tested without a browser.
-import type { ToolName } from './tools';
+// Every key the editor screen answers, found from the actions (actions.ts): one pure function from a key
+// press to the action it triggers with its arguments, tested without a browser.
+import type { ToolName } from '../canvas/tools';
+import { ACTION_LIST, TOOL_KEYS, type KeyAction, type KeyPress } from './actions';
 
-export type KeyAction =
-  | { kind: 'class'; classId: number }
-  | { kind: 'tool'; tool: ToolName }
-  | { kind: 'brush'; factor: number }
-  | { kind: 'undo' }
-  | { kind: 'redo' }
-  | { kind: 'toolKey'; key: 'Enter' | 'Escape' | 'Backspace' }
-  | { kind: 'next' }
-  | { kind: 'previous' }
-  | { kind: 'fit' }
-  | { kind: 'actualSize' }
-  | { kind: 'zoom'; factor: number }
-  | { kind: 'toggleCorrection' }
-  | { kind: 'peek' }
-  | { kind: 'pan' }
-  | { kind: 'nextRegion' }
-  | { kind: 'regionLock' };
-
-export interface KeyPress {
-  key: string;
-  code: string;
-  ctrl: boolean;
-  shift: boolean;
-  alt: boolean;
-}
-
-export const TOOL_KEYS: Record<string, ToolName> = {
-  b: 'brush',
-  e: 'eraser',
-  i: 'ignore',
-  g: 'fill',
-  p: 'polygon',
-  l: 'lasso',
-  s: 'superpixel',
-  x: 'second-choice',
-};
+export type { KeyAction, KeyPress } from './actions';
+export { TOOL_KEYS } from './actions';
 
 export const TOOL_HOTKEY: Record<ToolName, string> = Object.fromEntries(Object.entries(TOOL_KEYS).map(([k, t]) => [t, k.toUpperCase()])) as Record<ToolName, string>;
 
@@ -48,58 +15,14 @@ export function classHotkey(classId: number): string {
 }
 
 export function keyAction(press: KeyPress): KeyAction | null {
-  const { key, code, ctrl, shift, alt } = press;
-  if (alt) return null;
-  if (ctrl) {
-    const k = key.toLowerCase();
-    if (k === 'z') return shift ? { kind: 'redo' } : { kind: 'undo' };
-    if (k === 'y') return { kind: 'redo' };
-    return null;
-  }
-  const digit = /^Digit(\d)$/.exec(code);
-  if (digit) {
-    const d = Number(digit[1]);
-    if (shift) return d >= 1 ? { kind: 'class', classId: 9 + d } : null;
-    return { kind: 'class', classId: (d + 9) % 10 };
-  }
-  const lower = key.toLowerCase();
-  if (TOOL_KEYS[lower]) return { kind: 'tool', tool: TOOL_KEYS[lower] };
-  switch (key) {
-    case '[':
-      return { kind: 'brush', factor: 1 / 1.25 };
-    case ']':
-      return { kind: 'brush', factor: 1.25 };
-    case 'Enter':
-    case 'Escape':
-    case 'Backspace':
-      return { kind: 'toolKey', key };
-    case 'ArrowRight':
-      return { kind: 'next' };
-    case 'ArrowLeft':
-      return { kind: 'previous' };
-    case '+':
-    case '=':
-      return { kind: 'zoom', factor: 1.25 };
-    case '-':
-      return { kind: 'zoom', factor: 1 / 1.25 };
-    case ' ':
-      return { kind: 'pan' };
-  }
-  switch (lower) {
-    case 'd':
-      return { kind: 'next' };
-    case 'a':
-      return { kind: 'previous' };
-    case 'f':
-      return shift ? { kind: 'actualSize' } : { kind: 'fit' };
-    case 'o':
-      return { kind: 'toggleCorrection' };
-    case 'h':
-      return { kind: 'peek' };
-    case 'n':
-      return { kind: 'nextRegion' };
-    case 'r':
-      return { kind: 'regionLock' };
+  for (const action of ACTION_LIST) {
+    const args = action.keyTest(press);
+    if (args) return { kind: action.name, ...args } as KeyAction;
   }
   return null;
+}
+
+/** The held action whose key was released, if any. */
+export function releasedAction(key: string) {
+  return ACTION_LIST.find((action) => action.release?.keys.includes(key)) ?? null;
 }

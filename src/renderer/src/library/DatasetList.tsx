@@ -1,4 +1,5 @@
 import { DEPTH_SOURCE_NAMES, type Dataset } from '../../../shared/api';
+import './library.css';
 
 interface DatasetListProps {
   datasets: Dataset[] | null;

@@ -1,4 +1,6 @@
 import type { Split } from '../../../shared/api';
+import { SelectField } from '../components/SelectField';
+import './library.css';
 
 export interface ImageFilters {
   split?: Split;
@@ -17,37 +19,41 @@ interface FiltersProps {
   onChange: (filters: ImageFilters) => void;
 }
 
+const SPLIT_OPTIONS: { value: Split | ''; label: string }[] = [
+  { value: '', label: 'all' },
+  { value: 'train', label: 'train' },
+  { value: 'val', label: 'val' },
+  { value: 'test', label: 'test' },
+];
+const CORRECTED_OPTIONS = [
+  { value: '', label: 'all' },
+  { value: 'yes', label: 'corrected' },
+  { value: 'no', label: 'not yet' },
+] as const;
+const SORT_OPTIONS = [
+  { value: 'name', label: 'by name' },
+  { value: 'difficulty', label: 'hardest first' },
+] as const;
+
 export function Filters({ filters, cities, onChange }: FiltersProps) {
   return (
     <div className="filters" role="group" aria-label="Filter images">
-      <label className="field field--inline">
-        <span>Split</span>
-        <select
-          data-testid="filter-split"
-          value={filters.split ?? ''}
-          onChange={(event) => onChange({ ...filters, split: (event.target.value || undefined) as Split | undefined })}
-        >
-          <option value="">all</option>
-          <option value="train">train</option>
-          <option value="val">val</option>
-          <option value="test">test</option>
-        </select>
-      </label>
-      <label className="field field--inline">
-        <span>City</span>
-        <select
-          data-testid="filter-city"
-          value={filters.city ?? ''}
-          onChange={(event) => onChange({ ...filters, city: event.target.value || undefined })}
-        >
-          <option value="">all</option>
-          {cities.map((city) => (
-            <option key={city} value={city}>
-              {city}
-            </option>
-          ))}
-        </select>
-      </label>
+      <SelectField
+        inline
+        label="Split"
+        testId="filter-split"
+        value={filters.split ?? ''}
+        options={SPLIT_OPTIONS}
+        onChange={(split) => onChange({ ...filters, split: split || undefined })}
+      />
+      <SelectField
+        inline
+        label="City"
+        testId="filter-city"
+        value={filters.city ?? ''}
+        options={[{ value: '', label: 'all' }, ...cities.map((city) => ({ value: city, label: city }))]}
+        onChange={(city) => onChange({ ...filters, city: city || undefined })}
+      />
       <label className="field field--inline field--checkbox">
         <input
           type="checkbox"
@@ -57,29 +63,22 @@ export function Filters({ filters, cities, onChange }: FiltersProps) {
         />
         <span>has labels</span>
       </label>
-      <label className="field field--inline">
-        <span>Corrected</span>
-        <select
-          data-testid="filter-corrected"
-          value={filters.corrected === undefined ? '' : filters.corrected ? 'yes' : 'no'}
-          onChange={(event) => onChange({ ...filters, corrected: event.target.value === '' ? undefined : event.target.value === 'yes' })}
-        >
-          <option value="">all</option>
-          <option value="yes">corrected</option>
-          <option value="no">not yet</option>
-        </select>
-      </label>
-      <label className="field field--inline">
-        <span>Sort</span>
-        <select
-          data-testid="sort-images"
-          value={filters.sort ?? 'name'}
-          onChange={(event) => onChange({ ...filters, sort: event.target.value === 'difficulty' ? 'difficulty' : undefined })}
-        >
-          <option value="name">by name</option>
-          <option value="difficulty">hardest first</option>
-        </select>
-      </label>
+      <SelectField
+        inline
+        label="Corrected"
+        testId="filter-corrected"
+        value={filters.corrected === undefined ? '' : filters.corrected ? 'yes' : 'no'}
+        options={CORRECTED_OPTIONS}
+        onChange={(corrected) => onChange({ ...filters, corrected: corrected === '' ? undefined : corrected === 'yes' })}
+      />
+      <SelectField
+        inline
+        label="Sort"
+        testId="sort-images"
+        value={filters.sort ?? 'name'}
+        options={SORT_OPTIONS}
+        onChange={(sort) => onChange({ ...filters, sort: sort === 'difficulty' ? 'difficulty' : undefined })}
+      />
     </div>
   );
 }

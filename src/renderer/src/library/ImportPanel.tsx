@@ -3,8 +3,16 @@ import { useState, type FormEvent } from 'react';
 import { DEPTH_SOURCE_NAMES, type DatasetRole, type ImportProblem, type ImportResult, type JobProgress } from '../../../shared/api';
 import { errorMessage, useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
+import { SelectField } from '../components/SelectField';
+import './library.css';
 
 type RoleChoice = DatasetRole | 'auto';
+
+const ROLE_OPTIONS: { value: RoleChoice; label: string }[] = [
+  { value: 'auto', label: 'auto (by kind)' },
+  { value: 'source', label: 'source' },
+  { value: 'target', label: 'target' },
+];
 
 type ImportState =
   | { status: 'idle' }
@@ -62,19 +70,7 @@ export function ImportPanel({ canPickFolder, importJobs, onImported }: ImportPan
       <button type="button" className="button button--primary" data-testid="open-folder" disabled={running} onClick={openFolder}>
         Open dataset folder…
       </button>
-      <label className="field field--inline">
-        <span>Role</span>
-        <select
-          data-testid="import-role"
-          value={role}
-          disabled={running}
-          onChange={(event) => setRole(event.target.value as RoleChoice)}
-        >
-          <option value="auto">auto (by kind)</option>
-          <option value="source">source</option>
-          <option value="target">target</option>
-        </select>
-      </label>
+      <SelectField inline label="Role" testId="import-role" value={role} disabled={running} options={ROLE_OPTIONS} onChange={setRole} />
       {!canPickFolder && showPathForm && (
         <form className="import-panel__form" onSubmit={submitPath}>
           <label className="field">

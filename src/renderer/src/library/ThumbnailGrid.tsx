@@ -5,6 +5,7 @@ import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/rea
 import type { ImageSummary } from '../../../shared/api';
 import { imageUrl } from '../api/connect';
 import { CELL_GAP, gridLayout, nextGridIndex } from './gridLayout';
+import './library.css';
 
 interface ThumbnailGridProps {
   images: ImageSummary[];

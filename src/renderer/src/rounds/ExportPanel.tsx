@@ -5,6 +5,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { CordaApi, Dataset, JobProgress, LabelFormat, LabelSource, ModelFormat, RoundSummary } from '../../../shared/api';
 import { errorMessage } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
+import { SelectField } from '../components/SelectField';
+import './rounds.css';
 
 interface ExportJob {
   jobId: string | null;
@@ -43,6 +45,21 @@ function useExportJob(api: CordaApi) {
   };
   return { job, start, running: job !== null && job.done === null && job.error === null };
 }
+
+const MODEL_FORMATS: { value: ModelFormat; label: string }[] = [
+  { value: 'tfjs', label: 'TensorFlow.js graph model' },
+  { value: 'onnx', label: 'ONNX' },
+];
+const LABEL_SOURCES: { value: LabelSource; label: string }[] = [
+  { value: 'best', label: 'best (corrected, else predicted)' },
+  { value: 'corrected', label: 'corrected images only' },
+  { value: 'predicted', label: 'predicted (newest round)' },
+];
+const LABEL_FORMATS: { value: LabelFormat; label: string }[] = [
+  { value: 'labelIds', label: 'Cityscapes labelIds' },
+  { value: 'trainIds', label: 'trainIds' },
+  { value: 'color', label: 'colour' },
+];
 
 interface ExportPanelProps {
   api: CordaApi;
@@ -87,23 +104,15 @@ export function ExportPanel({ api, rounds, datasets, canPickFolder }: ExportPane
     <div className="export-panel">
       <form className="export-panel__form" onSubmit={exportModel} data-testid="export-model-form">
         <h3 className="panel__title">Export the model</h3>
-        <label className="field">
-          <span>Round</span>
-          <select data-testid="export-round" value={chosenRound ?? ''} onChange={(e) => setRoundId(Number(e.target.value))} disabled={finished.length === 0}>
-            {finished.map((r) => (
-              <option key={r.id} value={r.id}>
-                #{r.id} {r.method} {r.preset}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>Format</span>
-          <select data-testid="export-format" value={modelFormat} onChange={(e) => setModelFormat(e.target.value as ModelFormat)}>
-            <option value="tfjs">TensorFlow.js graph model</option>
-            <option value="onnx">ONNX</option>
-          </select>
-        </label>
+        <SelectField
+          label="Round"
+          testId="export-round"
+          value={chosenRound === null ? '' : String(chosenRound)}
+          disabled={finished.length === 0}
+          options={finished.map((r) => ({ value: String(r.id), label: `#${r.id} ${r.method} ${r.preset}` }))}
+          onChange={(id) => setRoundId(Number(id))}
+        />
+        <SelectField label="Format" testId="export-format" value={modelFormat} options={MODEL_FORMATS} onChange={setModelFormat} />
         <FolderField testId="export-model-dir" value={modelDir} onChange={setModelDir} onPick={canPickFolder ? () => void pick(setModelDir) : null} />
         <button type="submit" className="button button--primary" data-testid="export-model" disabled={model.running || chosenRound === null || !modelDir.trim()}>
           Export model
@@ -113,32 +122,16 @@ export function ExportPanel({ api, rounds, datasets, canPickFolder }: ExportPane
 
       <form className="export-panel__form" onSubmit={exportLabels} data-testid="export-labels-form">
         <h3 className="panel__title">Export labels</h3>
-        <label className="field">
-          <span>Dataset</span>
-          <select data-testid="export-dataset" value={chosenDataset ?? ''} onChange={(e) => setDatasetId(Number(e.target.value))} disabled={targets.length === 0}>
-            {targets.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>Labels</span>
-          <select data-testid="export-which" value={which} onChange={(e) => setWhich(e.target.value as LabelSource)}>
-            <option value="best">best (corrected, else predicted)</option>
-            <option value="corrected">corrected images only</option>
-            <option value="predicted">predicted (newest round)</option>
-          </select>
-        </label>
-        <label className="field">
-          <span>Format</span>
-          <select data-testid="export-label-format" value={labelFormat} onChange={(e) => setLabelFormat(e.target.value as LabelFormat)}>
-            <option value="labelIds">Cityscapes labelIds</option>
-            <option value="trainIds">trainIds</option>
-            <option value="color">colour</option>
-          </select>
-        </label>
+        <SelectField
+          label="Dataset"
+          testId="export-dataset"
+          value={chosenDataset === null ? '' : String(chosenDataset)}
+          disabled={targets.length === 0}
+          options={targets.map((d) => ({ value: String(d.id), label: d.name }))}
+          onChange={(id) => setDatasetId(Number(id))}
+        />
+        <SelectField label="Labels" testId="export-which" value={which} options={LABEL_SOURCES} onChange={setWhich} />
+        <SelectField label="Format" testId="export-label-format" value={labelFormat} options={LABEL_FORMATS} onChange={setLabelFormat} />
         <FolderField testId="export-labels-dir" value={labelDir} onChange={setLabelDir} onPick={canPickFolder ? () => void pick(setLabelDir) : null} />
         <button type="submit" className="button button--primary" data-testid="export-labels" disabled={labels.running || chosenDataset === null || !labelDir.trim()}>
           Export labels

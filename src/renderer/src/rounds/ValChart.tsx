@@ -1,12 +1,12 @@
 // A round's learning curve: target val mIoU against iterations as a small SVG chart (the LossChart's style),
 // with the numbers in a table underneath for screen readers and for anyone who wants them exact.
 import type { CurvePoint } from '../../../shared/api';
-import { curveIterationSpan, fractionAxisTop, linearScale, linePath, niceTicks } from './chartMath';
+import { plotRanges, XAxis, YAxis, type ChartFrame } from './ChartAxis';
+import { curveIterationSpan, fractionAxisTop, linearScale, linePath } from './chartMath';
 import { percent } from './useRounds';
 
-const WIDTH = 360;
-const HEIGHT = 200;
-const PAD = { left: 44, right: 12, top: 10, bottom: 30 };
+const FRAME: ChartFrame = { width: 360, height: 200, pad: { left: 44, right: 12, top: 10, bottom: 30 } };
+const { width: WIDTH, height: HEIGHT } = FRAME;
 
 export function ValChart({ curve, iters, testId = 'val-chart' }: { curve: readonly CurvePoint[]; iters?: number; testId?: string }) {
   const scored = curve.filter((p): p is CurvePoint & { valMIoU: number } => p.valMIoU !== null);
@@ -17,30 +17,16 @@ export function ValChart({ curve, iters, testId = 'val-chart' }: { curve: readon
       </p>
     );
   }
-  const x = linearScale(curveIterationSpan(scored, iters), [PAD.left, WIDTH - PAD.right]);
-  const y = linearScale([0, fractionAxisTop(scored.map((p) => p.valMIoU))], [HEIGHT - PAD.bottom, PAD.top]);
+  const x = linearScale(curveIterationSpan(scored, iters), plotRanges(FRAME).x);
+  const y = linearScale([0, fractionAxisTop(scored.map((p) => p.valMIoU))], plotRanges(FRAME).y);
   const last = scored.at(-1)!;
   const label = `Target val mIoU against iterations: ${percent(last.valMIoU)} at iteration ${last.iteration} (${scored.length} scorings; numbers below)`;
   return (
     <figure className="val-chart" data-testid={testId}>
       <svg className="chart" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={label}>
         <title>{label}</title>
-        {niceTicks(y.domain[0], y.domain[1], 4).map((t) => (
-          <g key={t}>
-            <line className="chart__grid" x1={PAD.left} x2={WIDTH - PAD.right} y1={y(t)} y2={y(t)} />
-            <text className="chart__tick" x={PAD.left - 4} y={y(t) + 3} textAnchor="end">
-              {Math.round(t * 100)}%
-            </text>
-          </g>
-        ))}
-        {niceTicks(x.domain[0], x.domain[1], 4).map((t) => (
-          <text key={t} className="chart__tick" x={x(t)} y={HEIGHT - 16} textAnchor="middle">
-            {t}
-          </text>
-        ))}
-        <text className="chart__tick" x={(PAD.left + WIDTH - PAD.right) / 2} y={HEIGHT - 3} textAnchor="middle">
-          iteration
-        </text>
+        <YAxis frame={FRAME} scale={y} ticks={4} format={(t) => `${Math.round(t * 100)}%`} />
+        <XAxis frame={FRAME} scale={x} ticks={4} title="iteration" />
         <path className="chart__line chart__line--val" d={linePath(scored.map((p) => ({ x: x(p.iteration), y: y(p.valMIoU) })))} />
         {scored.map((p) => (
           <circle key={p.iteration} className="chart__point chart__point--val" data-testid={`${testId}-point`} cx={x(p.iteration)} cy={y(p.valMIoU)} r={3}>

@@ -1,10 +1,9 @@
 // One image being corrected: loads the label map and what the tools read, hosts the tools, sends each
 // finished stroke to the save queue, applies undo / redo from the store. React reads it through
-// `subscribe` / `snapshot` (useSyncExternalStore) and never owns the pixels.
-import type { CordaApi, ImageSummary } from '../../../shared/api';
+// `subscribe` / `snapshot` (useSyncExternalStore) and never owns the pixels. The transport is passed in.
+import type { CordaApi, CorrectionRaw, ImageSummary, RoundRaw } from '../../../shared/api';
 import { applyDelta, forEachDeltaPixel, type LabelDelta } from '../../../shared/labelDelta';
 import { IGNORE } from '../../../shared/labels';
-import { correctionUrl, fetchBytes, onReconnect, roundRawUrl } from '../api/connect';
 import type { LabelCanvas } from './labelCanvas';
 import { SaveQueue, type SaveStatus } from './saveQueue';
 import { Stroke, protectionTable, type EditorPlanes, type PaintMode, type Rect } from './stroke';
@@ -29,7 +28,19 @@ export interface SessionSnapshot {
 
 export const BRUSH_SIZES = { min: 1, max: 200 } as const;
 
-type Api = Pick<CordaApi, 'getCorrection' | 'applyStroke' | 'undoStroke' | 'redoStroke'>;
+/** What a session needs from the connection to the project. */
+export interface SessionTransport {
+  api: Pick<CordaApi, 'getCorrection' | 'applyStroke' | 'undoStroke' | 'redoStroke'>;
+  /** A round's raw buffer at the image's resolution; rejects with a sentence naming `what`. */
+  roundRaw(imageId: number, roundId: number, raw: RoundRaw, what: string): Promise<Uint8Array>;
+  /** The stored correction's labels or edit mask, raw bytes at the image's resolution. */
+  correctionRaw(imageId: number, raw: CorrectionRaw, what: string): Promise<Uint8Array>;
+  /** Subscribes to the connection coming back after it was lost; returns the unsubscribe. */
+  onReconnect(listener: () => void): () => void;
+}
+
+/** The part of the canvas a session draws through. */
+export type SessionCanvas = Pick<LabelCanvas, 'setPlanes' | 'invalidate' | 'imagePixelsPerScreenPixel' | 'perf'>;
 
 export class EditorSession implements ToolHost {
   planes: EditorPlanes;
@@ -43,8 +54,8 @@ export class EditorSession implements ToolHost {
   private confinedTo: number | null = null;
 
   constructor(
-    private readonly api: Api,
-    private readonly canvas: LabelCanvas,
+    private readonly transport: SessionTransport,
+    private readonly canvas: SessionCanvas,
     readonly image: Pick<ImageSummary, 'id' | 'width' | 'height'>,
     /** The round to start from when the image has no correction yet (the dataset's latest), or null. */
     private readonly latestRoundId: number | null,
@@ -75,7 +86,7 @@ export class EditorSession implements ToolHost {
   async load(): Promise<void> {
     const { id, width, height } = this.image;
     try {
-      const state = await this.api.getCorrection({ imageId: id });
+      const state = await this.transport.api.getCorrection({ imageId: id });
       if (state.width !== width || state.height !== height) throw new Error(`The stored correction is ${state.width}×${state.height} but the image is ${width}×${height}; the file changed on disk.`);
       const baseRoundId = state.version > 0 ? state.baseRoundId : this.latestRoundId;
       const n = width * height;
@@ -85,11 +96,11 @@ export class EditorSession implements ToolHost {
       };
       const optional = (p: Promise<Uint8Array>) => p.catch(() => null);
       const [model, second, superpixels, labels, human] = await Promise.all([
-        baseRoundId ? fetchBytes(roundRawUrl(id, baseRoundId, 'prediction'), 'model prediction').then((b) => sized(b, 'model prediction')) : Promise.resolve(new Uint8Array(n).fill(IGNORE)),
-        baseRoundId ? optional(fetchBytes(roundRawUrl(id, baseRoundId, 'second'), 'second choice')) : null,
-        baseRoundId ? optional(fetchBytes(roundRawUrl(id, baseRoundId, 'superpixels'), 'superpixels')) : null,
-        state.version > 0 ? fetchBytes(correctionUrl(id, 'labels'), 'correction').then((b) => sized(b, 'correction')) : null,
-        state.version > 0 ? fetchBytes(correctionUrl(id, 'human'), 'edit mask').then((b) => sized(b, 'edit mask')) : null,
+        baseRoundId ? this.transport.roundRaw(id, baseRoundId, 'prediction', 'model prediction').then((b) => sized(b, 'model prediction')) : Promise.resolve(new Uint8Array(n).fill(IGNORE)),
+        baseRoundId ? optional(this.transport.roundRaw(id, baseRoundId, 'second', 'second choice')) : null,
+        baseRoundId ? optional(this.transport.roundRaw(id, baseRoundId, 'superpixels', 'superpixels')) : null,
+        state.version > 0 ? this.transport.correctionRaw(id, 'labels', 'correction').then((b) => sized(b, 'correction')) : null,
+        state.version > 0 ? this.transport.correctionRaw(id, 'human', 'edit mask').then((b) => sized(b, 'edit mask')) : null,
       ]);
       if (this.disposed) return;
       this.planes = {
@@ -103,13 +114,13 @@ export class EditorSession implements ToolHost {
       };
       this.queue?.close();
       this.queue = new SaveQueue(
-        this.api,
+        this.transport.api,
         state,
         baseRoundId,
         (delta) => this.applyRemote(delta),
         (save) => this.update({ save }),
         (ms) => this.canvas.perf.save(ms),
-        onReconnect,
+        (listener) => this.transport.onReconnect(listener),
       );
       this.canvas.setPlanes(this.planes);
       this.update({ phase: 'ready', error: null, baseRoundId, hasSecond: this.planes.second !== null, hasSuperpixels: this.planes.superpixels !== null, save: this.queue.status() });
@@ -137,7 +148,7 @@ export class EditorSession implements ToolHost {
     const queue = this.queue;
     if (this.disposed || this.current.phase !== 'ready' || !queue || queue.status().pending > 0) return;
     const revision = queue.status().state.revision;
-    const stored = await this.api.getCorrection({ imageId: this.image.id }).catch(() => null);
+    const stored = await this.transport.api.getCorrection({ imageId: this.image.id }).catch(() => null);
     const untouched = this.queue === queue && queue.status().pending === 0 && queue.status().state.revision === revision;
     if (!stored || this.disposed || this.tool.busy || !untouched || stored.revision === revision) return;
     await this.reload();

@@ -36,61 +36,78 @@ export interface Tool {
 
 const paintMode = (host: ToolHost): PaintMode => ({ kind: 'class', classId: host.classId });
 
-/** Brush, eraser (back to the model's label) and the ignore brush: discs along the pointer's path. */
-export class BrushTool implements Tool {
-  private stroke: Stroke | null = null;
-  private last: Point | null = null;
+/**
+ * A tool whose gesture is one stroke from press to release: idle, or stroking with the stroke and what the
+ * tool keeps about it (`G`). Release commits the stroke, Escape cancels it.
+ */
+abstract class StrokeGestureTool<G extends object> implements Tool {
+  abstract readonly name: ToolName;
+  protected state: { kind: 'idle' } | ({ kind: 'stroking'; stroke: Stroke } & G) = { kind: 'idle' };
 
-  constructor(
-    readonly name: 'brush' | 'eraser' | 'ignore',
-    private readonly host: ToolHost,
-  ) {}
+  constructor(protected readonly host: ToolHost) {}
 
   get busy(): boolean {
-    return this.stroke !== null;
+    return this.state.kind === 'stroking';
   }
 
-  down(p: Point): void {
-    const mode: PaintMode = this.name === 'eraser' ? { kind: 'model' } : this.name === 'ignore' ? { kind: 'ignore' } : paintMode(this.host);
-    this.stroke = this.host.begin(mode);
-    this.last = p;
-    this.stamp(p);
-    this.host.changed(this.stroke);
-  }
+  abstract down(p: Point): void;
+  abstract move(points: readonly Point[]): void;
 
-  move(points: readonly Point[]): void {
-    if (!this.stroke || !this.last) return;
-    const radius = this.host.brushSize / 2;
-    for (const p of points) {
-      for (const q of interpolate(this.last, p, Math.max(0.5, radius / 2))) this.stamp(q);
-      this.last = p;
-    }
-    this.host.changed(this.stroke);
-  }
-
-  up(p: Point): void {
-    if (!this.stroke) return;
-    this.move([p]);
-    const stroke = this.stroke;
-    this.stroke = null;
-    this.last = null;
+  up(_p: Point): void {
+    if (this.state.kind !== 'stroking') return;
+    const { stroke } = this.state;
+    this.state = { kind: 'idle' };
     this.host.commit(stroke, this.name);
   }
 
   key(key: string): boolean {
-    if (key !== 'Escape' || !this.stroke) return false;
-    this.host.cancel(this.stroke);
-    this.stroke = null;
+    if (key !== 'Escape' || this.state.kind !== 'stroking') return false;
+    this.host.cancel(this.state.stroke);
+    this.state = { kind: 'idle' };
     return true;
   }
 
   preview(): ToolPreview {
     return null;
   }
+}
 
-  private stamp(p: Point): void {
+/** Brush, eraser (back to the model's label) and the ignore brush: discs along the pointer's path. */
+export class BrushTool extends StrokeGestureTool<{ last: Point }> {
+  constructor(
+    readonly name: 'brush' | 'eraser' | 'ignore',
+    host: ToolHost,
+  ) {
+    super(host);
+  }
+
+  down(p: Point): void {
+    const mode: PaintMode = this.name === 'eraser' ? { kind: 'model' } : this.name === 'ignore' ? { kind: 'ignore' } : paintMode(this.host);
+    const stroke = this.host.begin(mode);
+    this.state = { kind: 'stroking', stroke, last: p };
+    this.stamp(stroke, p);
+    this.host.changed(stroke);
+  }
+
+  move(points: readonly Point[]): void {
+    const state = this.state;
+    if (state.kind !== 'stroking') return;
+    const radius = this.host.brushSize / 2;
+    for (const p of points) {
+      for (const q of interpolate(state.last, p, Math.max(0.5, radius / 2))) this.stamp(state.stroke, q);
+      state.last = p;
+    }
+    this.host.changed(state.stroke);
+  }
+
+  override up(p: Point): void {
+    this.move([p]);
+    super.up(p);
+  }
+
+  private stamp(stroke: Stroke, p: Point): void {
     const { width, height } = this.host.planes;
-    discPixels(p.x, p.y, Math.max(0.5, this.host.brushSize / 2), width, height, this.stroke!.touch);
+    discPixels(p.x, p.y, Math.max(0.5, this.host.brushSize / 2), width, height, stroke.touch);
   }
 }
 
@@ -99,60 +116,38 @@ export class BrushTool implements Tool {
  * superpixel; dragging adds every superpixel passed over) and "second choice" (the clicked superpixel, or the
  * connected region without superpixels, set to the model's second most likely class).
  */
-export class RegionTool implements Tool {
-  private stroke: Stroke | null = null;
-  private visited = new Set<number>();
-
+export class RegionTool extends StrokeGestureTool<{ visited: Set<number> }> {
   constructor(
     readonly name: 'fill' | 'superpixel' | 'second-choice',
-    private readonly host: ToolHost,
-  ) {}
-
-  get busy(): boolean {
-    return this.stroke !== null;
+    host: ToolHost,
+  ) {
+    super(host);
   }
 
   down(p: Point): void {
     const mode: PaintMode = this.name === 'second-choice' ? { kind: 'second' } : paintMode(this.host);
-    this.stroke = this.host.begin(mode);
-    this.visited = new Set();
-    this.add(p);
+    const state = { kind: 'stroking', stroke: this.host.begin(mode), visited: new Set<number>() } as const;
+    this.state = state;
+    this.add(state, p);
   }
 
   move(points: readonly Point[]): void {
-    if (!this.stroke || this.name !== 'superpixel') return;
-    for (const p of points) this.add(p);
+    const state = this.state;
+    if (state.kind !== 'stroking' || this.name !== 'superpixel') return;
+    for (const p of points) this.add(state, p);
   }
 
-  up(): void {
-    if (!this.stroke) return;
-    const stroke = this.stroke;
-    this.stroke = null;
-    this.host.commit(stroke, this.name);
-  }
-
-  key(key: string): boolean {
-    if (key !== 'Escape' || !this.stroke) return false;
-    this.host.cancel(this.stroke);
-    this.stroke = null;
-    return true;
-  }
-
-  preview(): ToolPreview {
-    return null;
-  }
-
-  private add(p: Point): void {
+  private add({ stroke, visited }: { stroke: Stroke; visited: Set<number> }, p: Point): void {
     const { width, height, labels, superpixels } = this.host.planes;
     const x = Math.floor(p.x);
     const y = Math.floor(p.y);
     if (x < 0 || y < 0 || x >= width || y >= height) return;
     const useSuperpixels = superpixels && this.name !== 'fill';
     const key = useSuperpixels ? superpixels[y * width + x]! : y * width + x;
-    if (this.visited.has(key)) return;
-    this.visited.add(key);
-    this.stroke!.touchAll(useSuperpixels ? superpixelPixels(superpixels, key) : floodRegion(labels, width, height, x, y));
-    this.host.changed(this.stroke!);
+    if (visited.has(key)) return;
+    visited.add(key);
+    stroke.touchAll(useSuperpixels ? superpixelPixels(superpixels, key) : floodRegion(labels, width, height, x, y));
+    this.host.changed(stroke);
   }
 }
 
@@ -160,9 +155,12 @@ export class RegionTool implements Tool {
 export const CLOSE_DISTANCE_PX = 8;
 
 /** Click vertices; click the first vertex again, double-click or press Enter to fill; Escape drops it. */
+type PolygonState = { kind: 'idle' } | { kind: 'placing'; points: Point[] };
+
 export class PolygonTool implements Tool {
   readonly name = 'polygon' as const;
-  private points: Point[] = [];
+  private state: PolygonState = { kind: 'idle' };
+  /** The pointer's last position, for the rubber band from the last vertex. */
   private hover: Point | null = null;
 
   constructor(
@@ -172,15 +170,20 @@ export class PolygonTool implements Tool {
   ) {}
 
   get busy(): boolean {
-    return this.points.length > 0;
+    return this.state.kind === 'placing';
   }
 
   down(p: Point): void {
+    if (this.state.kind === 'idle') {
+      this.state = { kind: 'placing', points: [p] };
+      return;
+    }
+    const { points } = this.state;
     const reach = CLOSE_DISTANCE_PX * this.imagePixelsPerScreenPixel();
     const near = (q: Point | undefined) => q !== undefined && Math.hypot(q.x - p.x, q.y - p.y) <= reach;
     // Clicking the first vertex again, or the last one twice (a double-click), closes the polygon.
-    if (this.points.length >= 3 && (near(this.points[0]) || near(this.points.at(-1)))) this.close();
-    else this.points.push(p);
+    if (points.length >= 3 && (near(points[0]) || near(points.at(-1)))) this.close();
+    else points.push(p);
   }
 
   move(points: readonly Point[]): void {
@@ -190,61 +193,67 @@ export class PolygonTool implements Tool {
   up(): void {}
 
   key(key: string): boolean {
-    if (!this.points.length) return false;
+    if (this.state.kind !== 'placing') return false;
     if (key === 'Enter') this.close();
-    else if (key === 'Escape') this.points = [];
-    else if (key === 'Backspace') this.points.pop();
-    else return false;
+    else if (key === 'Escape') this.state = { kind: 'idle' };
+    else if (key === 'Backspace') {
+      this.state.points.pop();
+      if (this.state.points.length === 0) this.state = { kind: 'idle' };
+    } else return false;
     return true;
   }
 
   preview(): ToolPreview {
-    if (!this.points.length) return null;
-    return { kind: 'path', points: this.hover ? [...this.points, this.hover] : [...this.points], closed: false };
+    if (this.state.kind !== 'placing') return null;
+    const { points } = this.state;
+    return { kind: 'path', points: this.hover ? [...points, this.hover] : [...points], closed: false };
   }
 
   private close(): void {
-    const points = this.points;
-    this.points = [];
+    if (this.state.kind !== 'placing') return;
+    const { points } = this.state;
+    this.state = { kind: 'idle' };
     if (points.length < 3) return;
     fillPolygon(this.host, points, this.name);
   }
 }
 
 /** Drag a freehand outline; releasing fills it. */
+type LassoState = { kind: 'idle' } | { kind: 'drawing'; points: Point[] };
+
 export class LassoTool implements Tool {
   readonly name = 'lasso' as const;
-  private points: Point[] | null = null;
+  private state: LassoState = { kind: 'idle' };
 
   constructor(private readonly host: ToolHost) {}
 
   get busy(): boolean {
-    return this.points !== null;
+    return this.state.kind === 'drawing';
   }
 
   down(p: Point): void {
-    this.points = [p];
+    this.state = { kind: 'drawing', points: [p] };
   }
 
   move(points: readonly Point[]): void {
-    this.points?.push(...points);
+    if (this.state.kind === 'drawing') this.state.points.push(...points);
   }
 
   up(p: Point): void {
-    if (!this.points) return;
-    const points = [...this.points, p];
-    this.points = null;
+    if (this.state.kind !== 'drawing') return;
+    const points = [...this.state.points, p];
+    this.state = { kind: 'idle' };
     if (points.length >= 3) fillPolygon(this.host, points, this.name);
   }
 
   key(key: string): boolean {
-    if (key !== 'Escape' || !this.points) return false;
-    this.points = null;
+    if (key !== 'Escape' || this.state.kind !== 'drawing') return false;
+    this.state = { kind: 'idle' };
     return true;
   }
 
   preview(): ToolPreview {
-    return this.points ? { kind: 'path', points: this.points, closed: true } : null;
+    return this.state.kind === 'drawing' ? { kind: 'path', points: this.state.points, closed: true } : null;
   }
 }
 

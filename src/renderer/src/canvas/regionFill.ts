@@ -1,11 +1,9 @@
 // Pixel sets the editor's region tools act on: a connected region of one label (flood fill), a polygon's
 // interior (polygon and lasso), one superpixel. Pure functions over row-major maps; results are row-major
 // indices in increasing order.
+import type { Point } from './zoomPan';
 
-export interface Point {
-  x: number;
-  y: number;
-}
+export type { Point };
 
 /** The 4-connected pixels around (x, y) that share its value in `map` (scanline flood fill). */
 export function floodRegion(map: ArrayLike<number>, width: number, height: number, x: number, y: number): Uint32Array {
