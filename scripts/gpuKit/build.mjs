@@ -171,13 +171,21 @@ async function buildKit() {
     copyInto(app, [
       [join(wasmDir, 'package.json'), 'node_modules/@tensorflow/tfjs-backend-wasm/package.json'],
       ...wasmFiles.map((f) => [join(wasmDir, 'dist', f), `node_modules/@tensorflow/tfjs-backend-wasm/dist/${f}`]),
-      // The backend reads the version from it; the code itself is inside the bundle.
       [join(root, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'package.json'), 'node_modules/@tensorflow/tfjs-backend-webgpu/package.json'],
       [join(root, 'node_modules', 'webgpu', 'package.json'), 'node_modules/webgpu/package.json'],
       [join(root, 'node_modules', 'webgpu', 'index.js'), 'node_modules/webgpu/index.js'],
       ...TWIN_SCRIPTS.map((f) => [join(root, 'scripts', f), `scripts/${f}`]),
     ]);
     mkdirSync(join(app, 'node_modules', 'webgpu', 'dist', 'linux-x64'), { recursive: true });
+    // The engine requires tfjs-backend-webgpu by name at run time; the package's main file hands over the copy inside
+    // the bundle (src/cli/gpuCheckRun.ts), so that its kernels land on the bundle's own tfjs-core.
+    const webgpuMain = JSON.parse(readFileSync(join(root, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'package.json'), 'utf8')).main;
+    const shim = join(app, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', webgpuMain);
+    mkdirSync(dirname(shim), { recursive: true });
+    writeFileSync(
+      shim,
+      "if (!globalThis.cordaKitTfjsWebGpu) throw new Error('tfjs-backend-webgpu is inside gpu-check.cjs: run that file');\nmodule.exports = globalThis.cordaKitTfjsWebGpu;\n",
+    );
     const node = await compressed(process.execPath, join(staging, 'node.xz'), { strip: true });
     const dawn = await compressed(dawnSource, join(staging, 'dawn.node.xz'));
     const libs = vulkanLibraries(join(staging, 'lib'));

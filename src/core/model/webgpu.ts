@@ -4,6 +4,7 @@
 // used only when asked for by name; tests point VK_ICD_FILENAMES at Chromium's SwiftShader to get one.
 // Under dawn.node synchronous reads (dataSync, arraySync, bufferSync) throw: engine code reads with `await data()`.
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeAdapter, isSoftwareAdapter, type GpuAdapter, type GpuAdapterInfoLike } from './gpuAdapter';
@@ -38,6 +39,12 @@ interface WebGpuBackendLike {
   endComputePassEncoder(): void;
   submitQueue(): void;
   memory(): { numBytesInGPU: number; numBytesAllocatedInGPU: number };
+}
+
+// `require` exists in the CommonJS builds (electron-vite main, tsx, Vitest); an ESM build would need createRequire.
+function nodeRequire(): NodeRequire {
+  if (typeof require === 'function') return require;
+  return createRequire(import.meta.url);
 }
 
 // A variable specifier keeps bundlers and the type checker away from the optional package.
@@ -122,8 +129,7 @@ export async function startWebGpu(options: { allowSoftware: boolean }): Promise<
 
   // The package registers its kernels on import, and its own backend factory only when navigator.gpu already
   // exists: importing it first lets this module register a factory on the adapter chosen here instead.
-  // A literal specifier, so that a bundle holding the engine (the GPU check kit) carries the package inside it.
-  tfjsWebGpu ??= (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as TfjsWebGpuModule;
+  tfjsWebGpu ??= nodeRequire()('@tensorflow/tfjs-backend-webgpu') as TfjsWebGpuModule;
   const scope = globalThis as { navigator?: object };
   if (!scope.navigator) scope.navigator = {};
   // WebGPUBackend's constructor checks navigator.gpu.
