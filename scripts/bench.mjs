@@ -97,7 +97,7 @@ if (!values.only || values.only === 'engine') {
         engine.backend = result.backend;
         engine.rows.push(...result.rows);
       } else {
-        const last = run.stderr.trim().split('\n').pop().replace(/^corda: (internal error: )?/, '').replace(/\. Set CORDA_DEBUG.*$/, '');
+        const last = run.stderr.trim().split('\n').pop().replace(/^(corda|gpu-check): (internal error: )?/, '').replace(/\. Set CORDA_DEBUG.*$/, '');
         const trap = /Aborted\(\)|out of memory|memory access out of bounds|divide by zero/i.test(run.stderr);
         engine.rows.push({ preset, size, failed: trap ? `wasm trap "${last}" (the step needs more than wasm's 4 GiB)` : last });
       }

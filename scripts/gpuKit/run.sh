@@ -108,10 +108,14 @@ cap() {
 }
 
 echo "== adapter"
+adapter=0
 if ! capped "$(cap 90)" "$node" "$app/gpu-check.cjs" adapter; then
-  # The usual cause on a GPU machine: a library the driver needs is missing. Name what ldd cannot find.
+  adapter=1
+  # The usual causes on a GPU machine: no driver file, or a library the driver needs is missing (named by ldd).
+  found=0
   for json in ${VK_DRIVER_FILES:-} /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json; do
     [ -f "$json" ] || continue
+    found=1
     driver=$(sed -n 's/.*"library_path"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$json")
     path=$driver
     case "$driver" in
@@ -126,11 +130,17 @@ if ! capped "$(cap 90)" "$node" "$app/gpu-check.cjs" adapter; then
       echo "gpu-kit: $json: $path${missing:+ lacks $missing}"
     fi
   done
+  [ "$found" = 0 ] && echo "gpu-kit: no Vulkan driver file (icd.d/*.json) was found; name one with VK_DRIVER_FILES."
 fi
 
 echo "== loss check: $loss_steps CorDA steps on wasm and on WebGPU"
-capped "$(cap 150)" "$node" "$app/gpu-check.cjs" loss-check --crop "$loss_crop" --batch "$loss_batch" --steps "$loss_steps"
-loss_status=$?
+if [ "$adapter" = 0 ]; then
+  capped "$(cap 150)" "$node" "$app/gpu-check.cjs" loss-check --crop "$loss_crop" --batch "$loss_batch" --steps "$loss_steps"
+  loss_status=$?
+else
+  echo "gpu-kit: skipped, WebGPU found no adapter."
+  loss_status=1
+fi
 
 echo "== speed: WebGPU against PyTorch ($presets at $sizes, timed steps: $steps)"
 # Every engine process and the PyTorch run get a share of what is left, so the table always prints.

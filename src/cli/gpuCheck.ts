@@ -60,8 +60,9 @@ async function lossCheckCommand(args: string[]): Promise<boolean> {
     steps: positive(values.steps, 'steps', 20),
     seed: positive(values.seed, 'seed', 1),
   };
-  const wasm = await lossSequence('wasm', options);
+  // WebGPU first: where it cannot start, the check stops before the wasm steps.
   const gpu = await lossSequence('webgpu', options);
+  const wasm = await lossSequence('wasm', options);
   console.log(
     `loss check: ${preset} ${options.width}x${options.height}, batch ${options.batch}, ${options.steps} CorDA steps at learning rate ${PARITY_LR} from the same seeded weights, batches and random draws, ${describeBackend(wasm.backend)} against ${describeBackend(gpu.backend)}`,
   );
