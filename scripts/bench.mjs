@@ -1,5 +1,5 @@
 // `npm run bench [-- --only import|engine|predict] [--presets tiny,small,paper] [--sizes 256x128,512x256] [--steps N] [--backend B]
-//                  [--torch-device cpu|cuda] [--python PATH] [--predict-timed N]`
+//                  [--torch-device cpu|cuda] [--python PATH] [--timeout S] [--predict-timed N]`
 // Measured figures, printed with the machine and backend they were measured on. Not a test: nothing here passes
 // or fails on speed. Runs the built CLI (npm run build first).
 //   import: generates N target images (BENCH_IMAGES, default 3000, 256x128) and times `corda import` (a
@@ -9,6 +9,8 @@
 //           and step in PyTorch with the same number of threads, and the ratio. PyTorch runs on the CPU unless
 //           --torch-device cuda (or the engine ran on webgpu / tensorflow-gpu and torch sees a CUDA device), so
 //           a GPU backend is compared with a GPU. --python picks another interpreter (e.g. a venv with CUDA torch).
+//           --timeout: seconds each engine process and the PyTorch run may take (the GPU check kit's time budget);
+//           one that takes longer is ended and its row says so.
 //   predict: the wait after a round: predict + difficulty of 500 target images at 1024x512 per preset (tiny, small),
 //           in tfjs and in ONNX Runtime, timed on --predict-timed images (default 3) and extrapolated; PyTorch CPU
 //           on the same work where it is there. Wall and CPU time, with the load average before and after.
@@ -31,12 +33,21 @@ const { values } = parseArgs({
     'torch-device': { type: 'string' },
     python: { type: 'string' },
     'predict-timed': { type: 'string' },
+    timeout: { type: 'string' },
   },
 });
 if (values['torch-device'] && !['cpu', 'cuda'].includes(values['torch-device'])) {
   console.error(`bench: --torch-device takes cpu or cuda, not "${values['torch-device']}".`);
   process.exit(1);
 }
+const timeoutS = values.timeout === undefined ? 0 : Number(values.timeout);
+if (values.timeout !== undefined && (!Number.isInteger(timeoutS) || timeoutS < 1)) {
+  console.error(`bench: --timeout takes a whole number of seconds, not "${values.timeout}".`);
+  process.exit(1);
+}
+/** spawnSync's options for a measured child process: ended with SIGTERM after --timeout seconds. */
+const limit = timeoutS ? { timeout: timeoutS * 1000, killSignal: 'SIGTERM' } : {};
+const timedOut = (run) => run.error?.code === 'ETIMEDOUT';
 if (!existsSync(cli)) {
   console.error('bench: the CLI is not built. Run `npm run build` first.');
   process.exit(1);
@@ -82,13 +93,15 @@ if (!values.only || values.only === 'engine') {
     for (const size of sizes.split(',')) {
       const args = [cli, 'bench-engine', '--presets', preset, '--sizes', size, '--steps', steps, '--json'];
       if (values.backend) args.push('--backend', values.backend);
-      const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
-      if (run.status === 0) {
+      const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, ...limit });
+      if (timedOut(run)) {
+        engine.rows.push({ preset, size, failed: `timed out after ${timeoutS} s` });
+      } else if (run.status === 0) {
         const result = JSON.parse(run.stdout);
         engine.backend = result.backend;
         engine.rows.push(...result.rows);
       } else {
-        const last = run.stderr.trim().split('\n').pop().replace(/^corda: (internal error: )?/, '').replace(/\. Set CORDA_DEBUG.*$/, '');
+        const last = run.stderr.trim().split('\n').pop().replace(/^(corda|gpu-check): (internal error: )?/, '').replace(/\. Set CORDA_DEBUG.*$/, '');
         const trap = /Aborted\(\)|out of memory|memory access out of bounds|divide by zero/i.test(run.stderr);
         engine.rows.push({ preset, size, failed: trap ? `wasm trap "${last}" (the step needs more than wasm's 4 GiB)` : last });
       }
@@ -100,21 +113,22 @@ if (!values.only || values.only === 'engine') {
   if (probe.status === 0) {
     const gpuEngine = /gpu/i.test(engine.backend);
     const device = values['torch-device'] ?? (gpuEngine && probe.stdout.trim() === '1' ? 'cuda' : 'cpu');
-    const run = spawnSync(python, [join(root, 'scripts', 'bench_torch.py'), presets, sizes, steps, String(cpus().length), device], { encoding: 'utf8' });
+    const run = spawnSync(python, [join(root, 'scripts', 'bench_torch.py'), presets, sizes, steps, String(cpus().length), device], { encoding: 'utf8', ...limit });
     if (run.status === 0) torch = JSON.parse(run.stdout.trim().split('\n').pop());
     if (torch?.missing?.length) console.log(`pytorch: no twin of ${torch.missing.join(', ')} in this checkout (the paper twin is scripts/deeplabv2_corda.py)`);
-    else console.log(`pytorch: the comparison failed: ${run.stderr.trim().split('\n').pop()}`);
+    else if (timedOut(run)) console.log(`pytorch: not measured, the run was ended after ${timeoutS} s`);
+    else if (!torch) console.log(`pytorch: the comparison failed: ${run.stderr.trim().split('\n').pop()}`);
   } else {
     console.log(`pytorch: not measured (${python} has no torch; apt-get install python3-torch, or --python PATH to an interpreter that has it)`);
   }
   const header = ['preset', 'size', 'train ms/step, 1 thread', `train ms/step, ${cpus().length} threads`, 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
-  if (torch) header.push(`torch ${torch.torch} ms/step`, 'ratio', 'torch infer ms');
+  if (torch) header.push(`torch ${torch.torch} ms/step`, 'ratio', 'torch infer ms', 'infer ratio');
   const rows = engine.rows.map((r) => {
     if (r.failed) return [r.preset, r.size, `failed: ${r.failed}`, ...header.slice(3).map(() => '-')];
     const best = r.parallelMsPerStep ?? r.trainMsPerStep;
     const row = [r.preset, r.size, r.trainMsPerStep.toFixed(0), r.parallelMsPerStep ? `${r.parallelMsPerStep.toFixed(0)} (${(r.trainMsPerStep / r.parallelMsPerStep).toFixed(2)}x)` : '-', r.imagesPerSecond.toFixed(1), r.inferMsPerImage.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakRssMiB.toFixed(0)];
     const t = torch?.rows.find((x) => x.preset === r.preset && x.size === r.size);
-    if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(best / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-');
+    if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(best / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-', t ? `${(r.inferMsPerImage / t.inferMsPerImage).toFixed(1)}x` : '-');
     return row;
   });
   const torchWhere = torch?.device === 'cpu' ? `the CPU with ${cpus().length} threads` : torch?.device;

@@ -12,6 +12,7 @@ import { BACKEND_NAMES, describeBackend, initBackend, isBackendName } from '../c
 import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import * as tf from '../core/model/tf';
 import { UserError } from '../shared/api';
+import type { CommandHelpers } from './engineCommands';
 
 export interface BenchRow {
   preset: PresetName;
@@ -128,4 +129,31 @@ export function parseSizes(value: string | undefined): [number, number][] {
     if (!m || Number(m[1]) % 16 || Number(m[2]) % 16) throw new UserError(`Sizes look like 256x128 (multiples of 16), got "${s}".`);
     return [Number(m[1]), Number(m[2])];
   });
+}
+
+function wholeNumber(value: string | boolean | undefined, name: string, fallback: number, usage: CommandHelpers['usage']): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(n) || n < 1) throw usage(`--${name} must be a whole number ≥ 1, got "${String(value)}".`);
+  return n;
+}
+
+/** `corda bench-engine [--presets …] [--sizes …] [--steps N] [--method M] [--backend B] [--threads T] [--json]`. */
+export async function benchEngineCommand(args: string[], helpers: Pick<CommandHelpers, 'parse' | 'usage'>): Promise<void> {
+  const { values } = helpers.parse(args, {
+    presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' }, backend: { type: 'string' },
+    threads: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const method = (values.method ?? 'corda') as Method;
+  if (!['source-only', 'dacs', 'corda'].includes(method)) throw helpers.usage(`--method must be source-only, dacs or corda, got "${method}".`);
+  const result = await benchEngine({
+    presets: parsePresets(values.presets as string | undefined),
+    sizes: parseSizes(values.sizes as string | undefined),
+    steps: wholeNumber(values.steps, 'steps', 5, helpers.usage),
+    threads: wholeNumber(values.threads, 'threads', cpus().length, helpers.usage),
+    method,
+    backend: values.backend as string | undefined,
+    log: (line) => (values.json ? process.stderr : process.stdout).write(`${line}\n`),
+  });
+  if (values.json) console.log(JSON.stringify(result));
 }

@@ -1,6 +1,5 @@
 // `corda`: the workbench from a terminal. Same service as the app; bad input gets one sentence and exit 1.
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DepthChoice, UserError, type DatasetRole } from '../shared/api';
@@ -8,14 +7,13 @@ import { generateDemoData } from '../core/datasets/demo/generate';
 import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
 import { adaptCommand, evalCommand, importModelCommand, predictCommand, type CommandHelpers } from './engineCommands';
-import { benchEngine, parsePresets, parseSizes } from './benchEngine';
+import { benchEngineCommand, parsePresets, parseSizes } from './benchEngine';
 import { benchPredict } from './benchPredict';
 import { exportLabelsCommand } from './exportLabelsCommand';
 import { exportModelCommand } from './exportModelCommand';
 import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
 import { exportSamplesCommand } from './exportSamplesCommand';
 import { weightsCommand } from './weightsCommand';
-import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { storeErrorSentence } from '../core/store/db';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
@@ -240,25 +238,6 @@ async function serve(args: string[]) {
   process.on('SIGTERM', stop);
 }
 
-async function benchEngineCommand(args: string[]) {
-  const { values } = parse(args, {
-    presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' }, backend: { type: 'string' },
-    threads: { type: 'string' }, json: { type: 'boolean' },
-  });
-  const method = (values.method ?? 'corda') as Method;
-  if (!['source-only', 'dacs', 'corda'].includes(method)) throw new UsageError(`--method must be source-only, dacs or corda, got "${method}".`);
-  const result = await benchEngine({
-    presets: parsePresets(values.presets),
-    sizes: parseSizes(values.sizes),
-    steps: intOption(values.steps, 'steps', 5, 1),
-    threads: intOption(values.threads, 'threads', cpus().length, 1),
-    method,
-    backend: values.backend,
-    log: (line) => (values.json ? process.stderr : process.stdout).write(`${line}\n`),
-  });
-  if (values.json) console.log(JSON.stringify(result));
-}
-
 async function benchPredictCommand(args: string[]) {
   const { values } = parse(args, { presets: { type: 'string' }, size: { type: 'string' }, images: { type: 'string' }, timed: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } });
   const [[width, height]] = parseSizes(values.size ?? '1024x512') as [[number, number]];
@@ -313,7 +292,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'export-labels': (args) => exportLabelsCommand(args, helpers),
   'simulate-annotator': (args) => simulateAnnotatorCommand(args, helpers),
   'export-samples': (args) => exportSamplesCommand(args, helpers),
-  'bench-engine': benchEngineCommand,
+  'bench-engine': (args) => benchEngineCommand(args, helpers),
   'bench-predict': benchPredictCommand,
   weights: (args) => weightsCommand(args, helpers),
   'import-model': (args) => importModelCommand(args, helpers),
