@@ -40,6 +40,10 @@ if (values['torch-device'] && !['cpu', 'cuda'].includes(values['torch-device']))
   console.error(`bench: --torch-device takes cpu or cuda, not "${values['torch-device']}".`);
   process.exit(1);
 }
+if (values.only !== undefined && !['import', 'engine', 'predict'].includes(values.only)) {
+  console.error(`bench: --only takes import, engine or predict, not "${values.only}".`);
+  process.exit(1);
+}
 const timeoutS = values.timeout === undefined ? 0 : Number(values.timeout);
 if (values.timeout !== undefined && (!Number.isInteger(timeoutS) || timeoutS < 1)) {
   console.error(`bench: --timeout takes a whole number of seconds, not "${values.timeout}".`);
