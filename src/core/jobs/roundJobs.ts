@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '../../shared/api';
 import type { RoundProgress, RoundResult } from '../adapt/round';
 import type { RoundWorkerInput, RoundWorkerMessage } from './roundWorker';
-import { workerEntry } from './workerEntry';
+import { workerEntry } from '../workerEntry';
 
 
 export interface RoundJobCallbacks {
@@ -21,7 +21,7 @@ export class RoundJobs {
 
   run(input: RoundWorkerInput, callbacks: RoundJobCallbacks, signal: AbortSignal): Promise<RoundResult> {
     if (this.active) throw new UserError('A round is already running in this project; wait for it or cancel it first.');
-    const entry = workerEntry('roundWorker');
+    const entry = workerEntry('roundWorker', __dirname);
     const worker = new Worker(entry.file, { workerData: input, execArgv: entry.execArgv });
     const cancel = () => worker.postMessage({ type: 'cancel' });
     this.active = { worker, cancel };
