@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DepthChoice, UserError, type DatasetRole } from '../shared/api';
+import { DepthChoice, METHODS, ROUND_DEFAULTS, UserError, type DatasetRole, type Method } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
 import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';
@@ -14,7 +14,6 @@ import { exportModelCommand } from './exportModelCommand';
 import { simulateAnnotatorCommand } from './simulateAnnotatorCommand';
 import { exportSamplesCommand } from './exportSamplesCommand';
 import { weightsCommand } from './weightsCommand';
-import type { Method } from '../core/model/network';
 import { createService } from '../core/service';
 import { storeErrorSentence } from '../core/store/db';
 import { defaultProjectDir, ensureDemoProject } from '../core/project/defaultProject';
@@ -241,8 +240,8 @@ async function benchEngineCommand(args: string[]) {
     presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, json: { type: 'boolean' },
   });
-  const method = (values.method ?? 'corda') as Method;
-  if (!['source-only', 'dacs', 'corda'].includes(method)) throw new UsageError(`--method must be source-only, dacs or corda, got "${method}".`);
+  const method = (values.method ?? ROUND_DEFAULTS.method) as Method;
+  if (!METHODS.includes(method)) throw new UsageError(`--method must be ${METHODS.slice(0, -1).join(', ')} or ${METHODS.at(-1)}, got "${method}".`);
   const result = await benchEngine({
     presets: parsePresets(values.presets),
     sizes: parseSizes(values.sizes),
