@@ -14,7 +14,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/cli/run.ts'),
           roundWorker: resolve(__dirname, 'src/core/jobs/roundWorker.ts'),
-          trainReplica: resolve(__dirname, 'src/core/jobs/trainReplica.ts'),
+          trainReplica: resolve(__dirname, 'src/core/adapt/trainReplica.ts'),
           labelDecodeWorker: resolve(__dirname, 'src/core/jobs/labelDecodeWorker.ts'),
         },
       },

@@ -28,6 +28,18 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['electron', 'react', 'react-dom', '*/renderer/*', '*/main/*', '*/preload/*'] }],
     },
   },
+  // The command line starts rounds through the service and its job queue, as every other client does.
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['electron', 'react', 'react-dom', '*/renderer/*', '*/main/*', '*/preload/*'] },
+          { group: ['**/adapt/round', '**/jobs/roundWorker'], message: 'Start rounds with the service (startRound, resumeRound) and wait for the job.' },
+        ],
+      }],
+    },
+  },
   {
     files: ['src/shared/**/*.ts'],
     rules: {

@@ -1,6 +1,7 @@
 // `corda bench-engine`: training and inference speed of each preset on synthetic crops, with the backend and
 // peak memory. A measurement, never a test; `npm run bench` runs it next to the same network in PyTorch.
 import { cpus } from 'node:os';
+import { METHODS, METHOD_TRAITS, PRESET_NAMES, ROUND_DEFAULTS, UserError, type PresetName } from '../shared/api';
 import { defaultConfig } from '../core/adapt/config';
 import { Rng } from '../core/random';
 import type { Crop } from '../core/adapt/data';
@@ -9,9 +10,8 @@ import { Trainer } from '../core/adapt/trainer';
 import { checkStepFits } from '../core/adapt/memoryFit';
 import { ParallelTrainer } from '../core/adapt/parallel';
 import { BACKEND_NAMES, describeBackend, initBackend, isBackendName } from '../core/model/backend';
-import { PRESETS, type Method, type PresetName } from '../core/model/network';
+import type { Method } from '../core/model/network';
 import * as tf from '../core/model/tf';
-import { UserError } from '../shared/api';
 import type { CommandHelpers } from './engineCommands';
 
 export interface BenchRow {
@@ -94,7 +94,7 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
           await replicas.dispose();
         }
       }
-      const imagesPerStep = config.batchSize * (options.method === 'source-only' ? 1 : 2);
+      const imagesPerStep = config.batchSize * (METHOD_TRAITS[options.method].target ? 2 : 1);
       const row: BenchRow = {
         preset,
         method: options.method,
@@ -119,7 +119,7 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
 
 export function parsePresets(value: string | undefined): PresetName[] {
   const names = (value ?? 'tiny,small,paper').split(',');
-  for (const n of names) if (!(n in PRESETS)) throw new UserError(`Unknown preset "${n}": choose from ${Object.keys(PRESETS).join(', ')}.`);
+  for (const n of names) if (!(PRESET_NAMES as readonly string[]).includes(n)) throw new UserError(`Unknown preset "${n}": choose from ${PRESET_NAMES.join(', ')}.`);
   return names as PresetName[];
 }
 
@@ -144,8 +144,8 @@ export async function benchEngineCommand(args: string[], helpers: Pick<CommandHe
     presets: { type: 'string' }, sizes: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, json: { type: 'boolean' },
   });
-  const method = (values.method ?? 'corda') as Method;
-  if (!['source-only', 'dacs', 'corda'].includes(method)) throw helpers.usage(`--method must be source-only, dacs or corda, got "${method}".`);
+  const method = (values.method ?? ROUND_DEFAULTS.method) as Method;
+  if (!METHODS.includes(method)) throw helpers.usage(`--method must be ${METHODS.slice(0, -1).join(', ')} or ${METHODS.at(-1)}, got "${method}".`);
   const result = await benchEngine({
     presets: parsePresets(values.presets as string | undefined),
     sizes: parseSizes(values.sizes as string | undefined),

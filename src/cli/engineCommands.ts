@@ -3,16 +3,19 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { encode } from 'fast-png';
 import sharp from 'sharp';
-import { UserError } from '../shared/api';
+import {
+  BACKEND_NAMES, METHODS, PAPER_VARIANTS, PRESET_NAMES, ROUND_DEFAULTS, UserError,
+  type BackendName, type Method, type PaperVariant, type PresetName, type RoundFinishedEvent, type StartRoundInput,
+} from '../shared/api';
 import { defaultConfig, type RoundConfig } from '../core/adapt/config';
 import { workingSize } from '../core/adapt/data';
 import { predictSample } from '../core/adapt/predict';
-import { finalCheckpoint, resumeRound, startRound, type RoundProgress } from '../core/adapt/round';
-import { BACKEND_NAMES, initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
+import { finalCheckpoint } from '../core/adapt/roundCheckpoints';
+import { initBackend, isBackendName, type BackendInfo } from '../core/model/backend';
 import { readCheckpoint } from '../core/model/checkpoint';
-import { PAPER_VARIANTS, type PaperVariant } from '../core/model/deeplabv2';
-import { PRESETS, type Method, type PresetName } from '../core/model/network';
 import { networkFor } from '../core/adapt/networkFor';
+import { createService } from '../core/service';
+import { waitForJob } from './waitForJob';
 import { importModelRound } from '../core/adapt/importModel';
 import { isReadOnlyDb, openProjectDb, storeErrorSentence, type Db } from '../core/store/db';
 import { listDatasets } from '../core/store/datasetsRepo';
@@ -34,9 +37,6 @@ export interface CommandHelpers {
   requireProject: (value: string | undefined) => string;
 }
 
-const METHODS: Method[] = ['source-only', 'dacs', 'corda'];
-/** Settings with their own flags (a recipe cannot set them). */
-const RECIPE_EXCLUDED = ['method', 'preset', 'crop', 'init', 'initFrom'];
 
 async function backend(value: string | undefined, quiet: boolean): Promise<BackendInfo> {
   if (value !== undefined && !isBackendName(value)) throw new UserError(`Unknown backend "${value}": choose one of ${BACKEND_NAMES.join(', ')}.`);
@@ -50,22 +50,31 @@ function roundId(value: string | boolean | undefined, flag: string): number {
   return n;
 }
 
-function progressPrinter(json: boolean) {
-  return (p: RoundProgress) => {
-    if (p.phase === 'predicting') {
-      process.stderr.write(`predicting ${p.done}/${p.total}\n`);
-      return;
-    }
-    const l = p.losses!;
-    const eta = p.etaSeconds !== undefined ? `${Math.round(p.etaSeconds)} s left` : '';
-    const line = `iter ${p.iteration}/${p.iters}  loss ${l.total.toFixed(3)} (src ce ${l.sourceCe.toFixed(3)}, src depth ${l.sourceDepth.toFixed(3)}, mix ce ${l.mixedCe.toFixed(3)}, mix depth ${l.mixedDepth.toFixed(3)}${l.correctedCe > 0 ? `, corrected ce ${l.correctedCe.toFixed(3)}` : ''}, q ${l.confidentShare.toFixed(2)})  ${p.imagesPerSecond?.toFixed(1)} img/s  ${eta}`;
-    process.stderr.write(`${line}\n`);
-    void json;
-  };
+/** What a progress line shows: a round's progress, as the worker reports it or as its event carries it. */
+interface ProgressView {
+  phase: 'training' | 'predicting';
+  iteration: number;
+  iters: number;
+  losses?: Readonly<Record<'total' | 'sourceCe' | 'sourceDepth' | 'mixedCe' | 'mixedDepth' | 'correctedCe' | 'confidentShare', number>> | null;
+  imagesPerSecond?: number | null;
+  etaSeconds?: number | null;
+  done?: number | null;
+  total?: number | null;
 }
 
-/** `--recipe '{"emaDecay":0.99}'`: any of a round's numeric, boolean or string settings, for experiments. */
-function recipeOverrides(text: string): Partial<RoundConfig> {
+function printProgress(p: ProgressView): void {
+  if (p.phase === 'predicting') {
+    process.stderr.write(`predicting ${p.done}/${p.total}\n`);
+    return;
+  }
+  const l = p.losses!;
+  const eta = p.etaSeconds != null ? `${Math.round(p.etaSeconds)} s left` : '';
+  const line = `iter ${p.iteration}/${p.iters}  loss ${l.total.toFixed(3)} (src ce ${l.sourceCe.toFixed(3)}, src depth ${l.sourceDepth.toFixed(3)}, mix ce ${l.mixedCe.toFixed(3)}, mix depth ${l.mixedDepth.toFixed(3)}${l.correctedCe > 0 ? `, corrected ce ${l.correctedCe.toFixed(3)}` : ''}, q ${l.confidentShare.toFixed(2)})  ${p.imagesPerSecond?.toFixed(1)} img/s  ${eta}`;
+  process.stderr.write(`${line}\n`);
+}
+
+/** `--recipe '{"emaDecay":0.99}'`: any of a round's numeric, boolean or string settings, for experiments (core checks the names). */
+function recipeFlag(text: string): Record<string, number | boolean | string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -73,14 +82,13 @@ function recipeOverrides(text: string): Partial<RoundConfig> {
     throw new UserError(`--recipe must be a JSON object such as '{"emaDecay":0.99}', got "${text}".`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`--recipe must be a JSON object, got "${text}".`);
-  const known = defaultConfig('corda', 'tiny') as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(parsed)) {
-    if (!(key in known) || RECIPE_EXCLUDED.includes(key)) throw new UserError(`--recipe does not know the setting "${key}" (known: ${Object.keys(known).filter((k) => !RECIPE_EXCLUDED.includes(k)).join(', ')}).`);
-    if (known[key] !== null && typeof value !== typeof known[key]) throw new UserError(`--recipe's ${key} must be a ${typeof known[key]}, got ${JSON.stringify(value)}.`);
+    if (!['number', 'boolean', 'string'].includes(typeof value)) throw new UserError(`--recipe's ${key} must be a number, true or false, or text, got ${JSON.stringify(value)}.`);
   }
-  return parsed as Partial<RoundConfig>;
+  return parsed as Record<string, number | boolean | string>;
 }
 
+/** `corda adapt`: a new round (or `--resume`) started through the service, as the Rounds form starts one. */
 export async function adaptCommand(args: string[], h: CommandHelpers): Promise<void> {
   const { values } = h.parse(args, {
     project: { type: 'string' }, source: { type: 'string' }, target: { type: 'string' }, method: { type: 'string' },
@@ -97,76 +105,87 @@ export async function adaptCommand(args: string[], h: CommandHelpers): Promise<v
   if (values.init !== undefined && values.resume !== undefined) throw h.usage('--init starts a new round; a resumed round continues from its own checkpoint (drop --init).');
   const projectDir = h.requireProject(values.project as string | undefined);
   const json = Boolean(values.json);
-  const db = openWritableProject(projectDir, 'run a round in it');
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new UserError('Cancelled; resume with `corda adapt --resume`.'));
-  process.once('SIGINT', onSignal);
+  const backendName = values.backend as string | undefined;
+  if (backendName !== undefined && !isBackendName(backendName)) throw new UserError(`Unknown backend "${backendName}": choose one of ${BACKEND_NAMES.join(', ')}.`);
+  const service = createService({ projectDir, transport: 'cli' });
   try {
-    let result;
-    const info = await backend(values.backend as string | undefined, json);
-    const ctx = { db, projectDir, backend: info, signal: controller.signal, onProgress: progressPrinter(json), log: (line: string) => process.stderr.write(`${line}\n`) };
-    if (values.resume !== undefined) {
-      result = await resumeRound(ctx, roundId(values.resume, '--resume'));
-    } else {
-      const method = (values.method ?? 'corda') as Method;
+    let request: StartRoundInput | null = null;
+    const resumeId = values.resume !== undefined ? roundId(values.resume, '--resume') : null;
+    if (resumeId === null) {
+      const method = (values.method ?? ROUND_DEFAULTS.method) as Method;
       if (!METHODS.includes(method)) throw h.usage(`--method must be one of ${METHODS.join(', ')}, got "${method}".`);
-      const preset = (values.preset ?? 'tiny') as PresetName;
-      if (!(preset in PRESETS)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
-      const overrides: Partial<RoundConfig> = {};
+      const preset = (values.preset ?? ROUND_DEFAULTS.preset) as PresetName;
+      if (!PRESET_NAMES.includes(preset)) throw h.usage(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${preset}".`);
       const int = (v: unknown, flag: string, min: number) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number of at least ${min}, got "${String(v)}".`);
         return n;
       };
-      if (values.iters !== undefined) overrides.iters = int(values.iters, '--iters', 1);
-      if (values.seed !== undefined) overrides.seed = int(values.seed, '--seed', 0);
-      if (values.batch !== undefined) overrides.batchSize = int(values.batch, '--batch', 1);
-      if (values['checkpoint-every'] !== undefined) overrides.checkpointEvery = int(values['checkpoint-every'], '--checkpoint-every', 1);
-      if (values['eval-every'] !== undefined) overrides.evalEvery = int(values['eval-every'], '--eval-every', 0);
-      if (values.pretrained !== undefined) overrides.pretrained = resolve(String(values.pretrained));
-      if (values.init !== undefined) overrides.init = resolve(String(values.init));
-      if (values['init-from'] !== undefined) overrides.initFrom = values['init-from'] as RoundConfig['initFrom'];
-      if (values['no-corrections']) overrides.useCorrections = false;
       if (values.variant !== undefined) {
         if (preset !== 'paper') throw h.usage(`--variant applies to the paper preset only (the reference network's GTA or SYNTHIA form).`);
         if (!(PAPER_VARIANTS as readonly string[]).includes(String(values.variant))) throw h.usage(`--variant must be one of ${PAPER_VARIANTS.join(', ')}, got "${String(values.variant)}".`);
-        overrides.variant = values.variant as PaperVariant;
       }
-      if (values['working-width'] !== undefined) {
-        // One width for both domains: quick runs on small images (the presets scale source and target apart).
-        overrides.sourceWidth = overrides.targetWidth = int(values['working-width'], '--working-width', 16);
-      }
-      if (values.recipe !== undefined) Object.assign(overrides, recipeOverrides(String(values.recipe)));
+      let crop: { width: number; height: number } | undefined;
       if (values.crop !== undefined) {
         const m = String(values.crop).match(/^(\d+)x(\d+)$/);
         if (!m) throw h.usage(`--crop must look like 256x128, got "${String(values.crop)}".`);
-        overrides.crop = { width: Number(m[1]), height: Number(m[2]) };
+        crop = { width: Number(m[1]), height: Number(m[2]) };
       }
-      const datasets = listDatasets(db);
+      const parentRoundId = values.from !== undefined ? roundId(values.from, '--from') : undefined;
+      if (values.init !== undefined && parentRoundId !== undefined) throw new UserError(`A round starts from one set of weights: pass either --from ${parentRoundId} or --init, not both.`);
+      const fields = {
+        iters: values.iters !== undefined ? int(values.iters, '--iters', 1) : undefined,
+        seed: values.seed !== undefined ? int(values.seed, '--seed', 0) : undefined,
+        batchSize: values.batch !== undefined ? int(values.batch, '--batch', 1) : undefined,
+        checkpointEvery: values['checkpoint-every'] !== undefined ? int(values['checkpoint-every'], '--checkpoint-every', 1) : undefined,
+        evalEvery: values['eval-every'] !== undefined ? int(values['eval-every'], '--eval-every', 0) : undefined,
+        workingWidth: values['working-width'] !== undefined ? int(values['working-width'], '--working-width', 16) : undefined,
+        pretrained: values.pretrained !== undefined ? resolve(String(values.pretrained)) : undefined,
+        init: values.init !== undefined ? { file: resolve(String(values.init)), from: (values['init-from'] ?? 'model') as 'model' | 'ema_model' } : undefined,
+        useCorrections: values['no-corrections'] ? false : undefined,
+        variant: values.variant as PaperVariant | undefined,
+        recipe: values.recipe !== undefined ? recipeFlag(String(values.recipe)) : undefined,
+        crop,
+        parentRoundId,
+        backend: backendName as BackendName | undefined,
+      };
+      const datasets = await service.call('listDatasets', {});
       const pick = (flag: string, value: unknown, role: 'source' | 'target') => {
         if (value !== undefined) return int(value, flag, 1);
         const candidates = datasets.filter((d) => d.role === role);
         if (candidates.length !== 1) throw new UserError(`${flag} is needed: the project has ${candidates.length} ${role} datasets (see \`corda datasets\`).`);
         return candidates[0]!.id;
       };
-      result = await startRound(ctx, {
+      request = {
         sourceDatasetId: pick('--source', values.source, 'source'),
         targetDatasetId: pick('--target', values.target, 'target'),
-        config: defaultConfig(method, preset, overrides),
-        parentRoundId: values.from !== undefined ? roundId(values.from, '--from') : null,
-      });
+        method,
+        preset,
+        ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+      };
     }
-    const { mIoU, mIoU16, mIoU13, perClass, val } = result.metrics;
-    const init = result.init && {
-      file: result.init.file, sha256: result.init.sha256, from: result.init.from, loaded: result.init.loaded,
-      missing: result.init.missing, unexpected: result.init.unexpected, shapeMismatches: result.init.shapeMismatches,
-    };
-    const summary = { roundId: result.roundId, backend: result.backend.name, timings: result.timings, metrics: { mIoU, mIoU16, mIoU13, perClass, val }, curve: result.curve, ...(init && { init }) };
+    let result: RoundFinishedEvent | null = null;
+    await waitForJob(
+      service,
+      () => (request ? service.call('startRound', request) : service.call('resumeRound', { roundId: resumeId!, ...(backendName !== undefined && { backend: backendName as BackendName }) })),
+      undefined,
+      {
+        cancelled: 'Cancelled; resume with `corda adapt --resume`.',
+        onEvent: (m) => {
+          if (m.event === 'roundProgress') printProgress(m.payload as ProgressView);
+          else if (m.event === 'roundLog' && !(json && m.payload.source === 'backend')) process.stderr.write(`${m.payload.line}\n`);
+          else if (m.event === 'roundFinished') result = m.payload;
+        },
+      },
+    );
+    const done = result as RoundFinishedEvent | null;
+    if (!done) throw new UserError('The round ended without reporting its result; see `corda eval` for its metrics.');
+    const { mIoU, mIoU16, mIoU13, perClass, val } = done.metrics;
+    const summary = { roundId: done.roundId, backend: done.backend, timings: done.timings, metrics: { mIoU, mIoU16, mIoU13, perClass, val }, curve: done.curve, ...(done.init && { init: done.init }) };
     if (json) console.log(JSON.stringify(summary));
-    else console.log(`Round ${result.roundId} done on ${result.backend.name}: mIoU ${mIoU === null ? 'n/a' : (mIoU * 100).toFixed(1)} (${result.metrics.evaluatedImages} images with ground truth), ${result.timings.msPerStep.toFixed(0)} ms/step.`);
+    else console.log(`Round ${done.roundId} done on ${done.backend}: mIoU ${mIoU === null ? 'n/a' : (mIoU * 100).toFixed(1)} (${done.metrics.evaluatedImages} images with ground truth), ${done.timings.msPerStep.toFixed(0)} ms/step.`);
   } finally {
-    process.off('SIGINT', onSignal);
-    db.close();
+    service.close();
   }
 }
 
@@ -232,7 +251,7 @@ export async function importModelCommand(args: string[], h: CommandHelpers): Pro
   if (!positionals[0]) throw h.usage('import-model needs a checkpoint file: corda import-model FILE --project DIR --target ID.');
   if (positionals.length > 1) throw h.usage(`import-model takes one file, got ${positionals.length}.`);
   const preset = (values.preset ?? 'tiny') as PresetName;
-  if (!Object.hasOwn(PRESETS, preset)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
+  if (!PRESET_NAMES.includes(preset)) throw h.usage(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${preset}".`);
   const from = (values.from ?? 'model') as 'model' | 'ema_model';
   if (from !== 'model' && from !== 'ema_model') throw h.usage(`--from must be model or ema_model, got "${String(values.from)}".`);
   if (values.variant !== undefined) {
@@ -257,7 +276,7 @@ export async function importModelCommand(args: string[], h: CommandHelpers): Pro
     const sourceDatasetId = pick('--source', values.source, 'source', 'the next round trains on one: `corda import FOLDER --project DIR --role source`');
     const info = await backend(values.backend as string | undefined, json);
     const result = await importModelRound(
-      { db, projectDir, backend: info, signal: controller.signal, onProgress: progressPrinter(json), log: (line) => process.stderr.write(`${line}\n`) },
+      { db, projectDir, backend: info, signal: controller.signal, onProgress: printProgress, log: (line) => process.stderr.write(`${line}\n`) },
       { file: resolve(positionals[0]), from, preset, targetDatasetId, sourceDatasetId, ...(values.variant !== undefined && { variant: values.variant as PaperVariant }) },
     );
     const { mIoU, mIoU16, mIoU13, perClass, val, evaluatedImages } = result.metrics;

@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../shared/api';
 import { defaultConfig, type RoundConfig } from '../core/adapt/config';
 import { loadSample, type SampleOptions } from '../core/adapt/data';
-import { checkRoundRequest, finalCheckpoint } from '../core/adapt/round';
+import { roundImages } from '../core/adapt/plan';
+import { finalCheckpoint } from '../core/adapt/roundCheckpoints';
 import { labelledValImages } from '../core/adapt/valCurve';
 import { containedPath } from '../core/datasets/assets';
 import { readTrainIds } from '../core/datasets/labelsIO';
@@ -94,7 +95,7 @@ export async function exportSamplesCommand(args: string[], h: CommandHelpers): P
     const round = getRound(db, id);
     if (!round) throw new UserError(`There is no round ${id} in this project.`);
     const config: RoundConfig = defaultConfig(round.method as Method, round.preset as PresetName, round.config as Partial<RoundConfig>);
-    const data = checkRoundRequest(db, { sourceDatasetId: round.sourceDatasetId, targetDatasetId: round.targetDatasetId, config });
+    const data = roundImages(db, round);
     const parentCheckpoint = round.parentId != null ? finalCheckpoint(db, round.parentId).path : null;
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'round.json'), JSON.stringify({ roundId: id, config, preset: PRESETS[config.preset], parentCheckpoint, threads: round.timings?.threads ?? null, metrics: round.metrics }, null, 1));

@@ -1,6 +1,18 @@
 // A service method that starts a job returns its id at once; a terminal command waits for the job to end.
-import { UserError, type JobProgress } from '../shared/api';
+import { UserError, type EventMessage, type JobProgress } from '../shared/api';
 import type { Service } from '../core/service';
+
+export interface WaitOptions {
+  /** Every other event of the job (a round's progress, notes and result), in order. */
+  onEvent?: (message: EventMessage) => void;
+  /** The sentence a cancelled job ends with (default: nothing was written). */
+  cancelled?: string;
+}
+
+/** The job an event belongs to, or null for events of no job. */
+function jobOf(message: EventMessage): string | null {
+  return 'jobId' in message.payload ? message.payload.jobId : null;
+}
 
 /**
  * Starts a job with `start` and resolves when it finishes; progress goes to `onProgress`. A failed or cancelled
@@ -10,6 +22,7 @@ export async function waitForJob(
   service: Service,
   start: () => Promise<{ jobId: string }>,
   onProgress: (p: JobProgress) => void = () => undefined,
+  options: WaitOptions = {},
 ): Promise<void> {
   // Events are collected from before the start, so a job that ends at once is not missed.
   const finished = new Map<string, { status: string; error?: string }>();
@@ -19,8 +32,9 @@ export async function waitForJob(
     if (m.event === 'jobFinished') {
       finished.set(m.payload.jobId, m.payload);
       if (m.payload.jobId === jobId) wake();
-    } else if (m.event === 'jobProgress' && (jobId === null || m.payload.jobId === jobId)) {
-      onProgress(m.payload);
+    } else if (jobId === null || jobOf(m) === jobId) {
+      if (m.event === 'jobProgress') onProgress(m.payload);
+      else if (jobOf(m) !== null) options.onEvent?.(m);
     }
   });
   const cancel = () => jobId && void service.call('cancelJob', { jobId });
@@ -29,7 +43,7 @@ export async function waitForJob(
     jobId = (await start()).jobId;
     if (!finished.has(jobId)) await new Promise<void>((resolve) => (wake = resolve));
     const end = finished.get(jobId)!;
-    if (end.status === 'cancelled') throw new UserError('Cancelled; nothing was written.');
+    if (end.status === 'cancelled') throw new UserError(options.cancelled ?? 'Cancelled; nothing was written.');
     if (end.status !== 'done') throw new UserError(end.error ?? 'The job failed without saying why; run it again with CORDA_DEBUG=1.');
   } finally {
     process.removeListener('SIGINT', cancel);

@@ -2,9 +2,9 @@
 // `corda weights list` / `corda weights fetch NAME`: the catalogue of weights the reference names, and their download.
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../shared/api';
+import { PRESET_NAMES, UserError, type PresetName } from '../shared/api';
 import { initBackend } from '../core/model/backend';
-import { CordaNetwork, PRESETS, type PresetName } from '../core/model/network';
+import { CordaNetwork, PRESETS } from '../core/model/network';
 import { torchStateDictShapes, withSmallEncoderNames } from '../core/model/torchLayout';
 import { CATALOGUE, entryUrls, fetchWeights, findEntry, weightsCacheDir } from '../core/model/weightCatalogue';
 import {
@@ -114,7 +114,7 @@ export async function weightsCommand(args: string[], h: CommandHelpers): Promise
   if (!positionals[0]) throw h.usage('weights inspect needs a checkpoint file: corda weights inspect FILE.');
   if (positionals.length > 1) throw h.usage(`weights inspect takes one file, got ${positionals.length}.`);
   const preset = values.preset as string | undefined;
-  if (preset !== undefined && !Object.hasOwn(PRESETS, preset)) throw h.usage(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${preset}".`);
+  if (preset !== undefined && !(PRESET_NAMES as readonly string[]).includes(preset)) throw h.usage(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${preset}".`);
   const from = (values.from ?? 'model') as StateDictSource;
   if (!SOURCES.includes(from)) throw h.usage(`--from must be model or ema_model, got "${String(values.from)}".`);
 

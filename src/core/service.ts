@@ -1,7 +1,6 @@
 // One object implementing the API contract (src/shared/api.ts) for one open project. Electron's main process,
 // the web-mode server and the CLI all call it; `call` validates every input against the contract first.
-import { basename, isAbsolute, join, resolve } from 'node:path';
-import { statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import {
   UserError,
   parseInput,
@@ -11,6 +10,7 @@ import {
   type AssetRequest,
   type MethodName,
   type MethodOutput,
+  type RoundFinishedEvent,
   type Methods,
 } from '../shared/api';
 import type { z } from 'zod';
@@ -23,8 +23,8 @@ import { regionHandlers } from './regions/regionHandlers';
 import { JobRunner } from './jobs/jobs';
 import { RoundJobs } from './jobs/roundJobs';
 import { getRound, listRounds } from './store/roundsRepo';
-import { defaultConfig } from './adapt/config';
-import { checkRoundRequest, type RoundProgress } from './adapt/round';
+import { planResume, planRound } from './adapt/plan';
+import type { RoundProgress, RoundResult } from './adapt/round';
 import { renderLayer } from './adapt/layerImages';
 import type { RoundWorkerInput } from './jobs/roundWorker';
 import { APP_VERSION } from './version';
@@ -69,17 +69,21 @@ const WRITES: Partial<Record<MethodName, string>> = {
   setRegionState: 'record the region as done or skipped',
 };
 
-/** A checkpoint path from the UI: absolute, an existing file, and not beside a parent round. Read by the round job. */
-function checkInitFile(file: string, parentRoundId: number | undefined): void {
-  if (parentRoundId !== undefined) throw new UserError(`A round starts from one set of weights: round ${parentRoundId} or a checkpoint file, not both.`);
-  if (!isAbsolute(file)) throw new UserError(`The checkpoint "${file}" must be given as a full path (e.g. /home/me/checkpoint.pth).`);
-  let isFile = false;
-  try {
-    isFile = statSync(file).isFile();
-  } catch {
-    throw new UserError(`There is no checkpoint file at "${file}".`);
-  }
-  if (!isFile) throw new UserError(`"${file}" is not a file; give the checkpoint file itself.`);
+/** What a finished round reports to its clients (the CLI prints it, `--json` as is). */
+function roundFinished(jobId: string, result: RoundResult): RoundFinishedEvent {
+  const { mIoU, mIoU16, mIoU13, perClass, evaluatedImages, val } = result.metrics;
+  const init = result.init;
+  return {
+    jobId,
+    roundId: result.roundId,
+    backend: result.backend.name,
+    timings: result.timings,
+    metrics: { mIoU, mIoU16, mIoU13, perClass, evaluatedImages, val },
+    curve: result.curve,
+    init: init
+      ? { file: init.file, sha256: init.sha256, from: init.from, loaded: init.loaded, missing: init.missing, unexpected: init.unexpected, shapeMismatches: init.shapeMismatches }
+      : null,
+  };
 }
 
 export function createService(options: ServiceOptions): Service {
@@ -96,11 +100,14 @@ export function createService(options: ServiceOptions): Service {
   const assets = new AssetCache(join(projectDir, 'cache'));
   const roundJobs = new RoundJobs();
 
-  /** Runs a round in the training worker as a job; progress arrives as roundProgress events. */
+  /**
+   * Runs a planned round in the training worker as a job: progress arrives as roundProgress events, the worker's
+   * notes as roundLog, and a round that ends well as roundFinished before its jobFinished.
+   */
   const launchRound = (input: Omit<RoundWorkerInput, 'projectDir'>): string => {
     if (roundJobs.busy) throw new UserError('A round is already running in this project; wait for it or cancel it first.');
     return jobs.start('round', async (ctx) => {
-      let roundId: number | null = input.resumeRoundId ?? null;
+      let roundId: number | null = 'resume' in input.work ? input.work.resume.roundId : null;
       const relay = (p: RoundProgress) =>
         emit('roundProgress', {
           jobId: ctx.jobId,
@@ -115,7 +122,12 @@ export function createService(options: ServiceOptions): Service {
           total: p.total ?? null,
           curve: p.curve ?? [],
         });
-      await roundJobs.run({ ...input, projectDir }, { onStarted: (id) => (roundId = id), onProgress: relay }, ctx.signal);
+      const result = await roundJobs.run(
+        { ...input, projectDir },
+        { onStarted: (id) => (roundId = id), onProgress: relay, onLog: (source, line) => emit('roundLog', { jobId: ctx.jobId, source, line }) },
+        ctx.signal,
+      );
+      emit('roundFinished', roundFinished(ctx.jobId, result));
     });
   };
 
@@ -197,24 +209,8 @@ export function createService(options: ServiceOptions): Service {
       const totals = targetPixelLookup(db);
       return listRounds(db).map((r) => summariseRound(db, r, totals));
     },
-    startRound: async ({ sourceDatasetId, targetDatasetId, method, preset, iters, seed, parentRoundId, backend, useCorrections, init }) => {
-      if (init) checkInitFile(init.file, parentRoundId);
-      const config = defaultConfig(method, preset, {
-        ...(iters !== undefined && { iters }),
-        ...(seed !== undefined && { seed }),
-        ...(useCorrections !== undefined && { useCorrections }),
-        ...(init && { init: init.file, initFrom: init.from }),
-      });
-      const request = { sourceDatasetId, targetDatasetId, config, parentRoundId: parentRoundId ?? null };
-      checkRoundRequest(db, request);
-      return { jobId: launchRound({ request, backend }) };
-    },
-    resumeRound: async ({ roundId }) => {
-      const round = listRounds(db).find((r) => r.id === roundId);
-      if (!round) throw new UserError(`There is no round ${roundId} in this project.`);
-      if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
-      return { jobId: launchRound({ resumeRoundId: roundId }) };
-    },
+    startRound: async (input) => ({ jobId: launchRound({ work: { start: planRound(db, input) }, backend: input.backend }) }),
+    resumeRound: async ({ roundId, backend }) => ({ jobId: launchRound({ work: { resume: planResume(db, roundId) }, backend }) }),
     getCorrection: corrections.getCorrection,
     applyStroke: corrections.applyStroke,
     undoStroke: corrections.undoStroke,

@@ -183,11 +183,41 @@ export const ImageFilter = z
   .strict();
 export type ImageFilter = z.infer<typeof ImageFilter>;
 
-export const Method = z.enum(['source-only', 'dacs', 'corda']);
-export const PresetName = z.enum(['tiny', 'small', 'paper']);
+/** The adaptation methods, spelt here once (a frozen SQL migration keeps its own CHECK). */
+export const METHODS = ['source-only', 'dacs', 'corda'] as const;
+export const Method = z.enum(METHODS);
+export type Method = z.infer<typeof Method>;
+/**
+ * What each method trains, so that code asks for a trait instead of comparing names. `target`: the EMA teacher's
+ * pseudo-labels on ClassMix images of the target (and the person's corrections as trusted labels); `depth`: the
+ * depth branch with its source and target depth heads, the source BerHu loss, the depth-discrepancy weights and
+ * the mixed depth loss (needs depth for every training image).
+ */
+export const METHOD_TRAITS: Record<Method, { target: boolean; depth: boolean }> = {
+  'source-only': { target: false, depth: false },
+  dacs: { target: true, depth: false },
+  corda: { target: true, depth: true },
+};
+export const PRESET_NAMES = ['tiny', 'small', 'paper'] as const;
+export const PresetName = z.enum(PRESET_NAMES);
+export type PresetName = z.infer<typeof PresetName>;
+/** `paper`: the reference network's GTA form (ASPP initial semantic head) or its SYNTHIA form (1x1). */
+export const PAPER_VARIANTS = ['gta', 'synthia'] as const;
+export const PaperVariant = z.enum(PAPER_VARIANTS);
+export type PaperVariant = z.infer<typeof PaperVariant>;
+/** The training backends, in the automatic order (the first that loads). */
+export const BACKEND_NAMES = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BackendName = z.enum(BACKEND_NAMES);
+export type BackendName = z.infer<typeof BackendName>;
 /** A round's iterations when the request names none (the forms start from these). */
-export const DEFAULT_ITERS: Record<z.infer<typeof PresetName>, number> = { tiny: 1000, small: 2000, paper: 250_000 };
-export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+export const DEFAULT_ITERS: Record<PresetName, number> = { tiny: 1000, small: 2000, paper: 250_000 };
+/** What a round request means when it leaves these out: the engine, the CLI and the forms start from them. */
+export const ROUND_DEFAULTS = { method: 'corda', preset: 'tiny', seed: 1, useCorrections: true } as const satisfies {
+  method: Method;
+  preset: PresetName;
+  seed: number;
+  useCorrections: boolean;
+};
 
 /**
  * One point of a round's learning curve: the student scored on the target's val split (ground truth) at an
@@ -232,13 +262,22 @@ export const RoundSummary = z.object({
 });
 export type RoundSummary = z.infer<typeof RoundSummary>;
 
+/** A whole number of iterations (a round's length, an interval) with room for the paper's 250,000. */
+const Iterations = z.number().int().max(10_000_000);
+/** An image side in pixels, at most MAX_IMAGE_PIXELS' 4096. */
+const Side = z.number().int().min(8).max(4096);
+
+/**
+ * A new round. Left out, a setting takes ROUND_DEFAULTS or the preset's recipe (core/adapt/config.ts); every
+ * client (the Rounds form, the web client, `corda adapt`) starts rounds with this request.
+ */
 export const StartRoundInput = z
   .object({
     sourceDatasetId: Id,
     targetDatasetId: Id,
-    method: Method.default('corda'),
-    preset: PresetName.default('tiny'),
-    iters: z.number().int().min(1).max(10_000_000).optional(),
+    method: Method.default(ROUND_DEFAULTS.method),
+    preset: PresetName.default(ROUND_DEFAULTS.preset),
+    iters: Iterations.min(1).optional(),
     seed: z.number().int().min(0).max(2 ** 31).optional(),
     parentRoundId: Id.optional(),
     backend: BackendName.optional(),
@@ -249,8 +288,25 @@ export const StartRoundInput = z
       .object({ file: z.string().min(1).max(4096), from: z.enum(['model', 'ema_model']).default('model') })
       .strict()
       .optional(),
+    /** `paper`: the reference network's GTA or SYNTHIA form. */
+    variant: PaperVariant.optional(),
+    /** The training crop (multiples of 8); default: the preset's. */
+    crop: z.object({ width: Side, height: Side }).strict().optional(),
+    /** Crops per domain and step. */
+    batchSize: z.number().int().min(1).max(1024).optional(),
+    /** Iterations between checkpoints. */
+    checkpointEvery: Iterations.min(1).optional(),
+    /** Iterations between scorings of the target's val split; 0 = off; default: a tenth of the round. */
+    evalEvery: Iterations.min(0).optional(),
+    /** One width both domains are resized to before cropping (quick runs on small images). */
+    workingWidth: z.number().int().min(16).max(16_384).optional(),
+    /** A tfjs LayersModel folder (full path) whose weights start the `small` encoder. */
+    pretrained: z.string().min(1).max(4096).optional(),
+    /** Any other numeric, boolean or text setting of the round's recipe, by name (experiments; checked by core). */
+    recipe: z.record(z.string().min(1).max(100), z.union([z.number(), z.boolean(), z.string().max(4096)])).optional(),
   })
   .strict();
+export type StartRoundInput = z.infer<typeof StartRoundInput>;
 
 /** Train ids 0..18 or 255 (ignore): the only values a label map may hold. */
 export const ClassId = z.union([z.number().int().min(0).max(18), z.literal(255)]);
@@ -378,7 +434,7 @@ export const methods = {
   pickFolder: method(Empty, z.object({ path: z.string().nullable() })),
   listRounds: method(Empty, z.array(RoundSummary)),
   startRound: method(StartRoundInput, JobRef),
-  resumeRound: method(z.object({ roundId: Id }).strict(), JobRef),
+  resumeRound: method(z.object({ roundId: Id, backend: BackendName.optional() }).strict(), JobRef),
   getCorrection: method(z.object({ imageId: Id }).strict(), CorrectionState),
   applyStroke: method(
     z
@@ -492,9 +548,42 @@ export const RoundProgressEvent = z.object({
 });
 export type RoundProgressEvent = z.infer<typeof RoundProgressEvent>;
 
+/** An informational line of a round job: the backend it started (`backend`), or the round's own notes (`round`). */
+export const RoundLogEvent = z.object({ jobId: z.string(), source: z.enum(['backend', 'round']), line: z.string() });
+export type RoundLogEvent = z.infer<typeof RoundLogEvent>;
+
+const Miou = z.number().nullable();
+const RoundScores = z.object({ mIoU: Miou, mIoU16: Miou, mIoU13: Miou, perClass: z.record(z.string(), z.number().nullable()), evaluatedImages: z.number().int() });
+
+/** A round job that ended well, before its jobFinished: what the round stored, and what loaded from --init. */
+export const RoundFinishedEvent = z.object({
+  jobId: z.string(),
+  roundId: Id,
+  backend: BackendName,
+  /** trainSeconds leaves out the val scorings, which take curveSeconds. */
+  timings: z.object({ threads: z.number().int(), trainSeconds: z.number(), predictSeconds: z.number(), msPerStep: z.number(), curveSeconds: z.number() }),
+  metrics: RoundScores.extend({ val: RoundScores.nullable() }),
+  curve: z.array(CurvePoint),
+  /** The checkpoint file the round started from, with what matched the network; null without one. */
+  init: z
+    .object({
+      file: z.string(),
+      sha256: z.string(),
+      from: z.enum(['model', 'ema_model']),
+      loaded: z.number().int(),
+      missing: z.array(z.string()),
+      unexpected: z.array(z.string()),
+      shapeMismatches: z.array(z.object({ name: z.string(), expected: z.array(z.number()), found: z.array(z.number()) })),
+    })
+    .nullable(),
+});
+export type RoundFinishedEvent = z.infer<typeof RoundFinishedEvent>;
+
 /** Every event: name → payload schema. */
 export const events = {
   roundProgress: RoundProgressEvent,
+  roundLog: RoundLogEvent,
+  roundFinished: RoundFinishedEvent,
   jobProgress: JobProgress,
   jobFinished: JobFinished,
   datasetsChanged: z.object({ datasetId: Id.optional() }),

@@ -1,5 +1,5 @@
 // A round's configuration: defaults per preset and validation with one-sentence errors.
-import { DEFAULT_ITERS, UserError } from '../../shared/api';
+import { DEFAULT_ITERS, ROUND_DEFAULTS, UserError } from '../../shared/api';
 import { PAPER_VARIANTS, type PaperVariant } from '../model/deeplabv2';
 import { PRESETS, type Method, type PresetName } from '../model/network';
 
@@ -106,7 +106,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     crop: p.crop,
     sourceWidth: Math.round(1280 * scale),
     targetWidth: Math.round(1024 * scale),
-    seed: 1,
+    seed: ROUND_DEFAULTS.seed,
     // From scratch on the small presets a larger rate is needed than the paper's 2.5e-4 for a pretrained backbone.
     lr: preset === 'paper' ? 2.5e-4 : 0.01,
     momentum: 0.9,
@@ -124,7 +124,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     pretrained: null,
     init: null,
     initFrom: 'model',
-    useCorrections: true,
+    useCorrections: ROUND_DEFAULTS.useCorrections,
     evalEvery: 0, // follows the iterations (below) unless given
     teacherBatchStats: true,
     optimizer: 'sgd',

@@ -13,7 +13,8 @@ import * as rounds from '../store/roundsRepo';
 import { defaultConfig } from './config';
 import { networkFor } from './networkFor';
 import { predictAndEvaluate, type RoundMetrics } from './predict';
-import { checkpointDir, type RoundContext } from './round';
+import type { RoundContext } from './round';
+import { checkpointDir } from './roundCheckpoints';
 
 export interface ImportModelRequest {
   file: string;

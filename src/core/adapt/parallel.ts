@@ -4,8 +4,8 @@
 // the replicas' weights stay identical, and the result matches one trainer on the whole batch up to the
 // per-slice normalisation of the losses and the per-slice batch-norm statistics (the usual unsynchronised BN).
 import { Worker } from 'node:worker_threads';
-import { workerEntry } from '../jobs/workerEntry';
-import type { ReplicaInit, ReplicaReply, ReplicaRequest, WireBn, WireTensor } from '../jobs/trainReplica';
+import { workerEntry } from '../workerEntry';
+import type { ReplicaInit, ReplicaReply, ReplicaRequest, WireBn, WireTensor } from './trainReplica';
 import type { BackendName } from '../model/backend';
 import type { TensorEntry } from '../model/checkpoint';
 import type { CordaNetwork } from '../model/network';
@@ -23,7 +23,7 @@ class Replica {
   readonly ready: Promise<void>;
 
   constructor(init: ReplicaInit) {
-    const entry = workerEntry('trainReplica');
+    const entry = workerEntry('trainReplica', __dirname);
     this.worker = new Worker(entry.file, { workerData: init, execArgv: entry.execArgv });
     let started!: () => void;
     let failed!: (e: Error) => void;

@@ -1,9 +1,8 @@
-// An adaptation round end to end: validate, train (with progress, cancel and atomic checkpoints), then predict
+// An adaptation round end to end, as ./plan.ts planned it: train (with progress, cancel and atomic checkpoints), then predict
 // every target image (label map, confidence, difficulty, both depth heads) and evaluate against ground truth.
 // `resumeRound` continues an interrupted round from its last checkpoint with the same random state.
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import { TRAINING_SPLIT, UserError, type CurvePoint } from '../../shared/api';
+import { METHOD_TRAITS, UserError, type CurvePoint } from '../../shared/api';
 import { changedSince, snapshotCorrections, trustedLabels, type CorrectionSnapshot } from '../corrections/roundCorrections';
 import type { BackendInfo } from '../model/backend';
 import { checkStepFits } from './memoryFit';
@@ -15,9 +14,11 @@ import { releasePooledGpuBuffers } from '../model/webgpu';
 import { Rng } from '../random';
 import type { Db } from '../store/db';
 import { getDataset, getImage, listImages, type StoredImage } from '../store/datasetsRepo';
+import { roundImages, type ResumePlan, type RoundRequest } from './plan';
+import { checkpointDir, finalCheckpoint } from './roundCheckpoints';
 import * as rounds from '../store/roundsRepo';
-import { defaultConfig, type RoundConfig } from './config';
-import { cropSample, loadSample, SampleCache, workingSize } from './data';
+import type { RoundConfig } from './config';
+import { cropSample, loadSample, SampleCache } from './data';
 import { INVALID_DEPTH } from '../datasets/depthIO';
 import { networkFor } from './networkFor';
 import { ParallelTrainer } from './parallel';
@@ -101,14 +102,6 @@ export interface RoundProgress {
   curve?: CurvePoint[];
 }
 
-export interface RoundRequest {
-  sourceDatasetId: number;
-  targetDatasetId: number;
-  config: RoundConfig;
-  /** Start from this round's student weights (round N+1 from round N). */
-  parentRoundId?: number | null;
-}
-
 export interface RoundContext {
   db: Db;
   projectDir: string;
@@ -134,48 +127,23 @@ export interface RoundResult {
   init?: InitReport;
 }
 
-function images(db: Db, datasetId: number): StoredImage[] {
-  return listImages(db, { datasetId }).map((i) => getImage(db, i.id)!);
-}
-
-/** Checks the request against the datasets; one sentence per problem, nothing written. */
-export function checkRoundRequest(db: Db, req: RoundRequest): { source: StoredImage[]; target: StoredImage[] } {
-  const source = getDataset(db, req.sourceDatasetId);
-  const target = getDataset(db, req.targetDatasetId);
-  if (!source) throw new UserError(`There is no dataset ${req.sourceDatasetId} in this project (see \`corda datasets\`).`);
-  if (!target) throw new UserError(`There is no dataset ${req.targetDatasetId} in this project (see \`corda datasets\`).`);
-  if (req.parentRoundId != null && !rounds.getRound(db, req.parentRoundId)) throw new UserError(`There is no round ${req.parentRoundId} to start from.`);
-  const sourceImages = images(db, source.id).filter((i) => i.labelPath);
-  if (sourceImages.length === 0) throw new UserError(`The source dataset "${source.name}" has no images with labels to learn from.`);
-  const targetImages = images(db, target.id).filter((i) => i.split === TRAINING_SPLIT);
-  if (targetImages.length === 0) throw new UserError(`The target dataset "${target.name}" has no ${TRAINING_SPLIT} images to adapt to.`);
-  if (req.config.method === 'corda') {
-    const noDepth = (list: StoredImage[]) => list.filter((i) => !i.depthPath).length;
-    if (noDepth(sourceImages) > 0) throw new UserError(`CorDA needs depth for every source image, but ${noDepth(sourceImages)} of "${source.name}" have none; add depth or run --method dacs.`);
-    if (noDepth(targetImages) > 0) throw new UserError(`CorDA needs depth for every target train image, but ${noDepth(targetImages)} of "${target.name}" have none; add depth or run --method dacs.`);
-  }
-  const { crop, sourceWidth, targetWidth } = req.config;
-  for (const [list, width, name] of [[sourceImages, sourceWidth, source.name], [targetImages, targetWidth, target.name]] as const) {
-    const size = workingSize(list[0]!, width);
-    if (crop.width > size.width || crop.height > size.height) {
-      throw new UserError(`The crop ${crop.width}x${crop.height} is larger than "${name}" at its working size ${size.width}x${size.height}; choose a smaller crop.`);
-    }
-  }
-  return { source: sourceImages, target: targetImages };
-}
-
 /** Refuses a round whose training step would not fit the backend's memory (./memoryFit.ts), before anything is written. */
 export async function checkRoundFits(config: RoundConfig, backend: BackendInfo): Promise<void> {
   await checkStepFits(config, backend.name, trainingThreads(config, backend));
 }
 
+export type { RoundRequest };
+
+function images(db: Db, datasetId: number): StoredImage[] {
+  return listImages(db, { datasetId }).map((i) => getImage(db, i.id)!);
+}
+
 export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<RoundResult> {
-  const data = checkRoundRequest(ctx.db, req);
+  const data = roundImages(ctx.db, req);
   await checkRoundFits(req.config, ctx.backend);
   const source = getDataset(ctx.db, req.sourceDatasetId)!;
   const target = getDataset(ctx.db, req.targetDatasetId)!;
   const protocol = source.kind === 'synthia' ? 16 : 19;
-  if (req.config.init && req.parentRoundId != null) throw new UserError(`A round starts from one set of weights: pass either --from ${req.parentRoundId} or --init, not both.`);
   // Read and matched before the round exists: a file that does not fit writes nothing.
   const start = req.config.init ? await checkpointStart(req.config, ctx.log) : null;
   const corrections = usesCorrections(req.config) ? snapshotCorrections(ctx.db, data.target) : null;
@@ -184,7 +152,7 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
     ...req.config,
     // A whole network from a checkpoint (nothing missing: its depth heads too) keeps the heads' raw units, as the
     // reference trains them and as `import-model` stores a round; else the scale resolves as for any round.
-    depthScale: start && start.report.missing.length === 0 && req.config.depthScale === 0 && req.config.method === 'corda' ? 1 : await resolveDepthScale(ctx.db, req, data.source),
+    depthScale: start && start.report.missing.length === 0 && req.config.depthScale === 0 && METHOD_TRAITS[req.config.method].depth ? 1 : await resolveDepthScale(ctx.db, req, data.source),
     // A round from a trained parent has nothing to warm up.
     sourceWarmup: req.parentRoundId != null || start ? 0 : req.config.sourceWarmup,
   };
@@ -211,10 +179,10 @@ export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<
  * scale); else the median valid depth target over a few source images (CORDA.md §2 targets reach hundreds).
  */
 async function resolveDepthScale(db: Db, req: RoundRequest, source: StoredImage[]): Promise<number> {
-  if (req.config.depthScale > 0 || req.config.method !== 'corda') return req.config.depthScale;
+  if (req.config.depthScale > 0 || !METHOD_TRAITS[req.config.method].depth) return req.config.depthScale;
   const parent = req.parentRoundId != null ? rounds.getRound(db, req.parentRoundId) : null;
   // A CorDA parent's depth heads carry its scale; one from before depth scales learnt raw targets (scale 1).
-  if (parent?.method === 'corda') return Number(parent.config.depthScale ?? 0) || 1;
+  if (parent && METHOD_TRAITS[parent.method as RoundConfig['method']]?.depth) return Number(parent.config.depthScale ?? 0) || 1;
   const values: number[] = [];
   for (const image of source.slice(0, 8)) {
     const { depth } = await loadSample(image, req.config.sourceWidth, { labels: false, depth: true });
@@ -225,14 +193,12 @@ async function resolveDepthScale(db: Db, req: RoundRequest, source: StoredImage[
   return Math.max(1e-3, values[values.length >> 1]!);
 }
 
-const usesCorrections = (config: RoundConfig) => config.useCorrections && config.method !== 'source-only';
+const usesCorrections = (config: RoundConfig) => config.useCorrections && METHOD_TRAITS[config.method].target;
 
-export async function resumeRound(ctx: RoundContext, roundId: number): Promise<RoundResult> {
-  const round = rounds.getRound(ctx.db, roundId);
-  if (!round) throw new UserError(`There is no round ${roundId} in this project.`);
-  if (round.status === 'done') throw new UserError(`Round ${roundId} is already finished.`);
-  const config = defaultConfig(round.method as RoundConfig['method'], round.preset as RoundConfig['preset'], round.config as Partial<RoundConfig>);
-  const data = checkRoundRequest(ctx.db, { sourceDatasetId: round.sourceDatasetId, targetDatasetId: round.targetDatasetId, config });
+export async function resumeRound(ctx: RoundContext, plan: ResumePlan): Promise<RoundResult> {
+  const { roundId, config } = plan;
+  const round = rounds.getRound(ctx.db, roundId)!;
+  const data = roundImages(ctx.db, plan);
   await checkRoundFits(config, ctx.backend);
   rounds.updateRound(ctx.db, roundId, { status: 'running', error: null, backend: ctx.backend as unknown as Record<string, unknown> });
   const checkpoint = rounds.latestCheckpoint(ctx.db, roundId);
@@ -240,20 +206,7 @@ export async function resumeRound(ctx: RoundContext, roundId: number): Promise<R
   const corrections = (round.config.corrections as CorrectionSnapshot | undefined) ?? null;
   const changed = corrections ? changedSince(ctx.db, corrections) : 0;
   if (changed > 0) ctx.log?.(`${changed} corrected image(s) were edited since round ${roundId} started; it continues with their current labels.`);
-  return runRound(ctx, roundId, config, data, round.parentId, checkpoint ?? null, corrections);
-}
-
-export function checkpointDir(projectDir: string, roundId: number, iteration: number): string {
-  return join(projectDir, 'checkpoints', `round-${roundId}`, `iter-${String(iteration).padStart(7, '0')}`);
-}
-
-/** The final student weights of a finished round (what evaluation, prediction and export use). */
-export function finalCheckpoint(db: Db, roundId: number): { path: string } {
-  const round = rounds.getRound(db, roundId);
-  if (!round) throw new UserError(`There is no round ${roundId} in this project.`);
-  const latest = rounds.latestCheckpoint(db, roundId);
-  if (!latest || round.status !== 'done') throw new UserError(`Round ${roundId} has not finished (status: ${round.status}); resume it with \`corda adapt --resume ${roundId}\`.`);
-  return latest;
+  return runRound(ctx, roundId, config, data, plan.parentRoundId ?? null, checkpoint ?? null, corrections);
 }
 
 async function runRound(
@@ -283,7 +236,7 @@ async function runRound(
     const recorded = (rounds.getRound(ctx.db, roundId)?.config.startedFrom as { sha256?: string } | undefined)?.sha256;
     await trainer.restore(initial ?? (await checkpointStart(config, ctx.log, recorded)).tensors, true);
   }
-  const withDepth = config.method === 'corda';
+  const { target: adapts, depth: withDepth } = METHOD_TRAITS[config.method];
   const sourceCache = new SampleCache(data.source, config.sourceWidth, { labels: true, depth: withDepth });
   const targetCache = new SampleCache(data.target, config.targetWidth, {
     labels: false,
@@ -331,7 +284,7 @@ async function runRound(
   try {
     for (let iter = start; iter < config.iters; iter++) {
       ctx.signal?.throwIfAborted();
-      const batch = { source: await drawCrops(sourceCache), target: config.method === 'source-only' ? [] : await drawCrops(targetCache) };
+      const batch = { source: await drawCrops(sourceCache), target: adapts ? await drawCrops(targetCache) : [] };
       const t0 = performance.now();
       const losses = await trainer.step(batch, iter, random);
       stepMs += performance.now() - t0;
@@ -350,7 +303,7 @@ async function runRound(
           iteration: done,
           iters: config.iters,
           losses,
-          imagesPerSecond: (rate * config.batchSize * (config.method === 'source-only' ? 1 : 2)),
+          imagesPerSecond: (rate * config.batchSize * (adapts ? 2 : 1)),
           etaSeconds: (config.iters - done) / rate + scoringSeconds,
           curve: [...curve],
         });

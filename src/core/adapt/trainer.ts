@@ -2,7 +2,7 @@
 // allocates is released before it returns (the tensor count stays flat over a round); only loss values are
 // read back, asynchronously.
 import * as tf from '../model/tf';
-import { UserError } from '../../shared/api';
+import { METHOD_TRAITS, UserError } from '../../shared/api';
 import { IGNORE, NUM_CLASSES } from '../../shared/labels';
 import type { CordaNetwork, BatchNormUpdate, NetworkOutputs } from '../model/network';
 import type { TensorEntry } from '../model/checkpoint';
@@ -33,7 +33,7 @@ export interface PreparedBatch extends Batch {
 }
 
 export function prepareBatch(batch: Batch, random: Rng, config: Pick<RoundConfig, 'method' | 'hue'>): PreparedBatch {
-  if (config.method === 'source-only') return { ...batch, mixClasses: [], augment: [], supervise: false };
+  if (!METHOD_TRAITS[config.method].target) return { ...batch, mixClasses: [], augment: [], supervise: false };
   const mixClasses = batch.source.map((c) => pickHalf(presentClasses(c.labels!), () => random.next()));
   const augment = batch.source.map(() => drawAugment(() => random.next(), config.hue));
   const supervise = batch.target.some((c) => c.labels?.some((label) => label < NUM_CLASSES) ?? false);
@@ -184,8 +184,8 @@ export class Trainer {
     const h = crop.height;
     const w = crop.width;
     // A round from scratch first learns the source alone: the teacher's pseudo-labels would be noise.
-    const adapt = method !== 'source-only' && iter >= this.config.sourceWarmup * this.config.iters;
-    const withDepth = method === 'corda';
+    const { target, depth: withDepth } = METHOD_TRAITS[method];
+    const adapt = target && iter >= this.config.sourceWarmup * this.config.iters;
 
     const keep: tf.Tensor[] = [];
     const hold = <T extends tf.Tensor>(t: T): T => {
@@ -326,7 +326,7 @@ export class Trainer {
         variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(stat.variance, BN_MOMENTUM)));
       }
     });
-    if (this.config.method !== 'source-only') updateEma(this.teacher.params, this.student.params, iter, this.config.emaDecay);
+    if (METHOD_TRAITS[this.config.method].target) updateEma(this.teacher.params, this.student.params, iter, this.config.emaDecay);
   }
 
   /** Student, teacher and momentum buffers by stable name, for a checkpoint. */

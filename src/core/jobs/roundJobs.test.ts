@@ -41,6 +41,11 @@ describe('rounds through the service', () => {
     const progress = seen.filter((m) => m.event === 'roundProgress');
     expect(progress.some((m) => m.event === 'roundProgress' && m.payload.phase === 'training' && m.payload.iteration === 3 && m.payload.roundId === 1)).toBe(true);
     expect(progress.some((m) => m.event === 'roundProgress' && m.payload.phase === 'predicting')).toBe(true);
+    // The worker's notes (the backend it started) and, before jobFinished, what the round stored.
+    expect(seen.some((m) => m.event === 'roundLog' && m.payload.jobId === jobId && m.payload.source === 'backend' && /^backend: wasm/.test(m.payload.line))).toBe(true);
+    const result = seen.find((m) => m.event === 'roundFinished');
+    expect(seen.indexOf(result!)).toBeLessThan(seen.indexOf(end));
+    expect(result?.payload).toMatchObject({ jobId, roundId: 1, backend: 'wasm', init: null, timings: { threads: expect.any(Number) } });
     const [round] = await service.call('listRounds', {});
     expect(round).toMatchObject({ id: 1, method: 'dacs', status: 'done', iteration: 3, iters: 3, backend: 'wasm' });
     expect(round!.mIoU).toBeGreaterThanOrEqual(0);

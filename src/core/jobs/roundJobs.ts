@@ -1,15 +1,16 @@
 // Starts adaptation rounds in a worker_thread (roundWorker.ts) and relays their progress. One training job at
-// a time per project.
+// a time per project: the service asks `busy` before it starts one.
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../shared/api';
 import type { RoundProgress, RoundResult } from '../adapt/round';
 import type { RoundWorkerInput, RoundWorkerMessage } from './roundWorker';
-import { workerEntry } from './workerEntry';
+import { workerEntry } from '../workerEntry';
 
 
 export interface RoundJobCallbacks {
   onStarted(roundId: number): void;
   onProgress(progress: RoundProgress): void;
+  onLog(source: 'backend' | 'round', line: string): void;
 }
 
 export class RoundJobs {
@@ -20,8 +21,7 @@ export class RoundJobs {
   }
 
   run(input: RoundWorkerInput, callbacks: RoundJobCallbacks, signal: AbortSignal): Promise<RoundResult> {
-    if (this.active) throw new UserError('A round is already running in this project; wait for it or cancel it first.');
-    const entry = workerEntry('roundWorker');
+    const entry = workerEntry('roundWorker', __dirname);
     const worker = new Worker(entry.file, { workerData: input, execArgv: entry.execArgv });
     const cancel = () => worker.postMessage({ type: 'cancel' });
     this.active = { worker, cancel };
@@ -38,6 +38,7 @@ export class RoundJobs {
       worker.on('message', (message: RoundWorkerMessage) => {
         if (message.type === 'progress') callbacks.onProgress(message.progress);
         else if (message.type === 'started') callbacks.onStarted(message.roundId);
+        else if (message.type === 'log') callbacks.onLog(message.source, message.line);
         else if (message.type === 'done') finish(() => resolve(message.result));
         else finish(() => reject(message.userError ? new UserError(message.message) : new Error(message.message)));
       });

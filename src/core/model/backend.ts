@@ -11,15 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import './tf';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { UserError } from '../../shared/api';
+import { BACKEND_NAMES, UserError, type BackendName } from '../../shared/api';
 import { registerProjectKernels } from './kernels';
 import { describeAdapter, type GpuAdapter } from './gpuAdapter';
 import { startWebGpu, vulkanDriverListed } from './webgpu';
 
-export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
-
-/** The automatic order. */
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_NAMES, type BackendName };
 
 export interface BackendInfo {
   name: BackendName;

@@ -15,11 +15,11 @@
 //   exist as parameters (a checkpoint holds them) and never receive a gradient.
 // Parameter names are the reference's state-dict keys ("layer3.22.conv2.weight", "bn1.running_mean", ...);
 // convolution weights are stored in tfjs layout [kh, kw, in, out] (./torchInit.ts transposes PyTorch's when a checkpoint loads).
+import { PAPER_VARIANTS, type PaperVariant } from '../../shared/api';
 import * as tf from './tf';
 import type { ParamStore } from './params';
 
-export type PaperVariant = 'gta' | 'synthia';
-export const PAPER_VARIANTS: readonly PaperVariant[] = ['gta', 'synthia'];
+export { PAPER_VARIANTS, type PaperVariant };
 
 /** Bottleneck blocks per stage (ResNet-101). */
 export const RESNET101_BLOCKS: readonly number[] = [3, 4, 23, 3];

@@ -9,14 +9,14 @@
 // weights converted to a tfjs LayersModel load into it (./pretrained.ts); `paper` is the authors' DeepLabv2
 // ResNet-101 multi-task network with the reference's parameter names (./deeplabv2.ts), in its GTA or SYNTHIA variant.
 import * as tf from './tf';
+import { METHOD_TRAITS, type Method, type PresetName } from '../../shared/api';
 import { NUM_CLASSES } from '../../shared/labels';
 import { Rng } from '../random';
 import { DeepLabV2MultiTask, type PaperVariant } from './deeplabv2';
 import { ParamStore } from './params';
 import { trainingBatchNorm, type BatchNormActivation } from './kernels/batchNormTraining';
 
-export type PresetName = 'tiny' | 'small' | 'paper';
-export type Method = 'source-only' | 'dacs' | 'corda';
+export type { Method, PresetName };
 
 export type EncoderKind = 'resnet' | 'mobilenetv2' | 'deeplabv2-resnet101';
 
@@ -189,7 +189,7 @@ export class CordaNetwork {
   }
 
   get withDepth(): boolean {
-    return this.method === 'corda';
+    return METHOD_TRAITS[this.method].depth;
   }
 
   /** Creates every parameter by running one forward pass on a small dummy input. */

@@ -5,7 +5,7 @@ import type { ModelFormat } from '../../../shared/api';
 import { UserError } from '../../../shared/api';
 import { defaultConfig, type RoundConfig } from '../../adapt/config';
 import { workingSize } from '../../adapt/data';
-import { finalCheckpoint } from '../../adapt/round';
+import { finalCheckpoint } from '../../adapt/roundCheckpoints';
 import { readCheckpoint, type TensorEntry } from '../../model/checkpoint';
 import { PRESETS, type Method, type PresetName } from '../../model/network';
 import type { Db } from '../../store/db';

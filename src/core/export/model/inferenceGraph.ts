@@ -4,7 +4,7 @@
 // the normalised image to a multiple of 16, upsample every output, crop back), so that an export reproduces
 // predictSample. Every inference parameter of the checkpoint must be used; a parameter left over means
 // network.ts changed without this walk, and the export stops instead of writing a wrong model.
-import { UserError } from '../../../shared/api';
+import { METHOD_TRAITS, UserError } from '../../../shared/api';
 import { NUM_CLASSES } from '../../../shared/labels';
 import type { TensorEntry } from '../../model/checkpoint';
 import { KERAS_BN_EPSILON, MOBILENETV2_BLOCKS, MOBILENETV2_STEM, type Method, type Preset } from '../../model/network';
@@ -66,7 +66,7 @@ class GraphWalk {
       outputs.push({ name, shape: out.shape, holds });
     };
     const segHolds = `Semantic logits for the ${NUM_CLASSES} classes in trainId order (see "classes"): argmax over the channel axis gives each pixel's trainId, softmax its class probabilities.`;
-    if (method !== 'corda') {
+    if (!METHOD_TRAITS[method].depth) {
       finish(this.segHead(fs, 'head.seg'), 'seg', segHolds);
     } else {
       const fd = this.branch(features, 'depth');

@@ -1,34 +1,15 @@
 // A compact view of the project's adaptation rounds: the list, a live line for the running round, and
 // controls to start, cancel and resume. The full rounds view is separate.
-import { useState, type FormEvent } from 'react';
-import { DEFAULT_ITERS, type Dataset, type RoundSummary } from '../../../shared/api';
+import type { Dataset } from '../../../shared/api';
 import { useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
-import { describeLive, IN_PROGRESS, METHODS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
-
-type MethodChoice = RoundSummary['method'];
-
+import { RoundForm } from './RoundForm';
+import { describeLive, IN_PROGRESS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
 
 export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
   const api = useApi();
   const { rounds, active, requesting, busy, error, launch, resume, cancel } = useRounds(api);
-  const [method, setMethod] = useState<MethodChoice>('corda');
-  const [iters, setIters] = useState(String(DEFAULT_ITERS.tiny));
-
-  const source = datasets?.find((dataset) => dataset.role === 'source') ?? null;
-  const target = datasets?.find((dataset) => dataset.role === 'target') ?? null;
-  const itersValue = Number(iters);
-  const itersValid = Number.isInteger(itersValue) && itersValue >= 1;
-
-  function start(event: FormEvent) {
-    event.preventDefault();
-    if (!source || !target || !itersValid) return;
-    launch(() =>
-      api.startRound({ sourceDatasetId: source.id, targetDatasetId: target.id, method, iters: itersValue }),
-    );
-  }
-
-  const missing = !source ? 'a source' : !target ? 'a target' : null;
+  const missing = !datasets?.some((d) => d.role === 'source') ? 'a source' : !datasets.some((d) => d.role === 'target') ? 'a target' : null;
   const newestFirst = rounds ? [...rounds].reverse() : null;
 
   return (
@@ -37,48 +18,14 @@ export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
         Rounds{rounds && rounds.length > 0 ? ` (${rounds.length})` : ''}
       </summary>
 
-      <form className="rounds-panel__form" onSubmit={start}>
-        <label className="field field--inline">
-          <span>Method</span>
-          <select
-            data-testid="round-method"
-            value={method}
-            disabled={busy}
-            onChange={(event) => setMethod(event.target.value as MethodChoice)}
-          >
-            {METHODS.map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field field--inline">
-          <span>Iterations</span>
-          <input
-            type="number"
-            data-testid="round-iters"
-            min={1}
-            step={1}
-            value={iters}
-            disabled={busy}
-            onChange={(event) => setIters(event.target.value)}
-          />
-        </label>
-        <button
-          type="submit"
-          className="button button--primary"
-          data-testid="round-start"
-          disabled={busy || missing !== null || !itersValid}
-          title={
-            missing
-              ? `Import ${missing} dataset first.`
-              : `Train ${source!.name} → ${target!.name}`
-          }
-        >
-          Run round
-        </button>
-      </form>
+      <RoundForm
+        compact
+        testIdPrefix="round"
+        datasets={datasets ?? []}
+        rounds={rounds ?? []}
+        busy={busy}
+        onStart={(request) => launch(() => api.startRound(request))}
+      />
       {datasets !== null && missing && (
         <p className="muted sidebar__note">Import {missing} dataset to run a round.</p>
       )}

@@ -19,7 +19,6 @@ export interface LossPoint {
   losses: Record<string, number>;
 }
 
-export const METHODS: RoundSummary['method'][] = ['corda', 'dacs', 'source-only'];
 export const RESUMABLE: ReadonlySet<RoundSummary['status']> = new Set(['cancelled', 'failed', 'interrupted']);
 export const IN_PROGRESS: ReadonlySet<RoundSummary['status']> = new Set(['running', 'predicting']);
 const MAX_LOSS_POINTS = 2000;

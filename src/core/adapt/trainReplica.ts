@@ -1,9 +1,9 @@
 // One data-parallel training replica (a worker_thread with its own tfjs backend and model copy). The parent
-// (adapt/parallel.ts) sends it a slice of each batch, averages every replica's gradients and batch-norm
+// (./parallel.ts) sends it a slice of each batch, averages every replica's gradients and batch-norm
 // statistics, and sends the average back, so all replicas keep identical weights.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RoundConfig } from '../adapt/config';
-import { Trainer, disposeGradients, type PreparedBatch, type StepLosses } from '../adapt/trainer';
+import type { RoundConfig } from './config';
+import { Trainer, disposeGradients, type PreparedBatch, type StepLosses } from './trainer';
 import { initBackend, type BackendName } from '../model/backend';
 import type { TensorEntry } from '../model/checkpoint';
 import * as tf from '../model/tf';
