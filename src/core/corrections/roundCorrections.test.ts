@@ -8,7 +8,7 @@ import { startRound } from '../adapt/round';
 import { importDataset } from '../datasets/importDataset';
 import { initBackend } from '../model/backend';
 import { getRound } from '../store/roundsRepo';
-import { resizeNearest } from '../eval/resize';
+import { resizeNearest } from '../raster/resize';
 import { applyStroke, undoStroke } from '../store/correctionsRepo';
 import { getImage, type StoredImage } from '../store/datasetsRepo';
 import { changedSince, snapshotCorrections, trustedLabels } from './roundCorrections';
