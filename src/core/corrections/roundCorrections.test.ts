@@ -9,7 +9,7 @@ import { importDataset } from '../datasets/importDataset';
 import { initBackend } from '../model/backend';
 import { getRound } from '../store/roundsRepo';
 import { resizeNearest } from '../raster/resize';
-import { applyStroke, undoStroke } from '../store/correctionsRepo';
+import { applyStroke, undoStroke } from './strokes';
 import { getImage, type StoredImage } from '../store/datasetsRepo';
 import { changedSince, snapshotCorrections, trustedLabels } from './roundCorrections';
 import { addTargetDataset, createTestProject, writePng, type TestProject } from './testProject';
