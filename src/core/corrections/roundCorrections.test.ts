@@ -12,7 +12,7 @@ import { resizeNearest } from '../raster/resize';
 import { applyStroke, undoStroke } from './strokes';
 import { getImage, type StoredImage } from '../store/datasetsRepo';
 import { changedSince, snapshotCorrections, trustedLabels } from './roundCorrections';
-import { addTargetDataset, createTestProject, writePng, type TestProject } from './testProject';
+import { addTargetDataset, createTestProject, writePng, type TestProject } from '../testFixtures/project';
 
 const W = 32;
 const H = 16;

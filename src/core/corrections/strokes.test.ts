@@ -9,7 +9,7 @@ import { correctionBudget } from './budget';
 import { modelLabelsAtNativeSize } from './modelLabels';
 import { readHumanLabels } from './roundCorrections';
 import { applyStroke, getCorrectionState, redoStroke, STALE_MESSAGE, undoStroke, type CorrectionImage } from './strokes';
-import { addDoneRound, addTargetDataset, createTestProject, writeCityscapes, writePng, type TestProject } from './testProject';
+import { addDoneRound, addTargetDataset, createTestProject, writeCityscapes, writePng, type TestProject } from '../testFixtures/project';
 
 const W = 16;
 const H = 8;

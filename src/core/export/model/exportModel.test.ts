@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../shared/api';
 import { loadSample } from '../../adapt/data';
 import { predictSample, type Prediction } from '../../adapt/predict';
-import { addTargetDataset, createTestProject, type TestProject } from '../../corrections/testProject';
+import { addTargetDataset, createTestProject, type TestProject } from '../../testFixtures/project';
 import { initBackend } from '../../model/backend';
 import { writeCheckpoint } from '../../model/checkpoint';
 import { CordaNetwork, PRESETS, type Method, type PresetName } from '../../model/network';
