@@ -15,7 +15,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/cli/run.ts'),
           roundWorker: resolve(__dirname, 'src/core/jobs/roundWorker.ts'),
           trainReplica: resolve(__dirname, 'src/core/adapt/trainReplica.ts'),
-          labelDecodeWorker: resolve(__dirname, 'src/core/jobs/labelDecodeWorker.ts'),
+          labelDecodeWorker: resolve(__dirname, 'src/core/datasets/labelDecodeWorker.ts'),
         },
       },
     },

@@ -20,7 +20,7 @@ import { importModelRound } from '../core/adapt/importModel';
 import { isReadOnlyDb, openProjectDb, storeErrorSentence, type Db } from '../core/store/db';
 import { listDatasets } from '../core/store/datasetsRepo';
 import { getRound } from '../core/store/roundsRepo';
-import { resizeNearest } from '../core/eval/resize';
+import { resizeNearest } from '../core/raster/resize';
 
 /** The project's database for a command that writes; a read-only project gets one sentence naming the action. */
 function openWritableProject(projectDir: string, action: string): Db {

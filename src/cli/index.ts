@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DepthChoice, METHODS, ROUND_DEFAULTS, UserError, type DatasetRole, type Method } from '../shared/api';
+import { DepthChoice, UserError, type DatasetRole } from '../shared/api';
 import { generateDemoData } from '../core/datasets/demo/generate';
 import { checkProjectOutsideDatasets } from '../core/datasets/importDataset';
 import { evaluateFiles, formatMetricsTable } from '../core/eval';

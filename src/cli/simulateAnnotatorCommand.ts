@@ -2,7 +2,7 @@
 // copies the ground truth into each region until the training split's corrected share reaches the budget.
 import { TRAINING_SPLIT } from '../shared/api';
 import { createService } from '../core/service';
-import { simulateAnnotator } from '../core/regions/simulateAnnotator';
+import { simulateAnnotator } from './simulateAnnotator';
 import type { CommandHelpers } from './engineCommands';
 
 const positiveId = (value: string | boolean | undefined, flag: string, h: CommandHelpers): number | undefined => {

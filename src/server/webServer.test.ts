@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
-import { zeroPng } from '../core/datasets/hostilePngs';
+import { zeroPng } from '../core/testFixtures/hostilePngs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createService, type Service } from '../core/service';

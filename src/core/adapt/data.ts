@@ -5,7 +5,7 @@ import { MAX_IMAGE_PIXELS, UserError } from '../../shared/api';
 import { containedPath, readDatasetFile } from '../datasets/assets';
 import { readDepthTarget } from '../datasets/depthIO';
 import { readTrainIds } from '../datasets/labelsIO';
-import { resizeNearest } from '../eval/resize';
+import { resizeNearest } from '../raster/resize';
 import type { StoredImage } from '../store/datasetsRepo';
 
 export interface Sample {

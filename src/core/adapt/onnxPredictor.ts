@@ -4,14 +4,14 @@
 // predictSample on the same image (onnxPredictor.test.ts compares them).
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
-import { buildInferenceGraph } from '../export/model/inferenceGraph';
-import { onnxModel, PREDICTION_OUTPUTS } from '../export/model/onnxModel';
+import { buildInferenceGraph } from '../model/graph/inferenceGraph';
+import { onnxModel, PREDICTION_OUTPUTS } from '../model/graph/onnxModel';
 import type { InputNormalisation } from '../model/network';
 import type { CordaNetwork } from '../model/network';
 import * as tf from '../model/tf';
 import type { TensorEntry } from '../model/checkpoint';
 import type { Sample } from './data';
-import type { Prediction, Predictor } from './predict';
+import type { Prediction, Predictor } from './prediction';
 
 export type OrtModule = typeof Ort;
 

@@ -17,6 +17,9 @@ import { difficultyMap } from './losses';
 import type { RoundConfig } from './config';
 import { loadSample, type Sample } from './data';
 import { createOnnxPredictor, loadOnnxRuntime, type OrtModule } from './onnxPredictor';
+import type { Prediction, Predictor } from './prediction';
+
+export type { Prediction, Predictor } from './prediction';
 
 export interface RoundMetrics extends Metrics {
   /** Images with ground truth that were evaluated (every split). */
@@ -25,19 +28,6 @@ export interface RoundMetrics extends Metrics {
   val: (Metrics & { evaluatedImages: number }) | null;
 }
 
-export interface Prediction {
-  width: number;
-  height: number;
-  labels: Uint8Array;
-  /** The most probable class other than `labels` (the editor's "second choice"). */
-  second: Uint8Array;
-  confidence: Float32Array;
-  difficulty: Float32Array;
-  depthSrc: Float32Array | null;
-  depthTgt: Float32Array | null;
-  /** Logits at the working size, kept only when asked for (evaluation); the caller disposes them. */
-  logits: tf.Tensor4D | null;
-}
 
 const OUTPUT_STRIDE_PAD = 16;
 
@@ -130,12 +120,6 @@ export async function predictSample(net: CordaNetwork, sample: Sample, keepLogit
 }
 
 /** Something that predicts decoded images: the network in tfjs, or the same weights in ONNX Runtime. */
-export interface Predictor {
-  /** What runs the network, for the log: "ONNX Runtime 1.30.0 on the CPU (2 threads)", "tfjs wasm". */
-  readonly describe: string;
-  predict(sample: Sample, keepLogits?: boolean): Promise<Prediction>;
-  dispose(): Promise<void>;
-}
 
 export function tfjsPredictor(net: CordaNetwork): Predictor {
   return { describe: `tfjs ${tf.getBackend()}`, predict: (sample, keepLogits) => predictSample(net, sample, keepLogits), dispose: async () => undefined };

@@ -1,9 +1,9 @@
 // A round row as the contract shows it: status, timings and the evaluation's headline numbers, plus how much
 // of the target training split was human-corrected when it started (for the mIoU-against-budget plot).
 import type { RoundSummary } from '../../shared/api';
+import { correctionBudget } from '../corrections/budget';
 import { roundBackendLabel } from '../model/gpuAdapter';
 import type { Db } from '../store/db';
-import { correctionBudget } from '../store/correctionsRepo';
 import type { RoundRow } from '../store/roundsRepo';
 
 interface StoredMetrics {

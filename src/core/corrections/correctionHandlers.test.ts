@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base64ToBytes, bytesToBase64, deltaFromIndices, encodeDelta } from '../../shared/labelDelta';
 import { startWebServer } from '../../server/webServer';
 import { createService, type Service } from '../service';
-import { addDoneRound, writeCityscapes, writePng } from './testProject';
+import { addDoneRound, writeCityscapes, writePng } from '../testFixtures/project';
 
 const W = 16;
 const H = 8;

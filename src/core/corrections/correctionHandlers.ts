@@ -1,12 +1,14 @@
 // The correction methods of the API contract (getCorrection, applyStroke, undoStroke, redoStroke, getBudget) and
-// the `image/<id>/correction/<labels|human>` asset, on top of store/correctionsRepo.ts.
+// the `image/<id>/correction/<labels|human>` asset, on top of strokes.ts and budget.ts.
 import { UserError, type CorrectionRaw, type MethodOutput, type Methods } from '../../shared/api';
 import { base64ToBytes, bytesToBase64 } from '../../shared/labelDelta';
 import type { z } from 'zod';
 import type { Db } from '../store/db';
 import type { StoredImage } from '../store/datasetsRepo';
-import * as repo from '../store/correctionsRepo';
+import { readCorrection } from '../store/correctionsRepo';
+import { correctionBudget } from './budget';
 import { checkImageSizeOnDisk } from './imageOnDisk';
+import { applyStroke, getCorrectionState, redoStroke, undoStroke } from './strokes';
 
 type Handler<M extends keyof Methods> = (input: z.infer<Methods[M]['input']>) => Promise<MethodOutput<M>>;
 
@@ -44,16 +46,16 @@ export function correctionHandlers(
   const asText = ({ state, delta }: { state: MethodOutput<'getCorrection'>; delta: Uint8Array }) => ({ state, delta: bytesToBase64(delta) });
 
   return {
-    getCorrection: async ({ imageId }) => repo.getCorrectionState(db, requireImage(imageId)),
-    applyStroke: ({ imageId, delta, ...stroke }) => write(imageId, (image) => repo.applyStroke(db, image, { ...stroke, delta: base64ToBytes(delta) })),
-    undoStroke: ({ imageId, baseRevision }) => write(imageId, (image) => asText(repo.undoStroke(db, image, baseRevision))),
-    redoStroke: ({ imageId, baseRevision }) => write(imageId, (image) => asText(repo.redoStroke(db, image, baseRevision))),
+    getCorrection: async ({ imageId }) => getCorrectionState(db, requireImage(imageId)),
+    applyStroke: ({ imageId, delta, ...stroke }) => write(imageId, (image) => applyStroke(db, image, { ...stroke, delta: base64ToBytes(delta) })),
+    undoStroke: ({ imageId, baseRevision }) => write(imageId, (image) => asText(undoStroke(db, image, baseRevision))),
+    redoStroke: ({ imageId, baseRevision }) => write(imageId, (image) => asText(redoStroke(db, image, baseRevision))),
     getBudget: async ({ datasetId }) => {
       requireDataset(datasetId);
-      return repo.correctionBudget(db, datasetId);
+      return correctionBudget(db, datasetId);
     },
     asset(image, which) {
-      const planes = repo.readCorrection(db, image.id);
+      const planes = readCorrection(db, image.id);
       if (!planes) throw new UserError(`Image ${image.id} has no correction yet.`);
       const bytes = which === 'labels' ? planes.labels : planes.human;
       return { data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), mime: 'application/octet-stream' };

@@ -3,25 +3,9 @@
 // pixel for pixel.
 import { decode } from 'fast-png';
 import { UserError } from '../../shared/api';
+import { resizeNearestCentred } from '../raster/resize';
 import type { Db } from '../store/db';
 import { getLayer } from '../store/roundsRepo';
-
-/**
- * Nearest-neighbour resampling with pixel centres aligned (output pixel x reads source pixel
- * floor((x + 0.5) * sw / w)), the same geometry as the bilinear resize that made the working-size input.
- */
-export function resizeNearestCentred(src: Uint8Array, sw: number, sh: number, w: number, h: number): Uint8Array {
-  if (src.length !== sw * sh) throw new Error(`label map has ${src.length} pixels, expected ${sw}x${sh}`);
-  if (sw === w && sh === h) return src.slice();
-  const xs = new Uint32Array(w);
-  for (let x = 0; x < w; x++) xs[x] = Math.min(sw - 1, Math.floor(((x + 0.5) * sw) / w));
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const row = Math.min(sh - 1, Math.floor(((y + 0.5) * sh) / h)) * sw;
-    for (let x = 0; x < w; x++) out[y * w + x] = src[row + xs[x]!]!;
-  }
-  return out;
-}
 
 /**
  * Round `roundId`'s predicted trainIds for `imageId` (stored at the round's working size), upsampled to

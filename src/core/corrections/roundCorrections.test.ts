@@ -8,11 +8,11 @@ import { startRound } from '../adapt/round';
 import { importDataset } from '../datasets/importDataset';
 import { initBackend } from '../model/backend';
 import { getRound } from '../store/roundsRepo';
-import { resizeNearest } from '../eval/resize';
-import { applyStroke, undoStroke } from '../store/correctionsRepo';
+import { resizeNearest } from '../raster/resize';
+import { applyStroke, undoStroke } from './strokes';
 import { getImage, type StoredImage } from '../store/datasetsRepo';
 import { changedSince, snapshotCorrections, trustedLabels } from './roundCorrections';
-import { addTargetDataset, createTestProject, writePng, type TestProject } from './testProject';
+import { addTargetDataset, createTestProject, writePng, type TestProject } from '../testFixtures/project';
 
 const W = 32;
 const H = 16;

@@ -1,9 +1,16 @@
 // Which corrections a round trains on. The set is fixed when the round starts and recorded in the round's
 // config, so a resumed round uses the same images.
-import type { LabelSource } from '../adapt/data';
-import { correctedImages, readHumanLabels } from '../store/correctionsRepo';
+import { HUMAN_IGNORE, IGNORE } from '../../shared/labels';
+import { correctedImages, correctionVersion, getCorrectionRecord, readCorrection } from '../store/correctionsRepo';
 import type { Db } from '../store/db';
 import type { StoredImage } from '../store/datasetsRepo';
+
+/** A label map at an image's own size, one trainId byte per pixel. */
+export interface HumanLabels {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
 
 export interface CorrectionSnapshot {
   /** Corrected images among the round's target images, and their human-set pixels. */
@@ -32,8 +39,22 @@ export function snapshotCorrections(db: Db, targetImages: StoredImage[]): Correc
 
 /** How many of the snapshot's images were edited since (their version moved). */
 export function changedSince(db: Db, snapshot: CorrectionSnapshot): number {
-  const current = db.prepare('SELECT version FROM corrections WHERE image_id = ?');
-  return Object.entries(snapshot.versions).filter(([id, version]) => (current.get(Number(id)) as { version: number } | undefined)?.version !== version).length;
+  return Object.entries(snapshot.versions).filter(([id, version]) => correctionVersion(db, Number(id)) !== version).length;
+}
+
+/**
+ * The labels a person set, 255 everywhere else (what a round trusts; a pixel a person marked ignore is
+ * HUMAN_IGNORE), or null when nobody corrected the image.
+ */
+export function readHumanLabels(db: Db, imageId: number): HumanLabels | null {
+  if (!getCorrectionRecord(db, imageId)?.humanPixels) return null;
+  const planes = readCorrection(db, imageId)!;
+  const data = planes.labels;
+  for (let i = 0; i < data.length; i++) {
+    if (planes.human[i] === 0) data[i] = IGNORE;
+    else if (data[i] === IGNORE) data[i] = HUMAN_IGNORE;
+  }
+  return { width: planes.width, height: planes.height, data };
 }
 
 /**
@@ -41,6 +62,6 @@ export function changedSince(db: Db, snapshot: CorrectionSnapshot): number {
  * read as it is now, not as it was: the stroke log cannot always rebuild an older version (a new stroke after
  * undos replaces the redo line), so a round resumed after edits trains on the newer labels of the same images.
  */
-export function trustedLabels(db: Db, snapshot: CorrectionSnapshot): LabelSource {
+export function trustedLabels(db: Db, snapshot: CorrectionSnapshot): (image: { id: number }) => HumanLabels | null {
   return (image) => (snapshot.versions[image.id] === undefined ? null : readHumanLabels(db, image.id));
 }

@@ -7,13 +7,13 @@ import { dirname, join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError, type DatasetKind, type ImportResult } from '../../shared/api';
-import { writePng } from '../corrections/testProject';
+import { writePng } from '../testFixtures/project';
 import { openProjectDb, type Db } from '../store/db';
 import { getImage, listImages, listImportProblems } from '../store/datasetsRepo';
 import { metresToTarget, readDepthTarget } from './depthIO';
 import { importDataset } from './importDataset';
-import { writeDepthMat } from './matFixtures';
-import { treeHash } from './treeHash';
+import { writeDepthMat } from '../testFixtures/matFiles';
+import { treeHash } from '../testFixtures/treeHash';
 
 const W = 16;
 const H = 8;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEPTH_SOURCES, legacyDepthSource } from './depthSources';
+import { DEPTH_SOURCES } from './depthSources';
 
 describe('depth sources', () => {
   it("prefers the reference's choice for Cityscapes: stereo, then monocular, then the official SGM", () => {
@@ -10,13 +10,5 @@ describe('depth sources', () => {
       'train/aachen/aachen_000000_000019_leftImg8bit.png',
       'train/aachen/aachen_000000_000019_disparity.png',
     ]);
-  });
-
-  it('names the source of a dataset imported before sources were recorded as that import decoded it', () => {
-    expect(legacyDepthSource('cityscapes', 'disparity', 'camera')).toBe('sgm');
-    expect(legacyDepthSource('cityscapes', 'disparity', null)).toBe('mono');
-    expect(legacyDepthSource('gta5', 'disparity', null)).toBe('mono');
-    expect(legacyDepthSource('synthia', 'Depth/Depth', null)).toBe('simulator');
-    expect(legacyDepthSource('gta5', null, null)).toBeNull();
   });
 });

@@ -69,14 +69,3 @@ export interface DepthOption {
 export function depthSourceSpec(kind: DatasetKind, source: DepthSource): DepthSourceSpec | undefined {
   return DEPTH_SOURCES[kind].find((s) => s.source === source);
 }
-
-/**
- * The source of a dataset imported before sources were recorded: those imports looked only for `_disparity.png`
- * next to camera files in Cityscapes, and for each kind's single folder otherwise.
- */
-export function legacyDepthSource(kind: DatasetKind, depthDir: string | null, cameraDir: string | null): DepthSource | null {
-  if (!depthDir) return null;
-  if (kind === 'synthia') return 'simulator';
-  if (kind === 'cityscapes' && cameraDir) return 'sgm';
-  return 'mono';
-}

@@ -1,19 +1,9 @@
 // Recognises the three dataset layouts (DATASETS.md) from a folder the user picked.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError, type DatasetKind, type DepthSource } from '../../shared/api';
+import { UserError, type DatasetKind } from '../../shared/api';
+import type { Layout } from '../store/datasetsRepo';
 import { DEPTH_SOURCES, type DepthOption } from './depthSources';
-
-/** Where each kind of file lives, relative to the dataset root. null when that part is absent. */
-export interface Layout {
-  rgbDir: string;
-  labelDir: string | null;
-  /** The folder of the depth source in use (before the scan: of the first source whose folder exists). */
-  depthDir: string | null;
-  cameraDir: string | null;
-  /** The depth source the import took; absent in layouts saved before sources were recorded. */
-  depthSource?: DepthSource | null;
-}
 
 export interface Detected {
   kind: DatasetKind;

@@ -12,7 +12,7 @@ import { containedPath, readDatasetFile } from './assets';
 import { readTrainIds } from './labelsIO';
 import { generateDemoData, type DemoResult } from './demo/generate';
 import { importDataset } from './importDataset';
-import { treeHash } from './treeHash';
+import { treeHash } from '../testFixtures/treeHash';
 
 let work: string;
 let demo: DemoResult;

@@ -10,7 +10,7 @@ import { listImages, listImportProblems } from '../store/datasetsRepo';
 import { generateDemoData, type DemoResult } from './demo/generate';
 import { detectDataset } from './detect';
 import { importDataset } from './importDataset';
-import { treeHash } from './treeHash';
+import { treeHash } from '../testFixtures/treeHash';
 
 let work: string;
 let demo: DemoResult;

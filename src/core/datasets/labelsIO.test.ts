@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { zeroPng } from './hostilePngs';
+import { zeroPng } from '../testFixtures/hostilePngs';
 import { decodeTrainIds, readTrainIds } from './labelsIO';
 import { INLINE_DECODE_PIXELS, readTrainIdsOffThread } from './labelsOffThread';
 

@@ -3,9 +3,9 @@
 // keeps answering while a big label file decodes.
 import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { UserError, type DatasetKind } from '../../shared/api';
-import type { LabelDecodeInput, LabelDecodeMessage } from '../jobs/labelDecodeWorker';
+import type { LabelDecodeInput, LabelDecodeMessage } from './labelDecodeWorker';
 import { workerEntry } from '../workerEntry';
 import { checkLabelPng, decodeTrainIds, type TrainIdMap } from './labelsIO';
 
@@ -29,7 +29,7 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
 
 function decodeInWorker(input: LabelDecodeInput): Promise<TrainIdMap> {
   return new Promise((resolve, reject) => {
-    const entry = workerEntry('labelDecodeWorker', join(__dirname, '..', 'jobs'));
+    const entry = workerEntry('labelDecodeWorker', __dirname);
     const worker = new Worker(entry.file, { workerData: input, execArgv: entry.execArgv });
     let settled = false;
     const settle = (fn: () => void) => {

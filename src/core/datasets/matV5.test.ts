@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../shared/api';
-import { MatWriter, type MatVariable } from './matFixtures';
+import { MatWriter, type MatVariable } from '../testFixtures/matFiles';
 import { readMatVariable } from './matV5';
 
 // Debian's python3 with python3-scipy (CORDA_MAT_PYTHON overrides it, e.g. to check the message when scipy is missing).

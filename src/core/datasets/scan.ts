@@ -3,27 +3,14 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { UserError, type DepthChoice, type DepthSource, type ImportProblem, type Split } from '../../shared/api';
+import type { ImageWrite } from '../store/datasetsRepo';
 import type { Detected } from './detect';
 import { DEPTH_SOURCES, depthSourceSpec, type ImageKey } from './depthSources';
 import { readMatHeader } from './matHeader';
 import { fileKind, readPngInfo, type PngInfo } from './pngHeader';
 
-export interface ScannedImage {
-  split: Split;
-  city: string;
-  name: string;
-  rgbPath: string;
-  labelPath: string | null;
-  depthPath: string | null;
-  cameraPath: string | null;
-  width: number;
-  height: number;
-  /** Size and mtime of the RGB file: changes when the file does (keys cached thumbnails). */
-  rgbStamp: string;
-}
-
 export interface ScanResult {
-  images: ScannedImage[];
+  images: ImageWrite[];
   problems: ImportProblem[];
   /** The depth source taken (see depthSources.ts); null when the folder holds none or `none` was asked for. */
   depthSource: DepthSource | null;
@@ -149,7 +136,7 @@ async function pairedCandidates(d: Detected, city: string, problems: ImportProbl
 
 const sizeText = (i: PngInfo): string => `${i.width}x${i.height}`;
 
-async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem[]): Promise<ScannedImage | null> {
+async function checkCandidate(d: Detected, c: Candidate, problems: ImportProblem[]): Promise<ImageWrite | null> {
   const abs = (p: string) => join(d.root, p);
   let rgb: PngInfo;
   let rgbStamp: string;
@@ -256,7 +243,7 @@ export async function scanDataset(d: Detected, options: ScanOptions = {}): Promi
     c.depth = files?.depth ?? null;
     c.camera = files?.camera ?? null;
   }
-  const results: (ScannedImage | null)[] = new Array(candidates.length).fill(null);
+  const results: (ImageWrite | null)[] = new Array(candidates.length).fill(null);
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -271,7 +258,7 @@ export async function scanDataset(d: Detected, options: ScanOptions = {}): Promi
   options.onProgress?.(0, candidates.length);
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  return { images: results.filter((r): r is ScannedImage => r !== null), problems, depthSource };
+  return { images: results.filter((r): r is ImageWrite => r !== null), problems, depthSource };
 }
 
 /** Paths stored in the database use forward slashes on every OS. */

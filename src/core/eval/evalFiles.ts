@@ -11,7 +11,7 @@ import { UserError } from '../../shared/api';
 import { IGNORE, LABEL_ID_TO_TRAIN_ID } from '../../shared/labels';
 import { accumulate, createConfusion, type ConfusionMatrix } from './confusion';
 import { computeMetrics, type Metrics } from './metrics';
-import { isScaledSize, upsampleNearest } from './resize';
+import { isScaledSize, upsampleNearest } from '../raster/resize';
 
 export type PredictionFormat = 'labelIds' | 'trainIds';
 

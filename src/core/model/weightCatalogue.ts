@@ -5,7 +5,7 @@
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../shared/api';
-import { userDataDir } from '../project/defaultProject';
+import { userDataDir } from '../userDataDir';
 import { fileSha256 } from './torchInit';
 
 export interface CatalogueEntry {

@@ -4,16 +4,16 @@
 //
 // Judged exactly on the superpixel's native pixels rather than its box (a box also holds neighbours' pixels,
 // so a corrected neighbour would cover a region nobody touched): a native pixel belongs to the superpixel
-// when the working-size pixel it shows (nativeSize.ts axisMapping, the mapping of the served buffers) has its
+// when the working-size pixel it shows (raster/resize.ts axisMapping, the mapping of the served buffers) has its
 // id. The cost is one pass over the region's box, a decode of the working-size superpixel PNG and an inflate
 // of the image's human mask, paid once per image per nextRegion call, and a covered region is stored as such,
 // so it is never judged again.
 import { decode } from 'fast-png';
+import { axisMapping } from '../raster/resize';
 import type { Db } from '../store/db';
 import { readHumanMask } from '../store/correctionsRepo';
 import { markCovered, openImageRegions } from '../store/regionsRepo';
 import { getLayer } from '../store/roundsRepo';
-import { axisMapping } from './nativeSize';
 
 /** Share of a region's pixels a person set, at and above which the queue passes it over. */
 export const COVERED_SHARE = 0.5;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { resizeNearestCentred } from '../corrections/modelLabels';
+import { resizeNearestCentred } from '../raster/resize';
 import { Rng } from '../random';
 import { imageRegions, nativeFootprints, pickSpread, superpixelNeighbours, type Footprint } from './imageRegions';
-import { resizeIdsCentred, uint16LittleEndian } from './nativeSize';
+import { uint16LittleEndian } from './roundRaw';
 
 /** The footprints read off the resized map itself, pixel by pixel. */
 function bruteForce(superpixels: Uint16Array, count: number, w: number, h: number, W: number, H: number): Footprint[] {
-  const native = resizeIdsCentred(superpixels, w, h, W, H);
+  const native = resizeNearestCentred(superpixels, w, h, W, H);
   const out: Footprint[] = [];
   for (let id = 0; id < count; id++) {
     let [x0, y0, x1, y1, pixels] = [W, H, -1, -1, 0];
@@ -29,13 +29,7 @@ describe('image regions', () => {
   const count = 9;
   const superpixels = Uint16Array.from({ length: w * h }, () => Math.floor(rng.next() * count));
 
-  it('resizes 16-bit ids exactly like the served prediction', () => {
-    const ids = Uint16Array.from({ length: w * h }, (_, i) => (i * 2654435761) % 65536);
-    for (const [W, H] of [[30, 17], [7, 3]] as const) {
-      const resized = resizeIdsCentred(ids, w, h, W, H);
-      expect(Array.from(resized, (v) => v & 0xff)).toEqual(Array.from(resizeNearestCentred(Uint8Array.from(ids, (v) => v & 0xff), w, h, W, H)));
-      expect(Array.from(resized, (v) => v >> 8)).toEqual(Array.from(resizeNearestCentred(Uint8Array.from(ids, (v) => v >> 8), w, h, W, H)));
-    }
+  it('serves 16-bit ids as little-endian bytes', () => {
     expect([...uint16LittleEndian(Uint16Array.from([0x1234, 7]))]).toEqual([0x34, 0x12, 7, 0]);
   });
 

@@ -1,24 +1,14 @@
 // An image's review regions: its superpixels scored at the round's working size, the hardest kept, each with
 // its bounding box and pixel count in the image's own pixels under the nearest-neighbour mapping that serves
-// the raw buffers (nativeSize.ts). Neighbours are suppressed as in RIPU: a wrongly predicted object usually
+// the raw buffers (raster/resize.ts). Neighbours are suppressed as in RIPU: a wrongly predicted object usually
 // spans several adjacent superpixels, and one visit fixes it, so the picks are spread over the image first.
-import { axisMapping } from './nativeSize';
+import { axisMapping } from '../raster/resize';
+import type { RegionWrite } from '../store/regionsRepo';
 import { scoreRegions, type RegionLayers } from './score';
 
 export const REGIONS_PER_IMAGE = 20;
 /** Working-size pixels below which a superpixel is too small to be worth a person's visit. */
 export const MIN_REGION_PIXELS = 64;
-
-export interface RegionWrite {
-  superpixel: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** Native pixels. */
-  pixels: number;
-  score: number;
-}
 
 export interface Footprint {
   x: number;

@@ -11,7 +11,7 @@ import { Rng } from '../random';
 import type { Service } from '../service';
 import { createRound, updateRound } from '../store/roundsRepo';
 import { COVERED_SHARE, humanShares } from './coverage';
-import { openDemoProject, saveFakeRound, type DemoProject } from './testDemoProject';
+import { openDemoProject, saveFakeRound, type DemoProject } from '../testFixtures/demoProject';
 
 const WORK_W = 48;
 const WORK_H = 24;

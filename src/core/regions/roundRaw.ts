@@ -2,12 +2,19 @@
 // byte per pixel) and `superpixels` (uint16 little-endian), all with the same nearest-neighbour mapping.
 import { decode } from 'fast-png';
 import { UserError, type RoundRaw } from '../../shared/api';
-import { modelLabelsAtNativeSize, resizeNearestCentred } from '../corrections/modelLabels';
+import { modelLabelsAtNativeSize } from '../corrections/modelLabels';
+import { resizeNearestCentred } from '../raster/resize';
 import type { Db } from '../store/db';
 import { getLayer } from '../store/roundsRepo';
-import { resizeIdsCentred, uint16LittleEndian } from './nativeSize';
 
 const bytes = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
+/** Little-endian bytes of 16-bit ids, the raw `superpixels` buffer. */
+export function uint16LittleEndian(ids: Uint16Array): Buffer {
+  const out = Buffer.alloc(ids.length * 2);
+  for (let i = 0; i < ids.length; i++) out.writeUInt16LE(ids[i]!, i * 2);
+  return out;
+}
 
 export function roundRawBuffer(db: Db, roundId: number, image: { id: number; width: number; height: number }, raw: RoundRaw): Buffer {
   if (raw === 'prediction') return bytes(modelLabelsAtNativeSize(db, roundId, image.id, image.width, image.height));
@@ -18,5 +25,5 @@ export function roundRawBuffer(db: Db, roundId: number, image: { id: number; wid
   if (!blob) throw new UserError(`Round ${roundId} was made before second choices/superpixels were stored; run a new round.`);
   const png = decode(blob);
   if (raw === 'second') return bytes(resizeNearestCentred(png.data as Uint8Array, png.width, png.height, image.width, image.height));
-  return uint16LittleEndian(resizeIdsCentred(png.data as Uint16Array, png.width, png.height, image.width, image.height));
+  return uint16LittleEndian(resizeNearestCentred(png.data as Uint16Array, png.width, png.height, image.width, image.height));
 }

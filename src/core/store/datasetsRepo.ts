@@ -1,9 +1,43 @@
 // Datasets and images in the project database.
-import type { Dataset, DatasetKind, DatasetRole, ImageDetail, ImageFilter, ImageSummary, ImportProblem } from '../../shared/api';
-import type { Layout } from '../datasets/detect';
-import { legacyDepthSource } from '../datasets/depthSources';
-import type { ScannedImage } from '../datasets/scan';
+import type { Dataset, DatasetKind, DatasetRole, DepthSource, ImageDetail, ImageFilter, ImageSummary, ImportProblem, Split } from '../../shared/api';
 import type { Db } from './db';
+
+/** Where each kind of file lives, relative to the dataset root. null when that part is absent. */
+export interface Layout {
+  rgbDir: string;
+  labelDir: string | null;
+  /** The folder of the depth source in use (before the scan: of the first source whose folder exists). */
+  depthDir: string | null;
+  cameraDir: string | null;
+  /** The depth source the import took; absent in layouts saved before sources were recorded. */
+  depthSource?: DepthSource | null;
+}
+
+/** One scanned image as the import writes it. */
+export interface ImageWrite {
+  split: Split;
+  city: string;
+  name: string;
+  rgbPath: string;
+  labelPath: string | null;
+  depthPath: string | null;
+  cameraPath: string | null;
+  width: number;
+  height: number;
+  /** Size and mtime of the RGB file: changes when the file does (keys cached thumbnails). */
+  rgbStamp: string;
+}
+
+/**
+ * The source of a dataset imported before sources were recorded: those imports looked only for `_disparity.png`
+ * next to camera files in Cityscapes, and for each kind's single folder otherwise.
+ */
+export function legacyDepthSource(kind: DatasetKind, depthDir: string | null, cameraDir: string | null): DepthSource | null {
+  if (!depthDir) return null;
+  if (kind === 'synthia') return 'simulator';
+  if (kind === 'cityscapes' && cameraDir) return 'sgm';
+  return 'mono';
+}
 
 interface DatasetRow {
   id: number;
@@ -156,7 +190,7 @@ export interface DatasetWrite {
   role: DatasetRole;
   root: string;
   layout: Layout;
-  images: ScannedImage[];
+  images: ImageWrite[];
   problems: ImportProblem[];
   /** Called after each image row; lets a test kill the process mid-write. */
   afterRow?: (index: number) => void;

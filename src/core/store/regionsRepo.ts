@@ -1,9 +1,20 @@
 // The region queue: each round's hardest superpixels per target image, and where a person stands with them.
 import { TRAINING_SPLIT, type Region, type RegionStats } from '../../shared/api';
-import type { RegionWrite } from '../regions/imageRegions';
 import type { Db } from './db';
 
 export type RegionState = Region['state'];
+
+/** One review region as a round stores it (regions/imageRegions.ts picks them). */
+export interface RegionWrite {
+  superpixel: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Native pixels. */
+  pixels: number;
+  score: number;
+}
 
 interface RegionRow {
   id: number;

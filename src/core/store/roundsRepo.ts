@@ -1,8 +1,7 @@
 // Adaptation rounds, their checkpoints and per-image layers in the project database.
 import type { CurvePoint } from '../../shared/api';
-import type { RegionWrite } from '../regions/imageRegions';
 import type { Db } from './db';
-import { replaceImageRegions } from './regionsRepo';
+import { replaceImageRegions, type RegionWrite } from './regionsRepo';
 
 export type RoundStatus = 'running' | 'predicting' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 

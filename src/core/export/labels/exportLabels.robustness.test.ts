@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../../shared/api';
 import { main } from '../../../cli/index';
-import { addDoneRound } from '../../corrections/testProject';
+import { addDoneRound } from '../../testFixtures/project';
 import { generateDemoData } from '../../datasets/demo/generate';
 import { listImages } from '../../store/datasetsRepo';
 import { createService, type Service } from '../../service';

@@ -10,7 +10,7 @@ import type { MethodInput } from '../../../shared/api';
 import { bytesToBase64, deltaFromIndices, encodeDelta } from '../../../shared/labelDelta';
 import { TRAIN_CLASSES } from '../../../shared/labels';
 import { main } from '../../../cli/index';
-import { addDoneRound } from '../../corrections/testProject';
+import { addDoneRound } from '../../testFixtures/project';
 import { modelLabelsAtNativeSize } from '../../corrections/modelLabels';
 import { generateDemoData } from '../../datasets/demo/generate';
 import { readTrainIds } from '../../datasets/labelsIO';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../shared/api';
 import { loadSample } from '../../adapt/data';
 import { predictSample, type Prediction } from '../../adapt/predict';
-import { addTargetDataset, createTestProject, type TestProject } from '../../corrections/testProject';
+import { addTargetDataset, createTestProject, type TestProject } from '../../testFixtures/project';
 import { initBackend } from '../../model/backend';
 import { writeCheckpoint } from '../../model/checkpoint';
 import { CordaNetwork, PRESETS, type Method, type PresetName } from '../../model/network';
@@ -18,7 +18,7 @@ import { createService } from '../../service';
 import { getImage } from '../../store/datasetsRepo';
 import { addCheckpoint, createRound, updateRound } from '../../store/roundsRepo';
 import { exportModel, planModelExport } from './exportModel';
-import { decodeOnnxModel } from './onnxProto';
+import { decodeOnnxModel } from '../../model/graph/onnxProto';
 
 let project: TestProject;
 

@@ -13,10 +13,10 @@ import { getDataset, listImages } from '../../store/datasetsRepo';
 import { getRound } from '../../store/roundsRepo';
 import { APP_VERSION } from '../../version';
 import { checkExportTarget, writeExportFolder, type ExportFile } from './exportFolder';
-import { buildInferenceGraph } from './inferenceGraph';
+import { buildInferenceGraph } from '../../model/graph/inferenceGraph';
 import { resolvedDepthScale } from '../../adapt/networkFor';
 import { modelCard, type CardSource } from './modelCard';
-import { onnxModel } from './onnxModel';
+import { onnxModel } from '../../model/graph/onnxModel';
 import { tfjsGraphModel } from './tfjsGraphModel';
 
 export interface ModelExportRequest {

@@ -4,7 +4,7 @@
 import type { ModelFormat } from '../../../shared/api';
 import { TRAIN_CLASSES } from '../../../shared/labels';
 import type { Preset } from '../../model/network';
-import type { InferenceGraph, Shape } from './graph';
+import type { InferenceGraph, Shape } from '../../model/graph/graph';
 
 export interface CardSource {
   format: ModelFormat;

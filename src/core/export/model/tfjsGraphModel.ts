@@ -1,7 +1,7 @@
 // The inference graph as a TensorFlow.js graph model: `model.json` (a GraphDef in JSON with TensorFlow op
 // names that tfjs-converter executes, plus signature and weights manifest) and 4 MiB weight shards, loadable
 // with tf.loadGraphModel in Node and in the browser. Layout NHWC, batch 1.
-import type { GraphOp, InferenceGraph, Shape } from './graph';
+import type { GraphOp, InferenceGraph, Shape } from '../../model/graph/graph';
 import type { ExportFile } from './exportFolder';
 
 /** tfjs-converter's default shard size, so browsers fetch and cache the weights in pieces. */

@@ -1,12 +1,12 @@
 // Kernel profile of one CorDA training step (not a test): kernels by name with their count and summed wall time.
-//   npx tsx src/core/model/kernels/profile-step.ts [preset W H method]      (default tiny 256 128 corda)
+//   npx tsx src/core/adapt/profileStep.ts [preset W H method]      (default tiny 256 128 corda)
 // Times are per-kernel wall clock on the wasm backend; on a loaded machine only the counts are exact.
 import * as tf from '@tensorflow/tfjs-core';
-import { defaultConfig } from '../../adapt/config';
-import { Trainer } from '../../adapt/trainer';
-import { Rng } from '../../random';
-import { initBackend } from '../backend';
-import type { Method, PresetName } from '../network';
+import { defaultConfig } from './config';
+import { Trainer } from './trainer';
+import { Rng } from '../random';
+import { initBackend } from '../model/backend';
+import type { Method, PresetName } from '../model/network';
 
 function crop(w: number, h: number, seed: number) {
   const random = new Rng(seed);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isScaledSize, resizeNearest, upsampleNearest } from './resize';
+import { axisMapping, isScaledSize, resizeNearest, resizeNearestCentred, upsampleNearest } from './resize';
 
 describe('resizeNearest', () => {
   it('doubles a 2x2 map', () => {
@@ -48,5 +48,38 @@ describe('isScaledSize on tiny maps', () => {
     expect(isScaledSize(2, 2, 4, 2)).toBe(false);
     expect(isScaledSize(2, 1, 4, 2)).toBe(true);
     expect(isScaledSize(3, 1, 5, 2)).toBe(true); // 5x2 * 0.6 = 3x1.2
+  });
+});
+
+describe('resizeNearestCentred', () => {
+  it('samples floor((x + 0.5) * w / W), the geometry of the working-size input', () => {
+    // w = 3 → W = 5: x = 0..4 → floor(0.3, 0.9, 1.5, 2.1, 2.7) = 0, 0, 1, 2, 2
+    expect(Array.from(resizeNearestCentred(Uint8Array.from([10, 20, 30]), 3, 1, 5, 1))).toEqual([10, 10, 20, 30, 30]);
+    // Downsampling 4 → 2 reads the second of each pair (floor(0.5 * 2), floor(1.5 * 2)), not the first.
+    expect(Array.from(resizeNearestCentred(Uint8Array.from([1, 2, 3, 4]), 4, 1, 2, 1))).toEqual([2, 4]);
+    expect(() => resizeNearestCentred(Uint8Array.from([1, 2]), 3, 1, 6, 1)).toThrow(/expected 3x1/);
+  });
+
+  it('returns a copy when the size does not change', () => {
+    const src = Uint8Array.from([5, 6]);
+    const same = resizeNearestCentred(src, 2, 1, 2, 1);
+    expect(same).not.toBe(src);
+    expect(Array.from(same)).toEqual([5, 6]);
+  });
+
+  it('resizes 16-bit ids exactly as each of their byte planes', () => {
+    const [w, h] = [12, 6];
+    const ids = Uint16Array.from({ length: w * h }, (_, i) => (i * 2654435761) % 65536);
+    for (const [W, H] of [[30, 17], [7, 3]] as const) {
+      const resized = resizeNearestCentred(ids, w, h, W, H);
+      expect(resized).toBeInstanceOf(Uint16Array);
+      expect(Array.from(resized, (v) => v & 0xff)).toEqual(Array.from(resizeNearestCentred(Uint8Array.from(ids, (v) => v & 0xff), w, h, W, H)));
+      expect(Array.from(resized, (v) => v >> 8)).toEqual(Array.from(resizeNearestCentred(Uint8Array.from(ids, (v) => v >> 8), w, h, W, H)));
+    }
+  });
+
+  it('maps each native index to the working index it shows', () => {
+    expect(Array.from(axisMapping(3, 5))).toEqual([0, 0, 1, 2, 2]);
+    expect(Array.from(axisMapping(4, 4))).toEqual([0, 1, 2, 3]);
   });
 });

@@ -6,8 +6,8 @@
 // network.ts changed without this walk, and the export stops instead of writing a wrong model.
 import { METHOD_TRAITS, UserError } from '../../../shared/api';
 import { NUM_CLASSES } from '../../../shared/labels';
-import type { TensorEntry } from '../../model/checkpoint';
-import { KERAS_BN_EPSILON, MOBILENETV2_BLOCKS, MOBILENETV2_STEM, type Method, type Preset } from '../../model/network';
+import type { TensorEntry } from '../checkpoint';
+import { KERAS_BN_EPSILON, MOBILENETV2_BLOCKS, MOBILENETV2_STEM, type Method, type Preset } from '../network';
 import type { Activation, GraphOp, GraphOutput, InferenceGraph, Shape, Weight } from './graph';
 
 /** predictSample pads each side of the image to a multiple of this before the forward pass. */
@@ -102,7 +102,7 @@ class GraphWalk {
   private checkEveryParamUsed(): void {
     const left = [...this.request.params.keys()].filter((name) => !this.used.has(name) && !TRAINING_ONLY.test(name));
     if (left.length > 0) {
-      throw new Error(`The export graph does not use ${left.slice(0, 3).join(', ')}: src/core/model/network.ts and src/core/export/model/inferenceGraph.ts have drifted apart.`);
+      throw new Error(`The export graph does not use ${left.slice(0, 3).join(', ')}: src/core/model/network.ts and src/core/model/graph/inferenceGraph.ts have drifted apart.`);
     }
   }
 

@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../shared/api';
 import { applyDelta, decodeDelta, deltaFromIndices, encodeDelta, type LabelPlanes } from '../../shared/labelDelta';
-import { modelLabelsAtNativeSize } from '../corrections/modelLabels';
 import { join } from 'node:path';
-import { addDoneRound, addTargetDataset, createTestProject, writeCityscapes, writePng, type TestProject } from '../corrections/testProject';
 import { importDataset } from '../datasets/importDataset';
-import { getImage } from './datasetsRepo';
-import {
-  applyStroke, correctionBudget, getCorrectionState, readCorrection, readHumanLabels, redoStroke, STALE_MESSAGE, undoStroke,
-  type CorrectionImage,
-} from './correctionsRepo';
+import { readCorrection } from '../store/correctionsRepo';
+import { getImage } from '../store/datasetsRepo';
+import { correctionBudget } from './budget';
+import { modelLabelsAtNativeSize } from './modelLabels';
+import { readHumanLabels } from './roundCorrections';
+import { applyStroke, getCorrectionState, redoStroke, STALE_MESSAGE, undoStroke, type CorrectionImage } from './strokes';
+import { addDoneRound, addTargetDataset, createTestProject, writeCityscapes, writePng, type TestProject } from '../testFixtures/project';
 
 const W = 16;
 const H = 8;
@@ -52,7 +52,7 @@ const snapshot = () => ({
   strokes: p.db.prepare('SELECT * FROM correction_strokes WHERE image_id = ? ORDER BY seq').all(image.id),
 });
 
-describe('corrections repository', () => {
+describe('corrections: strokes, undo and budget', () => {
   it('reports version 0 for an image nobody edited', () => {
     expect(getCorrectionState(p.db, image)).toMatchObject({ imageId: image.id, width: W, height: H, version: 0, humanPixels: 0, canUndo: false, canRedo: false, strokes: 0 });
     expect(readCorrection(p.db, image.id)).toBeNull();

@@ -4,7 +4,6 @@
 import type { GraphOp, InferenceGraph, Shape, Weight } from './graph';
 import { samePadding, shapesOf } from './graph';
 import { AttributeType, DataType, encodeOnnxModel, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnxProto';
-import type { ExportFile } from './exportFolder';
 
 export const ONNX_OPSET = 13;
 const IR_VERSION = 7;
@@ -55,7 +54,14 @@ export interface OnnxModelMeta {
   predictionOutputs?: boolean;
 }
 
-export function onnxModel(graph: InferenceGraph, meta: OnnxModelMeta): ExportFile {
+/** The encoded model, shaped as an export folder's file. */
+export interface OnnxFile {
+  name: string;
+  data: Uint8Array;
+  kind: 'graph';
+}
+
+export function onnxModel(graph: InferenceGraph, meta: OnnxModelMeta): OnnxFile {
   const shapes = shapesOf(graph);
   const initializer: OnnxTensor[] = [];
   const node: OnnxNode[] = [];

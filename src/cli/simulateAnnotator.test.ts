@@ -2,15 +2,15 @@
 // made-up prediction (no training), through the service as the editor uses it.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCorda } from '../../cli/runInProcess';
-import { IGNORE } from '../../shared/labels';
-import { readTrainIds } from '../datasets/labelsIO';
-import { containedPath } from '../datasets/assets';
-import { Rng } from '../random';
-import type { Service } from '../service';
-import { getImage } from '../store/datasetsRepo';
+import { IGNORE } from '../shared/labels';
+import { containedPath } from '../core/datasets/assets';
+import { readTrainIds } from '../core/datasets/labelsIO';
+import { Rng } from '../core/random';
+import type { Service } from '../core/service';
+import { getImage } from '../core/store/datasetsRepo';
+import { openDemoProject, saveFakeRound, type DemoProject } from '../core/testFixtures/demoProject';
+import { runCorda } from './runInProcess';
 import { simulateAnnotator } from './simulateAnnotator';
-import { openDemoProject, saveFakeRound, type DemoProject } from './testDemoProject';
 
 const WORK_W = 48;
 const WORK_H = 24;

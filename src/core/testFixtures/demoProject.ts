@@ -8,7 +8,7 @@ import { encodeLayers, type Prediction } from '../adapt/predict';
 import { generateDemoData } from '../datasets/demo/generate';
 import { createService, type Service } from '../service';
 import { createRound, saveLayers, updateRound } from '../store/roundsRepo';
-import { slicSuperpixels } from './superpixels';
+import { slicSuperpixels } from '../regions/superpixels';
 
 export interface DemoProject {
   work: string;

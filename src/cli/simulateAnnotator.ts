@@ -9,13 +9,13 @@
 // *training* set), the same share the editor's meter shows. The queue offers regions on training images only;
 // a region on another split (none is offered) would be marked skipped, so the evaluated splits stay untouched.
 // Ground-truth pixels 255 (void) inside a region are left as they are.
-import { TRAINING_SPLIT, UserError, type Budget, type ImageSummary, type Region, type Split } from '../../shared/api';
-import { IGNORE } from '../../shared/labels';
-import { bytesToBase64, deltaFromIndices, encodeDelta } from '../../shared/labelDelta';
-import { containedPath } from '../datasets/assets';
-import { readTrainIds } from '../datasets/labelsIO';
-import type { Service } from '../service';
-import { getImage } from '../store/datasetsRepo';
+import { TRAINING_SPLIT, UserError, type Budget, type ImageSummary, type Region, type Split } from '../shared/api';
+import { IGNORE } from '../shared/labels';
+import { bytesToBase64, deltaFromIndices, encodeDelta } from '../shared/labelDelta';
+import { containedPath } from '../core/datasets/assets';
+import { readTrainIds } from '../core/datasets/labelsIO';
+import type { Service } from '../core/service';
+import { getImage } from '../core/store/datasetsRepo';
 
 export interface SimulateOptions {
   datasetId: number;

@@ -2,7 +2,7 @@
 // answers the app's requests (see datasets/labelsOffThread.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { UserError, type DatasetKind } from '../../shared/api';
-import { decodeTrainIds, type TrainIdMap } from '../datasets/labelsIO';
+import { decodeTrainIds, type TrainIdMap } from './labelsIO';
 
 export interface LabelDecodeInput {
   png: Uint8Array;
