@@ -83,8 +83,8 @@ export interface RoundConfig {
   sourceRecolour: boolean;
   /**
    * The corrected-target pass averages its cross-entropy over the corrected pixels, but over no fewer than this
-   * share of the crop's pixels: 0 = over the corrected pixels alone, so a crop holding a few hundred corrected
-   * pixels weighs each of them dozens of times a source pixel.
+   * share of the crop's pixels (default 0.1): 0 = over the corrected pixels alone, so a crop holding a few hundred
+   * corrected pixels weighs each of them dozens of times a source pixel.
    */
   correctedMinShare: number;
 }
@@ -138,7 +138,9 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     hue: 0.25,
     // Off: +3.2 in the PyTorch probe from scratch, but no gain in the engine's benchmark from a warm-up (README).
     sourceRecolour: false,
-    correctedMinShare: 0,
+    // Averaged over the corrected pixels alone, a few hundred of them in a crop outweighed the source crop and one
+    // seed of the benchmark collapsed (README, corrections): a tenth of the crop at least.
+    correctedMinShare: 0.1,
     ...overrides,
   };
   if (overrides.evalEvery === undefined) config.evalEvery = defaultEvalEvery(config.iters);
