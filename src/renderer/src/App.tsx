@@ -12,8 +12,6 @@ import { ThumbnailGrid } from './library/ThumbnailGrid';
 import { RoundsPanel } from './rounds/RoundsPanel';
 import { RoundsView } from './rounds/RoundsView';
 import { useJobs } from './useJobs';
-// The rounds panel and view read the rounds sheet too; it moves into them when their two forms become one.
-import './rounds/rounds.css';
 
 interface LoadedImages {
   /** Which query these images answer; when it differs from the current one, a newer list is on its way. */

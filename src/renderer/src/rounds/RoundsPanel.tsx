@@ -5,6 +5,7 @@ import { useApi } from '../ApiContext';
 import { ProgressBar } from '../components/ProgressBar';
 import { RoundForm } from './RoundForm';
 import { describeLive, IN_PROGRESS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
+import './rounds.css';
 
 export function RoundsPanel({ datasets }: { datasets: Dataset[] | null }) {
   const api = useApi();

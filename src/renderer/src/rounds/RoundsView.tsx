@@ -14,6 +14,7 @@ import { LossChart } from './LossChart';
 import { RoundForm } from './RoundForm';
 import { ValChart } from './ValChart';
 import { describeLive, IN_PROGRESS, percent, RESUMABLE, toJobProgress, useRounds } from './useRounds';
+import './rounds.css';
 
 export function RoundsView({ datasets, appInfo }: { datasets: Dataset[]; appInfo: AppInfo | null }) {
   const api = useApi();
