@@ -16,17 +16,10 @@ export interface RegionWrite {
   score: number;
 }
 
-interface RegionRow {
+interface RegionRow extends RegionWrite {
   id: number;
   round_id: number;
   image_id: number;
-  superpixel: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  pixels: number;
-  score: number;
   state: RegionState;
   seconds: number | null;
 }
