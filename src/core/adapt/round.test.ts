@@ -123,7 +123,7 @@ describe('corda adapt', () => {
       [['--pretrained', work], /load into the small preset only/],
       [['--eval-every', '1.5'], /--eval-every must be a whole number of at least 0/],
       // wasm's heap: refused with what fits, before the round is written (not a trap mid-round).
-      [['--preset', 'small', '--crop', '128x64', '--batch', '80'], /needs about [\d.]+ GiB.*more than the wasm backend's [\d.]+ GiB: batch \d+ fits at this crop/],
+      [['--preset', 'small', '--crop', '128x64', '--batch', '400'], /needs about [\d.]+ GiB.*more than the wasm backend's [\d.]+ GiB: batch \d+ fits at this crop/],
     ];
     for (const [args, message] of cases) {
       const run = corda(['adapt', '--project', project, ...args]);
