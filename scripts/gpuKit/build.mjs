@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { folderBytes } from './folderBytes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -147,15 +148,6 @@ function vulkanLibraries(libDir) {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-function folderBytes(dir) {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    total += entry.isDirectory() ? folderBytes(path) : statSync(path).size;
-  }
-  return total;
 }
 
 async function buildKit() {

@@ -3,11 +3,12 @@
 // step times and a passing loss check. Several minutes on two cores, so it runs only with CORDA_GPU_KIT=1
 // (.ci/run sets it); SwiftShader is Debian chromium's, as in src/core/adapt/webgpu.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { folderBytes } from './folderBytes.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -19,15 +20,6 @@ const why = !process.env.CORDA_GPU_KIT
     ? `it needs Chromium's SwiftShader (${ICD}; apt-get install chromium)`
     : null;
 if (why) console.log(`Skipping the GPU check kit test: ${why}.`);
-
-function folderBytes(dir) {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    total += entry.isDirectory() ? folderBytes(path) : statSync(path).size;
-  }
-  return total;
-}
 
 /** A folder of links to every program on PATH except the named ones: a machine without them. */
 function pathWithout(dir, names) {

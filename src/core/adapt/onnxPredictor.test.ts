@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../model/backend';
 import { CordaNetwork, PRESETS, type Method, type PresetName } from '../model/network';
 import { Rng } from '../random';
+import { randomNetwork } from '../testFixtures/randomNetwork';
 import * as tf from '../model/tf';
 import type { Sample } from './data';
 import { combinedDifficulty, createOnnxPredictor, normalisedNchw } from './onnxPredictor';
@@ -13,18 +14,6 @@ import { choosePredictor, predictSample, type Prediction } from './predict';
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-function randomNetwork(preset: PresetName, method: Method, depthScale = 1): CordaNetwork {
-  const net = new CordaNetwork(PRESETS[preset], method, 5, depthScale).build();
-  let seed = 11;
-  for (const [name, v] of net.params.vars) {
-    const kind = net.params.specs.get(name)!.kind;
-    if (kind === 'weight') continue;
-    const [lo, hi] = kind === 'bn-var' || kind === 'bn-scale' ? [0.5, 1.5] : [-0.3, 0.3];
-    v.assign(tf.randomUniform(v.shape, lo, hi, 'float32', seed++));
-  }
-  return net;
-}
 
 /** Horizontal and vertical ramps with noise; depth from 2 to 60 with a band at 1 (the "invalid" value). */
 function sample(width: number, height: number, withDepth: boolean, seed = 3): Sample {

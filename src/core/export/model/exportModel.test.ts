@@ -10,9 +10,10 @@ import { UserError } from '../../../shared/api';
 import { loadSample } from '../../adapt/data';
 import { predictSample, type Prediction } from '../../adapt/predict';
 import { addTargetDataset, createTestProject, type TestProject } from '../../testFixtures/project';
+import { randomNetwork } from '../../testFixtures/randomNetwork';
 import { initBackend } from '../../model/backend';
 import { writeCheckpoint } from '../../model/checkpoint';
-import { CordaNetwork, PRESETS, type Method, type PresetName } from '../../model/network';
+import type { Method, PresetName } from '../../model/network';
 import * as tf from '../../model/tf';
 import { createService } from '../../service';
 import { getImage } from '../../store/datasetsRepo';
@@ -40,14 +41,7 @@ interface Card {
 /** A finished round of `preset`/`method` whose checkpoint holds `net`'s weights, on a one-image target dataset. */
 async function roundWithRandomWeights(preset: PresetName, method: Method, width: number, height: number) {
   const { datasetId, imageIds } = await addTargetDataset(project, `${preset}-${method}-${width}x${height}`, 1, width, height);
-  const net = new CordaNetwork(PRESETS[preset], method, 5).build();
-  let seed = 11;
-  for (const [name, v] of net.params.vars) {
-    const kind = net.params.specs.get(name)!.kind;
-    if (kind === 'weight') continue;
-    const [lo, hi] = kind === 'bn-var' || kind === 'bn-scale' ? [0.5, 1.5] : [-0.3, 0.3];
-    v.assign(tf.randomUniform(v.shape, lo, hi, 'float32', seed++));
-  }
+  const net = randomNetwork(preset, method);
   const db = project.db;
   const roundId = createRound(db, { parentId: null, sourceDatasetId: datasetId, targetDatasetId: datasetId, method, preset, config: { targetWidth: width, seed: 5 }, backend: { name: 'wasm' } });
   const dir = join(project.projectDir, 'checkpoints', `round-${roundId}`, 'final');
