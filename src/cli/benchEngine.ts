@@ -4,9 +4,9 @@ import { cpus } from 'node:os';
 import { METHODS, METHOD_TRAITS, PRESET_NAMES, ROUND_DEFAULTS, UserError, type PresetName } from '../shared/api';
 import { defaultConfig } from '../core/adapt/config';
 import { Rng } from '../core/random';
-import type { Crop } from '../core/adapt/data';
 import { predictSample } from '../core/adapt/predict';
 import { Trainer } from '../core/adapt/trainer';
+import { syntheticCrop } from '../core/adapt/toyCrop';
 import { checkStepFits } from '../core/adapt/memoryFit';
 import { ParallelTrainer } from '../core/adapt/parallel';
 import { BACKEND_NAMES, describeBackend, initBackend, isBackendName } from '../core/model/backend';
@@ -27,14 +27,6 @@ export interface BenchRow {
   inferMsPerImage: number;
   peakTensorMiB: number;
   peakRssMiB: number;
-}
-
-function syntheticCrop(w: number, h: number, seed: number): Crop {
-  const random = new Rng(seed);
-  const rgb = new Float32Array(w * h * 3).map(() => random.next() * 255);
-  const labels = new Uint8Array(w * h).map((_, i) => (i % w < w / 2 ? 0 : 13));
-  const depth = new Float32Array(w * h).map(() => 2 + random.next() * 50);
-  return { rgb, labels, depth };
 }
 
 export async function benchEngine(options: { presets: PresetName[]; sizes: [number, number][]; steps: number; method: Method; threads: number; backend?: string; log: (line: string) => void }): Promise<{ backend: string; machine: string; rows: BenchRow[] }> {

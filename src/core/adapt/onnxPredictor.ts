@@ -85,12 +85,16 @@ export async function createOnnxPredictor(net: CordaNetwork, size: { width: numb
         graphOptimizationLevel: 'all',
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
+      // A session that failed to start is forgotten, so the next image of this size tries again.
+      made.catch(() => {
+        if (sessions.get(key) === made) sessions.delete(key);
+      });
       sessions.set(key, made);
       // A target set of many sizes keeps the sessions of the last few (images come in order, one at a time).
       if (sessions.size > MAX_SESSIONS) {
         const [oldestKey, oldest] = sessions.entries().next().value!;
         sessions.delete(oldestKey);
-        void oldest.then((s) => s.release());
+        oldest.then((s) => s.release()).catch(() => undefined);
       }
     } else {
       sessions.delete(key);
@@ -139,7 +143,9 @@ export async function createOnnxPredictor(net: CordaNetwork, size: { width: numb
     async dispose() {
       const made = [...sessions.values()];
       sessions.clear();
-      for (const s of await Promise.all(made)) await s.release();
+      // Every session that started is released, even where another failed to start.
+      const started = await Promise.allSettled(made);
+      await Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined)));
     },
   };
 }

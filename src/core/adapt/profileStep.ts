@@ -4,18 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultConfig } from './config';
 import { Trainer } from './trainer';
+import { syntheticCrop as crop } from './toyCrop';
 import { Rng } from '../random';
 import { initBackend } from '../model/backend';
 import type { Method, PresetName } from '../model/network';
-
-function crop(w: number, h: number, seed: number) {
-  const random = new Rng(seed);
-  return {
-    rgb: new Float32Array(w * h * 3).map(() => random.next() * 255),
-    labels: new Uint8Array(w * h).map((_, i) => (i % w < w / 2 ? 0 : 13)),
-    depth: new Float32Array(w * h).map(() => 2 + random.next() * 50),
-  };
-}
 
 async function main(): Promise<void> {
   const [preset = 'tiny', ws = '256', hs = '128', method = 'corda'] = process.argv.slice(2);

@@ -1,5 +1,6 @@
 // A toy street crop for engine tests: sky above, road below, a "car" block shifted by `shift`, depth growing
 // towards the horizon (sky depth 1, the invalid code). `texture` adds a little deterministic pattern.
+import { Rng } from '../random';
 import type { Crop } from './data';
 
 export function toyCrop(width: number, height: number, shift: number, tint: number, texture = false): Crop {
@@ -18,5 +19,14 @@ export function toyCrop(width: number, height: number, shift: number, tint: numb
       depth[i] = cls === 10 ? 1 : 2 + (y - 12) * 3;
     }
   }
+  return { rgb, labels, depth };
+}
+
+/** A crop of random colours and depths, left half road and right half car: the speed benchmarks' input. */
+export function syntheticCrop(w: number, h: number, seed: number): Crop {
+  const random = new Rng(seed);
+  const rgb = new Float32Array(w * h * 3).map(() => random.next() * 255);
+  const labels = new Uint8Array(w * h).map((_, i) => (i % w < w / 2 ? 0 : 13));
+  const depth = new Float32Array(w * h).map(() => 2 + random.next() * 50);
   return { rgb, labels, depth };
 }
