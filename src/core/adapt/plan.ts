@@ -89,7 +89,8 @@ export function planResume(db: Db, roundId: number): ResumePlan {
   return plan;
 }
 
-function images(db: Db, datasetId: number): StoredImage[] {
+/** A dataset's images as the store keeps them, in the store's order. */
+export function images(db: Db, datasetId: number): StoredImage[] {
   return listImages(db, { datasetId }).map((i) => getImage(db, i.id)!);
 }
 

@@ -13,8 +13,8 @@ import { describeInitReport, initRecord, loadTorchInit, type InitReport } from '
 import { releasePooledGpuBuffers } from '../model/webgpu';
 import { Rng } from '../random';
 import type { Db } from '../store/db';
-import { getDataset, getImage, listImages, type StoredImage } from '../store/datasetsRepo';
-import { roundImages, type ResumePlan, type RoundRequest } from './plan';
+import { getDataset, type StoredImage } from '../store/datasetsRepo';
+import { images, roundImages, type ResumePlan, type RoundRequest } from './plan';
 import { checkpointDir, finalCheckpoint } from './roundCheckpoints';
 import * as rounds from '../store/roundsRepo';
 import type { RoundConfig } from './config';
@@ -133,10 +133,6 @@ export async function checkRoundFits(config: RoundConfig, backend: BackendInfo):
 }
 
 export type { RoundRequest };
-
-function images(db: Db, datasetId: number): StoredImage[] {
-  return listImages(db, { datasetId }).map((i) => getImage(db, i.id)!);
-}
 
 export async function startRound(ctx: RoundContext, req: RoundRequest): Promise<RoundResult> {
   const data = roundImages(ctx.db, req);
