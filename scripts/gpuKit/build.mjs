@@ -7,7 +7,7 @@
 //                     run time (tfjs-backend-wasm's .wasm files, the webgpu package's loader) and scripts/bench.mjs
 //                     with the PyTorch twins
 //   lib/              the Vulkan loader (Debian's libvulkan1) and the libraries NVIDIA's Vulkan driver links to
-//                     (libglvnd0, libX11 and its own), each used there only where the machine lacks it
+//                     (libglvnd's libraries, libX11 and its own), each used there only where the machine lacks it
 // The compressed binaries are cached in artifacts/.cache/gpu-kit by their sha256, so a rebuild takes seconds.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,9 +22,13 @@ import { folderBytes } from './folderBytes.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const here = dirname(fileURLToPath(import.meta.url));
 const KIT_LIMIT_BYTES = 60 * 2 ** 20;
-/** Debian packages whose libraries go into lib/: the Vulkan loader, then what NVIDIA's libGLX_nvidia links to. */
-const DEBIAN_PACKAGES = ['libvulkan1', 'libglvnd0', 'libx11-6', 'libxext6', 'libxcb1', 'libxau6', 'libxdmcp6', 'libbsd0', 'libmd0'];
-const SONAMES = ['libvulkan.so.1', 'libGLdispatch.so.0', 'libX11.so.6', 'libXext.so.6', 'libxcb.so.1', 'libXau.so.6', 'libXdmcp.so.6', 'libbsd.so.0', 'libmd.so.0'];
+/**
+ * Debian packages whose libraries go into lib/: the Vulkan loader, libglvnd's libraries (without libGLX and its
+ * siblings an H200 machine's libGLX_nvidia answered "Could not get 'vkCreateInstance'", though ldd found every
+ * library it links to), then what libGLX_nvidia links to.
+ */
+const DEBIAN_PACKAGES = ['libvulkan1', 'libglvnd0', 'libglx0', 'libegl1', 'libgl1', 'libopengl0', 'libgles2', 'libx11-6', 'libxext6', 'libxcb1', 'libxau6', 'libxdmcp6', 'libbsd0', 'libmd0'];
+const SONAMES = ['libvulkan.so.1', 'libGLdispatch.so.0', 'libGLX.so.0', 'libEGL.so.1', 'libGL.so.1', 'libOpenGL.so.0', 'libGLESv2.so.2', 'libX11.so.6', 'libXext.so.6', 'libxcb.so.1', 'libXau.so.6', 'libXdmcp.so.6', 'libbsd.so.0', 'libmd.so.0'];
 const TWIN_SCRIPTS = ['bench.mjs', 'bench_torch.py', 'corda_torch_net.py', 'deeplabv2_corda.py'];
 
 /** A sentence for the user; thrown so that the staging folder is removed on the way out. */
