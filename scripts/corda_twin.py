@@ -437,6 +437,11 @@ def poly_lr(base, iteration, total, power=POLY_POWER):
     return base * max(0.0, 1 - iteration / max(1, total)) ** power
 
 
+def scheduled_lr(base, iteration, total, warmup=0):
+    """The poly rate, scaled by (iteration + 1) / warmup over the first warmup iterations (optim.ts scheduledLr)."""
+    return poly_lr(base, iteration, total) * (min(1.0, (iteration + 1) / warmup) if warmup > 0 else 1.0)
+
+
 def in_ten_x_group(name, head, group):
     return head or (group == "reference" and name.startswith(AFTER_ENCODER))
 
@@ -564,7 +569,7 @@ class TwinTrainer:
         """SGD with momentum or Adam (poly lr, weight decay on 'weight' params, 10x group), running statistics, EMA.
         Momentum buffers by parameter name, Adam's moments as name#m and name#v (optim.ts)."""
         c = self.config
-        base = poly_lr(c["lr"], iteration, c["iters"])
+        base = scheduled_lr(c["lr"], iteration, c["iters"], c.get("lrWarmup", 0))
         params = self.student.params
         with torch.no_grad():
             for name, grad in grads.items():

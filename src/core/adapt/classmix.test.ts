@@ -7,7 +7,7 @@ const seeded = (seed: number) => {
   const rng = new Rng(seed);
   return () => rng.next();
 };
-import { emaDecay, polyLr, updateEma } from './optim';
+import { emaDecay, polyLr, scheduledLr, updateEma } from './optim';
 import { classMask, mix, pickHalf, presentClasses } from './classmix';
 import { ParamStore } from '../model/params';
 
@@ -49,6 +49,11 @@ describe('schedule and EMA', () => {
     expect(polyLr(0.01, 0, 100)).toBe(0.01);
     expect(polyLr(0.01, 50, 100)).toBeCloseTo(0.01 * Math.pow(0.5, 0.9));
     expect(polyLr(0.01, 100, 100)).toBe(0);
+    // A linear warm-up over the first 4 iterations, then the poly rate itself.
+    expect(scheduledLr(0.01, 0, 100, 0.9, 4)).toBeCloseTo(0.25 * polyLr(0.01, 0, 100));
+    expect(scheduledLr(0.01, 2, 100, 0.9, 4)).toBeCloseTo(0.75 * polyLr(0.01, 2, 100));
+    expect(scheduledLr(0.01, 3, 100, 0.9, 4)).toBe(polyLr(0.01, 3, 100));
+    expect(scheduledLr(0.01, 50, 100, 0.9, 0)).toBe(polyLr(0.01, 50, 100));
   });
 
   it('moves the teacher towards the student with a = min(1 − 1/(t+1), 0.999)', async () => {

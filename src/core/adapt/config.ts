@@ -87,6 +87,11 @@ export interface RoundConfig {
    * corrected pixels weighs each of them dozens of times a source pixel.
    */
   correctedMinShare: number;
+  /**
+   * Iterations over which the learning rate rises linearly to its scheduled value at the start of a round: a round
+   * continued from another starts with fresh momentum at the full rate where its parent ended near 0. 0 = none.
+   */
+  lrWarmup: number;
 }
 
 /** A tenth of the round, rounded up to a multiple of 10, at least 10: about ten points on the learning curve. */
@@ -141,6 +146,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     // Averaged over the corrected pixels alone, a few hundred of them in a crop outweighed the source crop and one
     // seed of the benchmark collapsed (README, corrections): a tenth of the crop at least.
     correctedMinShare: 0.1,
+    lrWarmup: 0,
     ...overrides,
   };
   if (overrides.evalEvery === undefined) config.evalEvery = defaultEvalEvery(config.iters);
@@ -169,6 +175,7 @@ export function validateConfig(c: RoundConfig): void {
   if (typeof c.sourceRecolour !== 'boolean') throw new UserError(`sourceRecolour must be true or false, got ${String(c.sourceRecolour)}.`);
   if (!Number.isInteger(c.evalEvery) || c.evalEvery < 0) throw new UserError(`The val scoring interval must be 0 (off) or a whole number of iterations, got ${c.evalEvery}.`);
   if (!(c.correctedMinShare >= 0 && c.correctedMinShare <= 1)) throw new UserError(`correctedMinShare must be a share of the crop's pixels in [0, 1], got ${c.correctedMinShare}.`);
+  if (!Number.isInteger(c.lrWarmup) || c.lrWarmup < 0) throw new UserError(`The learning-rate warm-up must be 0 (none) or a whole number of iterations, got ${c.lrWarmup}.`);
   if (!(c.lr > 0)) throw new UserError(`The learning rate must be positive, got ${c.lr}.`);
 }
 

@@ -18,6 +18,8 @@ export interface SgdConfig {
   weightDecayScope?: 'weights' | 'all';
   power: number;
   totalIters: number;
+  /** Iterations of linear learning-rate warm-up at the round's start (scheduledLr); 0 = none. */
+  warmupIters?: number;
 }
 
 /**
@@ -40,6 +42,10 @@ const ADAM_SECOND = '#v';
 export const polyLr = (base: number, iter: number, total: number, power = 0.9): number =>
   base * Math.pow(Math.max(0, 1 - iter / Math.max(1, total)), power);
 
+/** The poly rate, scaled by (iter + 1) / warmup over the first `warmup` iterations. */
+export const scheduledLr = (base: number, iter: number, total: number, power = 0.9, warmup = 0): number =>
+  polyLr(base, iter, total, power) * (warmup > 0 ? Math.min(1, (iter + 1) / warmup) : 1);
+
 export class Sgd {
   private readonly velocity = new Map<string, tf.Variable>();
 
@@ -47,7 +53,7 @@ export class Sgd {
 
   /** Applies one step for the named gradients at iteration `iter` (0-based). Disposes nothing it was given. */
   step(params: ParamStore, grads: Record<string, tf.Tensor>, iter: number): void {
-    const base = polyLr(this.config.lr, iter, this.config.totalIters, this.config.power);
+    const base = scheduledLr(this.config.lr, iter, this.config.totalIters, this.config.power, this.config.warmupIters);
     tf.tidy(() => {
       for (const [name, grad] of Object.entries(grads)) {
         const variable = params.vars.get(name);

@@ -160,6 +160,7 @@ export class Trainer {
       weightDecayScope: config.weightDecayScope,
       power: 0.9,
       totalIters: config.iters,
+      warmupIters: config.lrWarmup,
     });
   }
 

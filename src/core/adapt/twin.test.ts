@@ -275,7 +275,7 @@ const CASES: Case[] = [
   // tensor agree within 2e-5, and the twin itself moves 2e-5 under input noise (open; corda-corrections and dacs
   // cover the recolouring).
   { name: 'corda', method: 'corda', corrections: false },
-  { name: 'corda-corrections', method: 'corda', corrections: true, recipe: { sourceRecolour: true, correctedMinShare: 0.25 } },
+  { name: 'corda-corrections', method: 'corda', corrections: true, recipe: { sourceRecolour: true, correctedMinShare: 0.25, lrWarmup: 5 } },
   // The other recipe branches: Adam, the reference's 10x group, running statistics in the teacher, the batch-mean
   // depth weight. Each step starts from the engine's state after the previous one: an Adam step that moves a
   // noise-level gradient's weight the other way would otherwise carry the difference into every later step.
