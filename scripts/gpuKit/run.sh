@@ -2,7 +2,7 @@
 # The GPU check kit's runner (`npm run gpu-kit` copies it into the kit): on a Linux x86-64 machine without Node or
 # a network it unpacks the kit into a temporary folder and prints, within 8 minutes, the WebGPU adapter, the loss of
 # the same CorDA steps on wasm and on WebGPU, and each preset's WebGPU step and inference times next to PyTorch's.
-#   sh run.sh           the full check (tiny, small and paper at 512x256; 20 loss steps at 256x128, batch 2)
+#   sh run.sh           the full check (tiny, small and paper at 512x256, 3 timed steps; 20 loss steps at 256x128, batch 2)
 #   sh run.sh --quick   the check on a software adapter: tiny and small at 32x16, one timed step, 3 loss steps
 # Environment: KIT_PRESETS, KIT_SIZES, KIT_STEPS (the bench), KIT_LOSS_CROP, KIT_LOSS_BATCH, KIT_LOSS_STEPS (the loss
 # check), KIT_PYTHON (default python3), KIT_BUDGET_S (default 470: every stage is cut off so the whole ends by then),
@@ -22,7 +22,7 @@ if [ "$quick" = 1 ]; then
   loss_crop=${KIT_LOSS_CROP:-32x16} loss_batch=${KIT_LOSS_BATCH:-1} loss_steps=${KIT_LOSS_STEPS:-3}
   torch_device=""
 else
-  presets=${KIT_PRESETS:-tiny,small,paper} sizes=${KIT_SIZES:-512x256} steps=${KIT_STEPS:-10}
+  presets=${KIT_PRESETS:-tiny,small,paper} sizes=${KIT_SIZES:-512x256} steps=${KIT_STEPS:-3}
   loss_crop=${KIT_LOSS_CROP:-256x128} loss_batch=${KIT_LOSS_BATCH:-2} loss_steps=${KIT_LOSS_STEPS:-20}
   # PyTorch on the GPU even where WebGPU found none (the table then still shows PyTorch's side).
   torch_device="--torch-device cuda"
