@@ -28,19 +28,28 @@ export async function waitForJob(
   const finished = new Map<string, { status: string; error?: string }>();
   let wake: () => void = () => undefined;
   let jobId: string | null = null;
+  // Events that arrive before the job's id is known wait here, so that another job's events are never passed on.
+  const early: EventMessage[] = [];
+  const deliver = (m: EventMessage) => {
+    if (jobOf(m) !== jobId) return;
+    if (m.event === 'jobProgress') onProgress(m.payload);
+    else options.onEvent?.(m);
+  };
   const off = service.onEvent((m) => {
     if (m.event === 'jobFinished') {
       finished.set(m.payload.jobId, m.payload);
       if (m.payload.jobId === jobId) wake();
-    } else if (jobId === null || jobOf(m) === jobId) {
-      if (m.event === 'jobProgress') onProgress(m.payload);
-      else if (jobOf(m) !== null) options.onEvent?.(m);
+    } else if (jobId === null) {
+      if (jobOf(m) !== null) early.push(m);
+    } else {
+      deliver(m);
     }
   });
   const cancel = () => jobId && void service.call('cancelJob', { jobId });
   process.once('SIGINT', cancel);
   try {
     jobId = (await start()).jobId;
+    for (const m of early.splice(0)) deliver(m);
     if (!finished.has(jobId)) await new Promise<void>((resolve) => (wake = resolve));
     const end = finished.get(jobId)!;
     if (end.status === 'cancelled') throw new UserError(options.cancelled ?? 'Cancelled; nothing was written.');
