@@ -2,6 +2,7 @@
 // learning-rate decay (power 0.9) and 10x learning rate for the heads, or for everything after the encoder as the
 // reference (CORDA.md §5); and the EMA teacher update θ' ← a·θ' + (1 − a)·θ with a = min(1 − 1/(t + 1), max).
 import { REFERENCE_TEN_X_MODULES } from '../model/deeplabv2';
+import { blend, sgdMomentumStep } from '../model/kernels/update';
 import * as tf from '../model/tf';
 import type { ParamStore } from '../model/params';
 
@@ -61,8 +62,13 @@ export class Sgd {
         if (!variable || !spec) continue;
         const lr = inTenXGroup(name, spec.head, this.config.tenXGroup) ? base * this.config.headLrMultiplier : base;
         const decays = spec.kind === 'weight' || this.config.weightDecayScope === 'all';
-        const decayed = decays ? tf.add(grad, tf.mul(variable, this.config.weightDecay)) : grad;
-        if (this.config.optimizer === 'adam') {
+        if (this.config.optimizer === 'sgd') {
+          const v = this.buffer(name, variable);
+          const [weights, velocity] = sgdMomentumStep(variable, grad, v, lr, this.config.momentum, decays ? this.config.weightDecay : 0);
+          v.assign(velocity);
+          variable.assign(weights);
+        } else {
+          const decayed = decays ? tf.add(grad, tf.mul(variable, this.config.weightDecay)) : grad;
           const m = this.buffer(`${name}${ADAM_FIRST}`, variable);
           const v = this.buffer(`${name}${ADAM_SECOND}`, variable);
           m.assign(tf.add(tf.mul(m, ADAM_BETA1), tf.mul(decayed, 1 - ADAM_BETA1)));
@@ -71,10 +77,6 @@ export class Sgd {
           const mHat = tf.div(m, 1 - Math.pow(ADAM_BETA1, t));
           const vHat = tf.div(v, 1 - Math.pow(ADAM_BETA2, t));
           variable.assign(tf.sub(variable, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), ADAM_EPSILON)), lr)));
-        } else {
-          const v = this.buffer(name, variable);
-          v.assign(tf.add(tf.mul(v, this.config.momentum), decayed));
-          variable.assign(tf.sub(variable, tf.mul(v, lr)));
         }
       }
     });
@@ -114,7 +116,7 @@ export function updateEma(teacher: ParamStore, student: ParamStore, iter: number
   tf.tidy(() => {
     for (const [name, t] of teacher.vars) {
       const s = student.vars.get(name);
-      if (s) t.assign(tf.add(tf.mul(t, a), tf.mul(s, 1 - a)));
+      if (s) t.assign(blend(t, s, a, 1 - a));
     }
   });
 }

@@ -14,6 +14,7 @@ import type { Crop } from './data';
 import { berHu, crossEntropy, depthDiscrepancyWeight, mixedTargets, stopGradient, validDepthMask, weightedCrossEntropy } from './losses';
 import { networkFor, resolvedDepthScale } from './networkFor';
 import { Sgd, updateEma } from './optim';
+import { blend } from '../model/kernels/update';
 
 export interface Batch {
   source: Crop[];
@@ -323,8 +324,8 @@ export class Trainer {
       for (const stat of bnStats) {
         const mean = vars.get(stat.name)!;
         const variance = vars.get(stat.name.replace(/\.mean$/, '.var'))!;
-        mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(stat.mean, BN_MOMENTUM)));
-        variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(stat.variance, BN_MOMENTUM)));
+        mean.assign(blend(mean, stat.mean, 1 - BN_MOMENTUM, BN_MOMENTUM));
+        variance.assign(blend(variance, stat.variance, 1 - BN_MOMENTUM, BN_MOMENTUM));
       }
     });
     if (METHOD_TRAITS[this.config.method].target) updateEma(this.teacher.params, this.student.params, iter, this.config.emaDecay);

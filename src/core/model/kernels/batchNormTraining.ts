@@ -6,7 +6,7 @@
 // CPU batch norm rounds it (see slopes).
 import * as tf from '../tf';
 import type { GradConfig, KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '../tf';
-import type { WasmBackendLike } from './util';
+import { storage } from './util';
 
 export const BatchNormTraining = 'CordaBatchNormTraining';
 export const BatchNormTrainingGrad = 'CordaBatchNormTrainingGrad';
@@ -130,26 +130,6 @@ export function batchNormTrainingBackward(
       dx[i + k] = slope[k]! * (dx[i + k]! - meanG[k]! - xhat * meanGxhat[k]!);
     }
   }
-}
-
-/** Allocation of float32 outputs and views of tensor data, for the wasm and the cpu backend. */
-interface Storage {
-  alloc(shape: number[]): TensorInfo;
-  view(info: TensorInfo): Float32Array;
-}
-
-type CpuBackendLike = KernelBackend & { makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo };
-
-function storage(backend: KernelBackend): Storage {
-  const wasm = backend as Partial<WasmBackendLike>;
-  const cpu = backend as CpuBackendLike;
-  if (typeof wasm.makeOutput === 'function' && typeof wasm.typedArrayFromHeap === 'function') {
-    return { alloc: (shape) => wasm.makeOutput!(shape, 'float32'), view: (info) => wasm.typedArrayFromHeap!(info) };
-  }
-  return {
-    alloc: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(shape.reduce((p, s) => p * s, 1))),
-    view: (info) => backend.readSync(info.dataId) as Float32Array,
-  };
 }
 
 function checkFloat(kernel: string, inputs: Record<string, TensorInfo>): void {

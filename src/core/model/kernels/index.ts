@@ -11,6 +11,7 @@ import {
 import { makeWasmTileConfig } from './tile';
 import { cpuResizeBilinearGradConfig, makeWasmResizeBilinearGradConfig } from './resizeBilinearGrad';
 import { BatchNormTraining, batchNormTrainingConfigs, batchNormTrainingGradConfig } from './batchNormTraining';
+import { updateConfigs } from './update';
 
 const OURS = Symbol.for('corda.kernel');
 
@@ -62,6 +63,10 @@ export const PROJECT_KERNELS = [
   'wasm/CordaBatchNormTrainingGrad',
   'cpu/CordaBatchNormTraining',
   'cpu/CordaBatchNormTrainingGrad',
+  'wasm/CordaSgdMomentumStep',
+  'wasm/CordaBlend',
+  'cpu/CordaSgdMomentumStep',
+  'cpu/CordaBlend',
 ] as const;
 
 /** Registers the project's kernels for the wasm and cpu backends (before or after they are initialised). */
@@ -74,7 +79,7 @@ export function registerProjectKernels(): void {
   install('Tile', 'wasm', makeWasmTileConfig);
   install('ResizeBilinearGrad', 'cpu', () => cpuResizeBilinearGradConfig);
   for (const backend of ['wasm', 'cpu']) {
-    for (const config of batchNormTrainingConfigs(backend)) install(config.kernelName, backend, () => config);
+    for (const config of [...batchNormTrainingConfigs(backend), ...updateConfigs(backend)]) install(config.kernelName, backend, () => config);
   }
   if (!tf.getGradient(BatchNormTraining)) tf.registerGradient(batchNormTrainingGradConfig);
 }

@@ -57,3 +57,23 @@ export class KernelRunner {
     this.owned.length = 0;
   }
 }
+
+/** Allocation of float32 outputs and views of tensor data, for the wasm and the cpu backend. */
+export interface Storage {
+  alloc(shape: number[]): TensorInfo;
+  view(info: TensorInfo): Float32Array;
+}
+
+type CpuBackendLike = KernelBackend & { makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo };
+
+export function storage(backend: KernelBackend): Storage {
+  const wasm = backend as Partial<WasmBackendLike>;
+  const cpu = backend as CpuBackendLike;
+  if (typeof wasm.makeOutput === 'function' && typeof wasm.typedArrayFromHeap === 'function') {
+    return { alloc: (shape) => wasm.makeOutput!(shape, 'float32'), view: (info) => wasm.typedArrayFromHeap!(info) };
+  }
+  return {
+    alloc: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(shape.reduce((p, s) => p * s, 1))),
+    view: (info) => backend.readSync(info.dataId) as Float32Array,
+  };
+}
