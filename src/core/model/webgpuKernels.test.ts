@@ -9,6 +9,7 @@ import { Trainer } from '../adapt/trainer';
 import { Rng } from '../random';
 import { initBackend } from './backend';
 import { BatchNormTraining, BatchNormTrainingGrad } from './kernels/batchNormTraining';
+import { Blend, SgdMomentumStep } from './kernels/update';
 import * as tf from './tf';
 
 const W = 32;
@@ -36,9 +37,9 @@ describe('the network on WebGPU', () => {
       try {
         const used = new Set<string>();
         const batch = { source: [crop(1)], target: [{ ...crop(2), labels: null }] };
-        // The fused training batch norm exists on wasm and cpu only; elsewhere the network runs tfjs's composite,
-        // so the step is recorded with it.
-        const fused = [BatchNormTraining, BatchNormTrainingGrad].map((name) => tf.getKernel(name, 'wasm')!);
+        // The fused training batch norm and parameter updates exist on wasm and cpu only; elsewhere the step runs
+        // tfjs's composites, so it is recorded with them.
+        const fused = [BatchNormTraining, BatchNormTrainingGrad, SgdMomentumStep, Blend].map((name) => tf.getKernel(name, 'wasm')!);
         for (const k of fused) tf.unregisterKernel(k.kernelName, 'wasm');
         const step = await tf.profile(async () => {
           await trainer.step(batch, 0, new Rng(3));
