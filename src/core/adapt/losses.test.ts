@@ -2,7 +2,7 @@ import * as tf from '../model/tf';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HUMAN_IGNORE } from '../../shared/labels';
-import { berHu, crossEntropy, depthDiscrepancyWeight, difficultyMap, mixedTargets, stopGradient, validDepthMask, weightedCrossEntropy } from './losses';
+import { berHu, crossEntropy, depthDiscrepancyWeight, detached, difficultyMap, mixedTargets, validDepthMask, weightedCrossEntropy } from './losses';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -62,10 +62,24 @@ describe('BerHu', () => {
   });
 });
 
-describe('stopGradient', () => {
+describe('detached', () => {
   it('passes the value and blocks the gradient', async () => {
-    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, stopGradient(x))))(tf.tensor1d([2, 3]));
-    expect(Array.from(await g.data())).toEqual([2, 3]);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, detached((v) => tf.mul(v, 3), x))))(tf.tensor1d([2, 3]));
+    expect(Array.from(await g.data())).toEqual([6, 9]);
+  });
+
+  it("runs none of fn's gradients in backprop", async () => {
+    const x = tf.tensor3d([1, 5, 2, 4], [1, 2, 2]);
+    const backprop = async (threshold: (e: tf.Tensor) => tf.Tensor) => {
+      const profile = await tf.profile(() => tf.grad((e: tf.Tensor) => tf.sum(tf.mul(e, threshold(e))))(x));
+      return { names: profile.kernels.map((k) => k.name), grad: Array.from(await (profile.result as tf.Tensor).data()) };
+    };
+    // tf.max's gradient compares every element with the maximum; the detached threshold's must not.
+    const taped = await backprop((e) => tf.mul(tf.max(e), 0.2));
+    const constant = await backprop((e) => detached((v) => tf.mul(tf.max(v), 0.2), e));
+    expect(taped.names).toContain('Equal');
+    expect(constant.names).not.toContain('Equal');
+    expect(constant.grad).toEqual([1, 1, 1, 1]);
   });
 });
 

@@ -2,11 +2,19 @@
 import * as tf from '../model/tf';
 import { HUMAN_IGNORE, IGNORE, NUM_CLASSES } from '../../shared/labels';
 
-/** Identity whose gradient is zero: the value takes part in the loss but is treated as a constant. */
-export const stopGradient = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-  value: (inputs[0] as tf.Tensor).clone(),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as unknown as <T extends tf.Tensor>(x: T) => T;
+/**
+ * fn(...inputs) as a constant of the tape: the same value, a zero gradient for every input, and none of fn's own ops
+ * recorded. A zero-gradient identity after fn would still have backprop run fn's gradients only to multiply them by
+ * zero; tf.max's alone is a broadcast Equal over the whole map, tens of milliseconds a step on wasm.
+ */
+export function detached<T extends tf.Tensor>(fn: (...xs: tf.Tensor[]) => T, ...inputs: tf.Tensor[]): T {
+  const shapes = inputs.map((x) => x.shape);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: fn(...(args.slice(0, inputs.length) as tf.Tensor[])),
+    gradFunc: () => shapes.map((shape) => tf.zeros(shape)),
+  })) as unknown as (...xs: tf.Tensor[]) => T;
+  return op(...inputs);
+}
 
 /**
  * Softmax cross-entropy per pixel with a hand-written gradient: the forward pass uses the fused Softmax kernel
@@ -62,7 +70,7 @@ export function validDepthMask(target: tf.Tensor): tf.Tensor {
  */
 export function berHu(pred: tf.Tensor, target: tf.Tensor, valid: tf.Tensor = validDepthMask(target)): tf.Scalar {
   const e = tf.mul(tf.abs(tf.sub(pred, target)), valid);
-  const c = tf.maximum(stopGradient(tf.mul(tf.max(e), 0.2)), 1e-6);
+  const c = detached((x) => tf.maximum(tf.mul(tf.max(x), 0.2), 1e-6), e);
   // e + relu(e − c)² / 2c equals e for e ≤ c and (e² + c²) / 2c above, without a comparison on the tape.
   const loss = tf.mul(tf.add(e, tf.div(tf.square(tf.relu(tf.sub(e, c))), tf.mul(c, 2))), valid);
   return tf.div(tf.sum(loss), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;

@@ -11,7 +11,7 @@ import { classMask, mix, pickHalf, presentClasses } from './classmix';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
 import type { Crop } from './data';
-import { berHu, crossEntropy, depthDiscrepancyWeight, mixedTargets, stopGradient, validDepthMask, weightedCrossEntropy } from './losses';
+import { berHu, crossEntropy, depthDiscrepancyWeight, detached, mixedTargets, validDepthMask, weightedCrossEntropy } from './losses';
 import { networkFor, resolvedDepthScale } from './networkFor';
 import { Sgd, updateEma } from './optim';
 import { blend } from '../model/kernels/update';
@@ -262,7 +262,7 @@ export class Trainer {
           let weight = mixed.weight;
           if (withDepth) {
             const slip = this.config.referenceWeightSlip ? 'reference-slip' : 'per-image';
-            const wd = depthDiscrepancyWeight(stopGradient(squeeze(outM.depthSrc)), stopGradient(squeeze(outM.depthTgt)), mixed.d!, slip);
+            const wd = detached((src, tgt) => depthDiscrepancyWeight(src as tf.Tensor3D, tgt as tf.Tensor3D, mixed.d!, slip), squeeze(outM.depthSrc), squeeze(outM.depthTgt));
             const depthWeighted = tf.mul(weight, wd) as tf.Tensor3D;
             weight = mixed.trusted ? (tf.add(tf.mul(depthWeighted, tf.sub(1, mixed.trusted)), mixed.trusted) as tf.Tensor3D) : depthWeighted;
           }

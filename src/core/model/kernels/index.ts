@@ -9,6 +9,7 @@ import {
   wasmDepthwiseConv2dNativeBackpropInputConfig,
 } from './depthwiseConv2dBackprop';
 import { makeWasmTileConfig } from './tile';
+import { makeWasmBatchToSpaceNDConfig, makeWasmSpaceToBatchNDConfig } from './spaceToBatch';
 import { cpuResizeBilinearGradConfig, makeWasmResizeBilinearGradConfig } from './resizeBilinearGrad';
 import { BatchNormTraining, batchNormTrainingConfigs, batchNormTrainingGradConfig } from './batchNormTraining';
 import { updateConfigs } from './update';
@@ -58,6 +59,8 @@ export const PROJECT_KERNELS = [
   'wasm/DepthwiseConv2dNativeBackpropInput',
   'wasm/ResizeBilinearGrad',
   'wasm/Tile',
+  'wasm/SpaceToBatchND',
+  'wasm/BatchToSpaceND',
   'cpu/ResizeBilinearGrad',
   'wasm/CordaBatchNormTraining',
   'wasm/CordaBatchNormTrainingGrad',
@@ -77,6 +80,8 @@ export function registerProjectKernels(): void {
   install('DepthwiseConv2dNativeBackpropInput', 'wasm', () => wasmDepthwiseConv2dNativeBackpropInputConfig);
   install('ResizeBilinearGrad', 'wasm', makeWasmResizeBilinearGradConfig);
   install('Tile', 'wasm', makeWasmTileConfig);
+  install('SpaceToBatchND', 'wasm', makeWasmSpaceToBatchNDConfig);
+  install('BatchToSpaceND', 'wasm', makeWasmBatchToSpaceNDConfig);
   install('ResizeBilinearGrad', 'cpu', () => cpuResizeBilinearGradConfig);
   for (const backend of ['wasm', 'cpu']) {
     for (const config of [...batchNormTrainingConfigs(backend), ...updateConfigs(backend)]) install(config.kernelName, backend, () => config);
