@@ -55,25 +55,28 @@ export function batchNormTrainingForward(
   const c = scale.length;
   const n = x.length / c;
   // One pass for both moments: in float64, E[x²] - E[x]² is as accurate as float32 two-pass moments while
-  // |mean| / std stays below ~10⁴.
-  const sum = new Float64Array(c);
-  const sumSq = new Float64Array(c);
-  for (let i = 0; i < x.length; i += c) {
-    for (let k = 0; k < c; k++) {
-      const v = x[i + k]!;
-      sum[k]! += v;
-      sumSq[k]! += v * v;
-    }
-  }
+  // |mean| / std stays below ~10⁴. Every loop here runs channel by channel (stride c) with the channel's constants
+  // and sums in locals: about twice as fast in V8 as channel-innermost loops over Float64Array accumulators, and the
+  // same sums in the same order.
+  const len = x.length;
   for (let k = 0; k < c; k++) {
-    const m = sum[k]! / n;
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = k; i < len; i += c) {
+      const v = x[i]!;
+      sum += v;
+      sumSq += v * v;
+    }
+    const m = sum / n;
     mean[k] = m;
-    variance[k] = Math.max(0, sumSq[k]! / n - m * m);
+    variance[k] = Math.max(0, sumSq / n - m * m);
   }
   const { alpha, beta } = slopes(scale, offset, mean, variance, attrs.epsilon);
   const { lo, hi } = bounds(attrs.activation);
-  for (let i = 0; i < x.length; i += c) {
-    for (let k = 0; k < c; k++) y[i + k] = Math.min(hi, Math.max(lo, Math.fround(x[i + k]! * alpha[k]!) + beta[k]!));
+  for (let k = 0; k < c; k++) {
+    const a = alpha[k]!;
+    const b = beta[k]!;
+    for (let i = k; i < len; i += c) y[i] = Math.min(hi, Math.max(lo, Math.fround(x[i]! * a) + b));
   }
 }
 
@@ -89,45 +92,37 @@ export function batchNormTrainingBackward(
   const c = scale.length;
   const n = x.length / c;
   const { rstd, alpha, beta } = slopes(scale, offset, mean, variance, attrs.epsilon);
-  const sumG = new Float64Array(c);
-  const sumGx = new Float64Array(c);
-  // First pass: g (kept in dx) and its sums.
-  if (attrs.activation === 'linear') {
-    for (let i = 0; i < x.length; i += c) {
-      for (let k = 0; k < c; k++) {
-        const g = dy[i + k]!;
-        dx[i + k] = g;
-        sumG[k]! += g;
-        sumGx[k]! += g * (x[i + k]! - mean[k]!);
-      }
-    }
-  } else {
-    const { lo, hi } = bounds(attrs.activation);
-    for (let i = 0; i < x.length; i += c) {
-      for (let k = 0; k < c; k++) {
-        // The gate of the float32 value the forward pass clamped, recomputed the same way.
-        const z = Math.fround(Math.fround(x[i + k]! * alpha[k]!) + beta[k]!);
-        const g = z > lo && z <= hi ? dy[i + k]! : 0;
-        dx[i + k] = g;
-        sumG[k]! += g;
-        sumGx[k]! += g * (x[i + k]! - mean[k]!);
-      }
-    }
-  }
-  const meanG = new Float64Array(c);
-  const meanGxhat = new Float64Array(c);
-  const slope = new Float64Array(c);
+  const { lo, hi } = bounds(attrs.activation);
+  const gated = attrs.activation !== 'linear';
+  const len = x.length;
+  // Channel by channel, as in the forward pass.
   for (let k = 0; k < c; k++) {
-    slope[k] = scale[k]! * rstd[k]!;
-    dOffset[k] = sumG[k]!;
-    dScale[k] = sumGx[k]! * rstd[k]!;
-    meanG[k] = sumG[k]! / n;
-    meanGxhat[k] = (sumGx[k]! * rstd[k]!) / n;
-  }
-  for (let i = 0; i < x.length; i += c) {
-    for (let k = 0; k < c; k++) {
-      const xhat = (x[i + k]! - mean[k]!) * rstd[k]!;
-      dx[i + k] = slope[k]! * (dx[i + k]! - meanG[k]! - xhat * meanGxhat[k]!);
+    const a = alpha[k]!;
+    const b = beta[k]!;
+    const m = mean[k]!;
+    let sumG = 0;
+    let sumGx = 0;
+    // First pass: g (kept in dx) and its sums. The gate is that of the float32 value the forward pass clamped,
+    // recomputed the same way.
+    for (let i = k; i < len; i += c) {
+      let g = dy[i]!;
+      if (gated) {
+        const z = Math.fround(Math.fround(x[i]! * a) + b);
+        if (!(z > lo && z <= hi)) g = 0;
+      }
+      dx[i] = g;
+      sumG += g;
+      sumGx += g * (x[i]! - m);
+    }
+    const r = rstd[k]!;
+    const slope = scale[k]! * r;
+    dOffset[k] = sumG;
+    dScale[k] = sumGx * r;
+    const meanG = sumG / n;
+    const meanGxhat = (sumGx * r) / n;
+    for (let i = k; i < len; i += c) {
+      const xhat = (x[i]! - m) * r;
+      dx[i] = slope * (dx[i]! - meanG - xhat * meanGxhat);
     }
   }
 }
