@@ -1,6 +1,7 @@
 // Loss terms of CORDA.md §3 as tfjs functions (differentiable where a gradient is meant to flow).
 import * as tf from '../model/tf';
 import { HUMAN_IGNORE, IGNORE, NUM_CLASSES } from '../../shared/labels';
+import { softmaxCrossEntropyGrad } from '../model/kernels/crossEntropyGrad';
 
 /**
  * fn(...inputs) as a constant of the tape: the same value, a zero gradient for every input, and none of fn's own ops
@@ -20,7 +21,7 @@ export function detached<T extends tf.Tensor>(fn: (...xs: tf.Tensor[]) => T, ...
  * Softmax cross-entropy per pixel with a hand-written gradient: the forward pass uses the fused Softmax kernel
  * and the log of the target class's probability only; the backward pass is (softmax · valid − target) · dy.
  * tfjs's logSoftmax + its generic gradient spent a quarter of a training step in Exp on wasm.
- * `targets` is one-hot times the valid mask, so ignore pixels have an all-zero row.
+ * `targets` is one-hot with an all-zero row at ignored pixels.
  */
 const softmaxCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [logits, targets, valid] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D];
@@ -33,8 +34,7 @@ const softmaxCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [p, t, v] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D];
-      const dLogits = tf.mul(tf.sub(tf.mul(p, tf.expandDims(v, -1)), t), tf.expandDims(dy, -1));
-      return [dLogits, tf.zerosLike(t), tf.zerosLike(v)];
+      return [softmaxCrossEntropyGrad(p, t, v, dy as tf.Tensor3D), tf.zerosLike(t), tf.zerosLike(v)];
     },
   };
 }) as unknown as (logits: tf.Tensor4D, targets: tf.Tensor4D, valid: tf.Tensor3D) => tf.Tensor3D;
@@ -42,8 +42,9 @@ const softmaxCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
 /** Per-pixel cross-entropy [B, H, W] and the valid mask (label ≠ 255) for logits [B, H, W, C]. */
 export function pixelCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D): { ce: tf.Tensor3D; valid: tf.Tensor3D } {
   const valid = tf.cast(tf.notEqual(labels, IGNORE), 'float32') as tf.Tensor3D;
-  const safeLabels = tf.where(tf.equal(labels, IGNORE), tf.zerosLike(labels), labels) as tf.Tensor3D;
-  const targets = tf.mul(tf.oneHot(tf.cast(safeLabels, 'int32'), NUM_CLASSES), tf.expandDims(valid, -1)) as tf.Tensor4D;
+  // An index outside [0, C) is an all-zero row of tf.oneHot, which is what an ignored pixel's target must be.
+  const classes = tf.where(tf.equal(labels, IGNORE), tf.fill(labels.shape, -1, labels.dtype), labels) as tf.Tensor3D;
+  const targets = tf.cast(tf.oneHot(tf.cast(classes, 'int32'), NUM_CLASSES), 'float32') as tf.Tensor4D;
   return { ce: softmaxCrossEntropy(logits, targets, valid), valid };
 }
 

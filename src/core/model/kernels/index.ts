@@ -13,6 +13,7 @@ import { makeWasmBatchToSpaceNDConfig, makeWasmSpaceToBatchNDConfig } from './sp
 import { cpuResizeBilinearGradConfig, makeWasmResizeBilinearGradConfig } from './resizeBilinearGrad';
 import { BatchNormTraining, batchNormTrainingConfigs, batchNormTrainingGradConfig } from './batchNormTraining';
 import { updateConfigs } from './update';
+import { crossEntropyGradConfigs } from './crossEntropyGrad';
 
 const OURS = Symbol.for('corda.kernel');
 
@@ -70,6 +71,8 @@ export const PROJECT_KERNELS = [
   'wasm/CordaBlend',
   'cpu/CordaSgdMomentumStep',
   'cpu/CordaBlend',
+  'wasm/CordaSoftmaxCrossEntropyGrad',
+  'cpu/CordaSoftmaxCrossEntropyGrad',
 ] as const;
 
 /** Registers the project's kernels for the wasm and cpu backends (before or after they are initialised). */
@@ -84,7 +87,7 @@ export function registerProjectKernels(): void {
   install('BatchToSpaceND', 'wasm', makeWasmBatchToSpaceNDConfig);
   install('ResizeBilinearGrad', 'cpu', () => cpuResizeBilinearGradConfig);
   for (const backend of ['wasm', 'cpu']) {
-    for (const config of [...batchNormTrainingConfigs(backend), ...updateConfigs(backend)]) install(config.kernelName, backend, () => config);
+    for (const config of [...batchNormTrainingConfigs(backend), ...updateConfigs(backend), ...crossEntropyGradConfigs(backend)]) install(config.kernelName, backend, () => config);
   }
   if (!tf.getGradient(BatchNormTraining)) tf.registerGradient(batchNormTrainingGradConfig);
 }
