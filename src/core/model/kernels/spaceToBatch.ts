@@ -71,42 +71,42 @@ export function batchToSpaceInto(x: Heap, shape: readonly number[], block: reado
 
 type Wasm = WasmBackendLike & { typedArrayFromHeap(info: TensorInfo): Heap };
 
-function supported(x: TensorInfo, block: readonly number[]): boolean {
-  return x.shape.length === 4 && block.length === 2 && ['float32', 'int32', 'bool'].includes(x.dtype);
+/** Which kernel, and the name of its edge attribute: SpaceToBatchND pads, BatchToSpaceND crops. */
+type Layout = { kernelName: typeof SpaceToBatchND | typeof BatchToSpaceND; edges: 'paddings' | 'crops' };
+
+function makeConfig(
+  layout: Layout,
+  outShape: (shape: readonly number[], block: readonly number[], edges: readonly number[][]) => number[],
+  into: (x: Heap, shape: readonly number[], block: readonly number[], edges: readonly number[][], out: Heap) => void,
+) {
+  return (stock: KernelFunc | undefined): KernelConfig => {
+    const kernelFunc = ((args) => {
+      const { x } = args.inputs as { x: TensorInfo };
+      const attrs = args.attrs as unknown as { blockShape: number[] } & Record<Layout['edges'], number[][]>;
+      const block = attrs.blockShape;
+      const edges = attrs[layout.edges];
+      if (x.shape.length !== 4 || block.length !== 2 || !['float32', 'int32', 'bool'].includes(x.dtype)) {
+        if (!stock) throw new Error(`wasm ${layout.kernelName}: unsupported input ${x.dtype} [${x.shape}]`);
+        return stock(args);
+      }
+      const be = args.backend as Wasm;
+      const shape = outShape(x.shape, block, edges);
+      const out = be.makeOutput(shape, x.dtype);
+      if (shape.every((s) => s > 0)) into(be.typedArrayFromHeap(x), x.shape, block, edges, be.typedArrayFromHeap(out));
+      return out;
+    }) as KernelFunc;
+    return { kernelName: layout.kernelName, backendName: 'wasm', kernelFunc };
+  };
 }
 
-export function makeWasmSpaceToBatchNDConfig(stock: KernelFunc | undefined): KernelConfig {
-  const kernelFunc = ((args) => {
-    const { x } = args.inputs as { x: TensorInfo };
-    const { blockShape, paddings } = args.attrs as unknown as { blockShape: number[]; paddings: number[][] };
-    if (!supported(x, blockShape)) {
-      if (!stock) throw new Error(`wasm SpaceToBatchND: unsupported input ${x.dtype} [${x.shape}]`);
-      return stock(args);
-    }
-    const be = args.backend as Wasm;
-    const [batch, h, w, c] = x.shape as [number, number, number, number];
-    const outShape = [batch * blockShape[0]! * blockShape[1]!, (h + paddings[0]![0]! + paddings[0]![1]!) / blockShape[0]!, (w + paddings[1]![0]! + paddings[1]![1]!) / blockShape[1]!, c];
-    const out = be.makeOutput(outShape, x.dtype);
-    if (outShape.every((s) => s > 0)) spaceToBatchInto(be.typedArrayFromHeap(x), x.shape, blockShape, paddings, be.typedArrayFromHeap(out));
-    return out;
-  }) as KernelFunc;
-  return { kernelName: SpaceToBatchND, backendName: 'wasm', kernelFunc };
-}
+export const makeWasmSpaceToBatchNDConfig = makeConfig(
+  { kernelName: SpaceToBatchND, edges: 'paddings' },
+  (s, b, pad) => [s[0]! * b[0]! * b[1]!, (pad[0]![0]! + s[1]! + pad[0]![1]!) / b[0]!, (pad[1]![0]! + s[2]! + pad[1]![1]!) / b[1]!, s[3]!],
+  spaceToBatchInto,
+);
 
-export function makeWasmBatchToSpaceNDConfig(stock: KernelFunc | undefined): KernelConfig {
-  const kernelFunc = ((args) => {
-    const { x } = args.inputs as { x: TensorInfo };
-    const { blockShape, crops } = args.attrs as unknown as { blockShape: number[]; crops: number[][] };
-    if (!supported(x, blockShape)) {
-      if (!stock) throw new Error(`wasm BatchToSpaceND: unsupported input ${x.dtype} [${x.shape}]`);
-      return stock(args);
-    }
-    const be = args.backend as Wasm;
-    const [inBatch, h, w, c] = x.shape as [number, number, number, number];
-    const outShape = [inBatch / (blockShape[0]! * blockShape[1]!), h * blockShape[0]! - crops[0]![0]! - crops[0]![1]!, w * blockShape[1]! - crops[1]![0]! - crops[1]![1]!, c];
-    const out = be.makeOutput(outShape, x.dtype);
-    if (outShape.every((s) => s > 0)) batchToSpaceInto(be.typedArrayFromHeap(x), x.shape, blockShape, crops, be.typedArrayFromHeap(out));
-    return out;
-  }) as KernelFunc;
-  return { kernelName: BatchToSpaceND, backendName: 'wasm', kernelFunc };
-}
+export const makeWasmBatchToSpaceNDConfig = makeConfig(
+  { kernelName: BatchToSpaceND, edges: 'crops' },
+  (s, b, crop) => [s[0]! / (b[0]! * b[1]!), s[1]! * b[0]! - crop[0]![0]! - crop[0]![1]!, s[2]! * b[1]! - crop[1]![0]! - crop[1]![1]!, s[3]!],
+  batchToSpaceInto,
+);
