@@ -9,6 +9,7 @@ import {
   wasmDepthwiseConv2dNativeBackpropInputConfig,
 } from './depthwiseConv2dBackprop';
 import { makeWasmTileConfig } from './tile';
+import { makeWasmIdentityConfig } from './identity';
 import { makeWasmBatchToSpaceNDConfig, makeWasmSpaceToBatchNDConfig } from './spaceToBatch';
 import { cpuResizeBilinearGradConfig, makeWasmResizeBilinearGradConfig } from './resizeBilinearGrad';
 import { BatchNormTraining, batchNormTrainingConfigs, batchNormTrainingGradConfig } from './batchNormTraining';
@@ -60,6 +61,7 @@ export const PROJECT_KERNELS = [
   'wasm/DepthwiseConv2dNativeBackpropInput',
   'wasm/ResizeBilinearGrad',
   'wasm/Tile',
+  'wasm/Identity',
   'wasm/SpaceToBatchND',
   'wasm/BatchToSpaceND',
   'cpu/ResizeBilinearGrad',
@@ -83,6 +85,7 @@ export function registerProjectKernels(): void {
   install('DepthwiseConv2dNativeBackpropInput', 'wasm', () => wasmDepthwiseConv2dNativeBackpropInputConfig);
   install('ResizeBilinearGrad', 'wasm', makeWasmResizeBilinearGradConfig);
   install('Tile', 'wasm', makeWasmTileConfig);
+  install('Identity', 'wasm', makeWasmIdentityConfig);
   install('SpaceToBatchND', 'wasm', makeWasmSpaceToBatchNDConfig);
   install('BatchToSpaceND', 'wasm', makeWasmBatchToSpaceNDConfig);
   install('ResizeBilinearGrad', 'cpu', () => cpuResizeBilinearGradConfig);
