@@ -197,7 +197,10 @@ def main():
     for iteration in range(config["iters"]):
         batch_source = draw_crops(source, config, random)
         batch_target = draw_crops(target, config, random) if config["method"] != "source-only" else []
-        losses = step(trainer, prepare_batch(batch_source, batch_target, config, random), iteration, replicas)
+        # parallelSplit "passes": two threads split an adapting step's passes, which sums as one trainer does.
+        adapting = config["method"] != "source-only" and iteration >= config.get("sourceWarmup", 0) * config["iters"]
+        by_passes = config.get("parallelSplit") == "passes" and replicas == 2 and adapting
+        losses = step(trainer, prepare_batch(batch_source, batch_target, config, random), iteration, 1 if by_passes else replicas)
         if not math.isfinite(losses["total"]):
             raise SystemExit(f"the twin diverged at iteration {iteration + 1} (loss {losses['total']})")
         done = iteration + 1

@@ -37,6 +37,13 @@ export interface RoundConfig {
   referenceWeightSlip: boolean;
   /** Data-parallel training threads; 0 = one per core (up to the batch size) on wasm/cpu, 1 on tfjs-node. */
   workers: number;
+  /**
+   * How two data-parallel threads share a step. 'pairs': each takes half of the image pairs through every pass (batch
+   * norm over its half). 'passes': each takes whole passes of the whole batch (the source pass and the corrected-target
+   * pass on one thread, the teacher and the ClassMix pass on the other; the same sums as one thread, to the bit), for
+   * the steps that have more than one pass; the rest split by pairs.
+   */
+  parallelSplit: 'pairs' | 'passes';
   /** A tfjs LayersModel folder (e.g. converted Keras MobileNetV2) whose weights initialise the `small` encoder. */
   pretrained: string | null;
   /** A PyTorch checkpoint (torch.save) whose state dict initialises the student, matched through torchLayout. */
@@ -126,6 +133,7 @@ export function defaultConfig(method: Method, preset: PresetName, overrides: Par
     sourceWarmup: fromScratch ? 0.2 : 0,
     referenceWeightSlip: false,
     workers: 0,
+    parallelSplit: 'pairs',
     pretrained: null,
     init: null,
     initFrom: 'model',
@@ -159,6 +167,7 @@ export function validateConfig(c: RoundConfig): void {
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UserError(`The batch size must be at least 1, got ${c.batchSize}.`);
   if (c.crop.width % 8 || c.crop.height % 8) throw new UserError(`The crop ${c.crop.width}x${c.crop.height} must be a multiple of 8 on each side.`);
   if (!Number.isInteger(c.workers) || c.workers < 0) throw new UserError(`The number of training threads must be 0 (automatic) or more, got ${c.workers}.`);
+  if (c.parallelSplit !== 'pairs' && c.parallelSplit !== 'passes') throw new UserError(`parallelSplit must be "pairs" or "passes", got ${String(c.parallelSplit)}.`);
   if (c.pretrained && c.preset !== 'small') throw new UserError(`Pretrained encoder weights load into the small preset only; the ${c.preset} preset trains from scratch.`);
   if (c.init && c.pretrained) throw new UserError('A round starts from one set of weights: pass either a checkpoint file (--init) or a pretrained encoder folder (--pretrained), not both.');
   if (c.initFrom !== 'model' && c.initFrom !== 'ema_model') throw new UserError(`The checkpoint's network must be "model" or "ema_model", got ${String(c.initFrom)}.`);

@@ -87,4 +87,28 @@ describe('ParallelTrainer', () => {
     for (const l of losses) expect(Number.isFinite(l.total)).toBe(true);
     expect(losses[0]!.correctedCe).toBeGreaterThan(0);
   });
+
+  it.each(['corda', 'dacs'] as const)("split by passes, equals one trainer to the bit (%s, with a correction in the batch)", async (method) => {
+    // iters 10 with the source-only warm-up of the first fifth: steps 0-1 have one pass (split by pairs), 2-3 three.
+    const config = defaultConfig(method, 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 1, parallelSplit: 'passes' });
+    const corrected = new Uint8Array(W * H).fill(255).fill(5, 0, W * 6);
+    const batch = { source: [crop(0), crop(8)], target: [{ ...crop(4), labels: corrected }, { ...crop(12), labels: null }] };
+    const single = new Trainer(config);
+    const replicas = new ParallelTrainer(config, 'wasm', 2);
+    parallel.push(replicas);
+    await replicas.ready();
+    // The warm-up steps split by pairs (batch norm per half) would differ: both start after them, from one state.
+    await replicas.restore(new Map((await single.snapshot()).map((t) => [t.name, t])));
+    const [a, b] = [new Rng(5), new Rng(5)];
+    for (let i = 2; i < 5; i++) {
+      const one = await single.step(batch, i, a);
+      const two = await replicas.step(batch, i, b);
+      expect(two, `step ${i}`).toEqual(one);
+      expect(one.mixedCe).toBeGreaterThan(0);
+      expect(one.correctedCe).toBeGreaterThan(0);
+    }
+    const mine = new Map((await single.snapshot()).map((t) => [t.name, t.data]));
+    for (const t of await replicas.snapshot()) expect(Array.from(t.data), t.name).toEqual(Array.from(mine.get(t.name)!));
+    single.dispose();
+  });
 });

@@ -5,14 +5,14 @@
 // per-slice normalisation of the losses and the per-slice batch-norm statistics (the usual unsynchronised BN).
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../workerEntry';
-import type { ReplicaInit, ReplicaReply, ReplicaRequest, WireBn, WireTensor } from './trainReplica';
+import type { ReplicaInit, ReplicaReply, ReplicaRequest, WireBn, WirePass, WireTensor } from './trainReplica';
 import type { BackendName } from '../model/backend';
 import type { TensorEntry } from '../model/checkpoint';
 import type { CordaNetwork } from '../model/network';
 import { networkFor } from './networkFor';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
-import { prepareBatch, sliceBatch, type Batch, type StepLosses } from './trainer';
+import { PASS_ORDER, prepareBatch, sliceBatch, stepPasses, type Batch, type PassName, type StepLosses } from './trainer';
 
 type Payload<T extends ReplicaRequest['type']> = Omit<Extract<ReplicaRequest, { type: T }>, 'id'>;
 
@@ -89,6 +89,29 @@ function averageBn(lists: WireBn[][]): WireBn[] {
   });
 }
 
+/**
+ * The step's gradients from passes computed apart, summed in PASS_ORDER in float32 as one trainer's tf.add sums
+ * them; the batch statistics in the same order; each loss term from the pass that computed it.
+ */
+export function sumPasses(replies: { passes: WirePass[]; losses: StepLosses }[]): { grads: WireTensor[]; bn: WireBn[]; losses: StepLosses } {
+  const passes = replies.flatMap((r) => r.passes).sort((a, b) => PASS_ORDER.indexOf(a.pass) - PASS_ORDER.indexOf(b.pass));
+  const sum = new Map<string, WireTensor>();
+  let total = 0;
+  passes.forEach((p, k) => {
+    total = k === 0 ? p.value : Math.fround(total + p.value);
+    for (const t of p.grads) {
+      const acc = sum.get(t.name);
+      if (!acc) sum.set(t.name, { name: t.name, shape: t.shape, data: Float32Array.from(t.data) });
+      else for (let i = 0; i < t.data.length; i++) acc.data[i] = acc.data[i]! + t.data[i]!;
+    }
+  });
+  const losses = { ...replies[0]!.losses };
+  // Every term but the total comes from one pass, and is 0 in the other replies.
+  for (const key of Object.keys(losses) as (keyof StepLosses)[]) losses[key] = replies.reduce((a, r) => a + r.losses[key], 0);
+  losses.total = total;
+  return { grads: [...sum.values()], bn: passes.flatMap((p) => p.bn), losses };
+}
+
 export class ParallelTrainer {
   private readonly replicas: Replica[];
   /**
@@ -117,22 +140,39 @@ export class ParallelTrainer {
 
   async step(batch: Batch, iter: number, random: Rng): Promise<StepLosses> {
     const prepared = prepareBatch(batch, random, this.config);
-    const n = this.replicas.length;
-    const pairs = batch.source.length;
+    const byPass = this.passSplit(stepPasses(this.config, iter, prepared.supervise));
+    let merged: { grads: WireTensor[]; bn: WireBn[]; losses: StepLosses };
     // Posted at once: each replica runs it after the previous step's apply, which may still be running.
-    const gradients = Promise.all(
-      this.replicas.map((r, k) => r.call<'gradients'>({ type: 'gradients', batch: sliceBatch(prepared, Math.floor((k * pairs) / n), Math.floor(((k + 1) * pairs) / n)), iter })),
-    );
-    const [replies] = await Promise.all([gradients, this.settled()]);
-    const results = replies.map((r) => r as Extract<ReplicaReply, { type: 'gradients' }>);
-    const grads = average(results.map((r) => r.grads));
-    const bn = averageBn(results.map((r) => r.bn));
+    if (byPass) {
+      const computed = Promise.all(this.replicas.map((r, k) => r.call<'passes'>({ type: 'passes', batch: prepared, iter, passes: byPass[k]! })));
+      const [replies] = await Promise.all([computed, this.settled()]);
+      merged = sumPasses(replies.map((r) => r as Extract<ReplicaReply, { type: 'passes' }>));
+    } else {
+      const n = this.replicas.length;
+      const pairs = batch.source.length;
+      const computed = Promise.all(
+        this.replicas.map((r, k) => r.call<'gradients'>({ type: 'gradients', batch: sliceBatch(prepared, Math.floor((k * pairs) / n), Math.floor(((k + 1) * pairs) / n)), iter })),
+      );
+      const [replies] = await Promise.all([computed, this.settled()]);
+      const results = replies.map((r) => r as Extract<ReplicaReply, { type: 'gradients' }>);
+      const losses = { ...results[0]!.losses };
+      for (const key of Object.keys(losses) as (keyof StepLosses)[]) losses[key] = results.reduce((a, r) => a + r.losses[key], 0) / results.length;
+      merged = { grads: average(results.map((r) => r.grads)), bn: averageBn(results.map((r) => r.bn)), losses };
+    }
+    const { grads, bn } = merged;
     this.pendingApply = Promise.all(this.replicas.map((r) => r.call<'apply'>({ type: 'apply', grads, bn, iter })));
     // Marked handled here; the rejection itself is rethrown by the next settled().
     this.pendingApply.catch(() => undefined);
-    const losses = { ...results[0]!.losses };
-    for (const key of Object.keys(losses) as (keyof StepLosses)[]) losses[key] = results.reduce((a, r) => a + r.losses[key], 0) / results.length;
-    return losses;
+    return merged.losses;
+  }
+
+  /**
+   * With parallelSplit 'passes' and two replicas, the passes each replica runs on the whole batch: the teacher and
+   * ClassMix on one, the source and corrected-target passes on the other. null: split by pairs.
+   */
+  private passSplit(passes: PassName[]): PassName[][] | null {
+    if (this.config.parallelSplit !== 'passes' || this.replicas.length !== 2 || !passes.includes('mixed')) return null;
+    return [passes.filter((p) => p !== 'mixed'), ['mixed']];
   }
 
   /** Waits for the last step's weight update (and rethrows its error). */

@@ -3,7 +3,7 @@
 // statistics, and sends the average back, so all replicas keep identical weights.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RoundConfig } from './config';
-import { Trainer, disposeGradients, type PreparedBatch, type StepLosses } from './trainer';
+import { Trainer, disposeGradients, type PassName, type PreparedBatch, type StepGradients, type StepLosses } from './trainer';
 import { initBackend, type BackendName } from '../model/backend';
 import type { TensorEntry } from '../model/checkpoint';
 import * as tf from '../model/tf';
@@ -21,6 +21,7 @@ export interface WireTensor {
 
 export type ReplicaRequest =
   | { id: number; type: 'gradients'; batch: PreparedBatch; iter: number }
+  | { id: number; type: 'passes'; batch: PreparedBatch; iter: number; passes: PassName[] }
   | { id: number; type: 'apply'; grads: WireTensor[]; bn: WireBn[]; iter: number }
   | { id: number; type: 'snapshot' }
   | { id: number; type: 'restore'; tensors: TensorEntry[]; studentOnly: boolean };
@@ -31,11 +32,28 @@ export interface WireBn {
   variance: Float32Array;
 }
 
+/** One pass's gradients on the wire (computePassGradients). */
+export interface WirePass {
+  pass: PassName;
+  value: number;
+  grads: WireTensor[];
+  bn: WireBn[];
+}
+
 export type ReplicaReply =
   | { id: number; type: 'gradients'; grads: WireTensor[]; bn: WireBn[]; losses: StepLosses }
+  | { id: number; type: 'passes'; passes: WirePass[]; losses: StepLosses }
   | { id: number; type: 'ok' }
   | { id: number; type: 'snapshot'; tensors: TensorEntry[] }
   | { id: number; type: 'error'; message: string };
+
+async function toWire(computed: Pick<StepGradients, 'grads' | 'bnStats'>): Promise<{ grads: WireTensor[]; bn: WireBn[] }> {
+  const grads: WireTensor[] = [];
+  for (const [name, t] of Object.entries(computed.grads)) grads.push({ name, shape: t.shape, data: (await t.data()) as Float32Array });
+  const bn: WireBn[] = [];
+  for (const s of computed.bnStats) bn.push({ name: s.name, mean: (await s.mean.data()) as Float32Array, variance: (await s.variance.data()) as Float32Array });
+  return { grads, bn };
+}
 
 async function main(): Promise<void> {
   const init = workerData as ReplicaInit;
@@ -49,13 +67,19 @@ async function main(): Promise<void> {
         case 'gradients': {
           const computed = await trainer.computeGradients(request.batch, request.iter);
           try {
-            const grads: WireTensor[] = [];
-            for (const [name, t] of Object.entries(computed.grads)) grads.push({ name, shape: t.shape, data: (await t.data()) as Float32Array });
-            const bn: WireBn[] = [];
-            for (const s of computed.bnStats) bn.push({ name: s.name, mean: (await s.mean.data()) as Float32Array, variance: (await s.variance.data()) as Float32Array });
-            return { id: request.id, type: 'gradients', grads, bn, losses: computed.losses };
+            return { id: request.id, type: 'gradients', ...(await toWire(computed)), losses: computed.losses };
           } finally {
             disposeGradients(computed);
+          }
+        }
+        case 'passes': {
+          const computed = await trainer.computePassGradients(request.batch, request.iter, request.passes);
+          try {
+            const passes: WirePass[] = [];
+            for (const p of computed.passes) passes.push({ pass: p.pass, value: p.value, ...(await toWire(p)) });
+            return { id: request.id, type: 'passes', passes, losses: computed.losses };
+          } finally {
+            for (const p of computed.passes) disposeGradients({ ...p, losses: computed.losses });
           }
         }
         case 'apply': {

@@ -59,6 +59,26 @@ export interface StepGradients {
   losses: StepLosses;
 }
 
+/** A step's passes, in the order their gradients are summed. */
+export type PassName = 'source' | 'mixed' | 'corrected';
+export const PASS_ORDER: readonly PassName[] = ['source', 'mixed', 'corrected'];
+
+/** The passes of a step at iteration `iter`: the source pass, and while adapting ClassMix and (when the batch holds
+ * corrections) the corrected-target pass. */
+export function stepPasses(config: Pick<RoundConfig, 'method' | 'sourceWarmup' | 'iters'>, iter: number, supervise: boolean): PassName[] {
+  // A round from scratch first learns the source alone: the teacher's pseudo-labels would be noise.
+  const adapt = METHOD_TRAITS[config.method].target && iter >= config.sourceWarmup * config.iters;
+  return PASS_ORDER.filter((pass) => pass === 'source' || (adapt && (pass === 'mixed' || supervise)));
+}
+
+/** One pass's share of a step: its loss, its gradients by parameter name, and the batch statistics it saw. */
+export interface PassGradients {
+  pass: PassName;
+  value: number;
+  grads: Record<string, tf.Tensor>;
+  bnStats: StepGradients['bnStats'];
+}
+
 export interface StepLosses {
   total: number;
   sourceCe: number;
@@ -95,10 +115,22 @@ function labelTensor(crops: Crop[], h: number, w: number): tf.Tensor3D {
 const squeeze = (t: tf.Tensor4D | null) => tf.squeeze(t!, [3]) as tf.Tensor3D;
 
 /**
- * The value and gradients of the sum of `passes`, computed one pass at a time (each inside its own
- * tf.variableGrads, so its activations are freed before the next pass runs) and summed. `keepFromPass` runs at
- * the end of every pass, inside its scope, to keep what the caller collected there.
+ * The value and gradients of each of `passes`, one pass at a time (each inside its own tf.variableGrads, so its
+ * activations are freed before the next pass runs). `keepFromPass` runs at the end of every pass, inside its scope,
+ * to keep what the caller collected there.
  */
+export function eachPassGradients(passes: (() => tf.Scalar)[], varList: tf.Variable[], keepFromPass: () => void = () => {}): { value: tf.Scalar; grads: Record<string, tf.Tensor> }[] {
+  return passes.map((pass) =>
+    tf.variableGrads(() => {
+      // A pass may return a loss it also keeps for the caller: the sum disposes only this copy.
+      const loss = tf.clone(pass());
+      keepFromPass();
+      return loss;
+    }, varList),
+  );
+}
+
+/** The value and gradients of the sum of `passes`, computed one pass at a time and summed in their order. */
 export function passByPassGradients(passes: (() => tf.Scalar)[], varList: tf.Variable[], keepFromPass: () => void = () => {}): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
   let value: tf.Scalar | null = null;
   const grads: Record<string, tf.Tensor> = {};
@@ -108,13 +140,7 @@ export function passByPassGradients(passes: (() => tf.Scalar)[], varList: tf.Var
     tf.dispose([sum, next]);
     return total;
   };
-  for (const pass of passes) {
-    const result = tf.variableGrads(() => {
-      // A pass may return a loss it also keeps for the caller: the sum below disposes only this copy.
-      const loss = tf.clone(pass());
-      keepFromPass();
-      return loss;
-    }, varList);
+  for (const result of eachPassGradients(passes, varList, keepFromPass)) {
     value = addInto(value, result.value);
     for (const [name, grad] of Object.entries(result.grads)) grads[name] = addInto(grads[name], grad);
   }
@@ -182,12 +208,54 @@ export class Trainer {
 
   /** Losses and gradients of a prepared batch, without changing any weight. The caller disposes the result. */
   async computeGradients(batch: PreparedBatch, iter: number): Promise<StepGradients> {
+    return this.gradients(batch, iter, PASS_ORDER, (passes, varList, keepFromPass) => {
+      const gradients = this.passByPass ? passByPassGradients : jointGradients;
+      const { value, grads } = gradients(passes.map((p) => p.run), varList, keepFromPass);
+      return { value, grads, bnRanges: null };
+    }).then(({ merged, losses }) => ({ ...merged!, losses }));
+  }
+
+  /**
+   * The gradients of some of the step's passes, each on its own (`PASS_ORDER` sums them into the step's). Data-
+   * parallel replicas each run some passes of the whole batch and the coordinator sums them in that order, which
+   * is what computeGradients computes, to the bit. The caller disposes the result.
+   */
+  async computePassGradients(batch: PreparedBatch, iter: number, only: readonly PassName[]): Promise<{ passes: PassGradients[]; losses: StepLosses }> {
+    const { separate, losses } = await this.gradients(batch, iter, only, (passes, varList, keepFromPass) => {
+      const bnRanges: [number, number][] = [];
+      const each = eachPassGradients(
+        passes.map((p) => () => {
+          const from = p.bnCount();
+          const loss = p.run();
+          bnRanges.push([from, p.bnCount()]);
+          return loss;
+        }),
+        varList,
+        keepFromPass,
+      );
+      return { each, names: passes.map((p) => p.name), bnRanges };
+    });
+    return { passes: separate!, losses };
+  }
+
+  private async gradients(
+    batch: PreparedBatch,
+    iter: number,
+    only: readonly PassName[],
+    run: (
+      passes: { name: PassName; run: () => tf.Scalar; bnCount: () => number }[],
+      varList: tf.Variable[],
+      keepFromPass: () => void,
+    ) => { value: tf.Scalar; grads: Record<string, tf.Tensor>; bnRanges: null } | { each: { value: tf.Scalar; grads: Record<string, tf.Tensor> }[]; names: PassName[]; bnRanges: [number, number][] },
+  ): Promise<{ merged?: Omit<StepGradients, 'losses'>; separate?: PassGradients[]; losses: StepLosses }> {
     const { crop, method } = this.config;
     const h = crop.height;
     const w = crop.width;
-    // A round from scratch first learns the source alone: the teacher's pseudo-labels would be noise.
-    const { target, depth: withDepth } = METHOD_TRAITS[method];
-    const adapt = target && iter >= this.config.sourceWarmup * this.config.iters;
+    const { depth: withDepth } = METHOD_TRAITS[method];
+    const runs = stepPasses(this.config, iter, batch.supervise).filter((pass) => only.includes(pass));
+    const adapt = stepPasses(this.config, iter, false).includes('mixed');
+    const wantsMixed = runs.includes('mixed');
+    const wantsCorrected = runs.includes('corrected');
 
     const keep: tf.Tensor[] = [];
     const hold = <T extends tf.Tensor>(t: T): T => {
@@ -205,8 +273,9 @@ export class Trainer {
       // Human-corrected target pixels are supervised like source pixels (CORDA.md §6) on the whole target crop,
       // not only where ClassMix leaves the target visible: an extra student pass, on batches that hold any.
       let supervised: { x: tf.Tensor4D; labels: tf.Tensor3D } | null = null;
-      if (adapt) {
-        const xt = targetRgb!;
+      const xt = targetRgb!;
+      const corrected = (wantsMixed || wantsCorrected) && batch.target.some((c) => c.labels) ? hold(labelTensor(batch.target, h, w)) : null;
+      if (wantsMixed) {
         const dt = withDepth ? hold(stack(batch.target, 'depth', h, w)) : null;
         const useInitialHead = iter < this.config.teacherInitialHeadFraction * this.config.iters;
         const { pseudo, q } = tf.tidy(() => {
@@ -225,19 +294,18 @@ export class Trainer {
         batch.source.forEach((c, i) => masks.set(classMask(c.labels!, batch.mixClasses[i]!), i * h * w));
         const m = hold(tf.tensor3d(masks, [batch.source.length, h, w]));
         const x = hold(tf.tidy(() => augmentBatch(mix(m, xs, xt), batch.augment)));
-        const corrected = batch.target.some((c) => c.labels) ? hold(labelTensor(batch.target, h, w)) : null;
         const { labels: y, weight, trusted } = mixedTargets(m, ys, pseudo, q, corrected);
-        if (batch.supervise) {
-          // A replica whose slice holds no correction still runs the pass, with every pixel ignored (no gradient).
-          const ignore = (t: tf.Tensor3D) => tf.fill(t.shape, IGNORE, 'int32') as tf.Tensor3D;
-          const labels = tf.tidy(() => (corrected ? (tf.where(tf.less(corrected, NUM_CLASSES), corrected, ignore(corrected)) as tf.Tensor3D) : ignore(pseudo)));
-          supervised = { x: xt, labels: hold(labels) };
-        }
         hold(y);
         hold(weight);
         if (trusted) hold(trusted);
         const d = withDepth ? hold(mix(m, ds!, dt!)) : null;
         mixed = { x, y, d, m, weight, q, trusted };
+      }
+      if (wantsCorrected) {
+        // A replica whose slice holds no correction still runs the pass, with every pixel ignored (no gradient).
+        const ignored = () => tf.fill([batch.target.length, h, w], IGNORE, 'int32') as tf.Tensor3D;
+        const labels = tf.tidy(() => (corrected ? (tf.where(tf.less(corrected, NUM_CLASSES), corrected, ignored()) as tf.Tensor3D) : ignored()));
+        supervised = { x: xt, labels: hold(labels) };
       }
 
       const bnUpdates: BatchNormUpdate[] = [];
@@ -248,16 +316,19 @@ export class Trainer {
       // Each pass (source, ClassMix, corrected target) is its own forward with its own batch statistics, so the
       // step's gradient is the sum of the passes' gradients: taking them one pass at a time frees each pass's
       // activations before the next runs, and the step's peak memory is one pass's instead of all of them.
-      const passes: (() => tf.Scalar)[] = [];
-      passes.push(() => {
-        const outS = this.student.forward(xs, { training: true, bnUpdates });
-        parts.sourceCe = tf.keep(tf.add(crossEntropy(outS.seg, ys), crossEntropy(outS.segInit, ys)) as tf.Scalar);
-        if (!withDepth) return parts.sourceCe;
-        parts.sourceDepth = tf.keep(tf.add(depthLoss(squeeze(outS.depthSrc), ds!), depthLoss(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
-        return tf.add(parts.sourceCe, tf.mul(parts.sourceDepth, this.config.sourceDepthWeight));
-      });
+      const passes: { name: PassName; run: () => tf.Scalar; bnCount: () => number }[] = [];
+      const add = (name: PassName, pass: () => tf.Scalar) => passes.push({ name, run: pass, bnCount: () => bnUpdates.length });
+      if (runs.includes('source')) {
+        add('source', () => {
+          const outS = this.student.forward(xs, { training: true, bnUpdates });
+          parts.sourceCe = tf.keep(tf.add(crossEntropy(outS.seg, ys), crossEntropy(outS.segInit, ys)) as tf.Scalar);
+          if (!withDepth) return parts.sourceCe;
+          parts.sourceDepth = tf.keep(tf.add(depthLoss(squeeze(outS.depthSrc), ds!), depthLoss(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
+          return tf.add(parts.sourceCe, tf.mul(parts.sourceDepth, this.config.sourceDepthWeight));
+        });
+      }
       if (mixed) {
-        passes.push(() => {
+        add('mixed', () => {
           const outM: NetworkOutputs = this.student.forward(mixed.x, { training: true, bnUpdates });
           let weight = mixed.weight;
           if (withDepth) {
@@ -276,29 +347,30 @@ export class Trainer {
         });
       }
       if (supervised) {
-        passes.push(() => {
+        add('corrected', () => {
           const outT = this.student.forward(supervised.x, { training: true, bnUpdates });
           const share = this.config.correctedMinShare;
           parts.correctedCe = tf.keep(tf.add(crossEntropy(outT.seg, supervised.labels, share), crossEntropy(outT.segInit, supervised.labels, share)) as tf.Scalar);
           return parts.correctedCe;
         });
       }
-      const gradients = this.passByPass ? passByPassGradients : jointGradients;
-      const { value, grads } = gradients(passes, this.student.params.trainable(), () => {
+      const keepStats = () => {
         for (const u of bnUpdates) {
           tf.keep(u.batchMean);
           tf.keep(u.batchVariance);
         }
-      });
+      };
+      const result = run(passes, this.student.params.trainable(), keepStats);
 
       const byName = this.varNames();
-      const named: Record<string, tf.Tensor> = {};
-      for (const [varName, grad] of Object.entries(grads)) named[byName.get(varName)!] = grad;
-      const bnStats = bnUpdates.map((u) => ({ name: byName.get(u.mean.name)!, mean: u.batchMean, variance: u.batchVariance }));
-
+      const rename = (grads: Record<string, tf.Tensor>) => Object.fromEntries(Object.entries(grads).map(([varName, grad]) => [byName.get(varName)!, grad]));
+      const stats = (updates: BatchNormUpdate[]) => updates.map((u) => ({ name: byName.get(u.mean.name)!, mean: u.batchMean, variance: u.batchVariance }));
       const read = async (t: tf.Tensor | undefined) => (t ? (await t.data())[0]! : 0);
+      const values = 'each' in result ? result.each.map((r) => r.value) : [result.value];
+      const passValues = await Promise.all(values.map(read));
+      const total = tf.tidy(() => values.slice(1).reduce<tf.Scalar>((sum, v) => tf.add(sum, v), values[0] ?? tf.scalar(0)));
       const losses: StepLosses = {
-        total: await read(value),
+        total: await read(total),
         sourceCe: await read(parts.sourceCe),
         sourceDepth: await read(parts.sourceDepth),
         mixedCe: await read(parts.mixedCe),
@@ -306,8 +378,15 @@ export class Trainer {
         correctedCe: await read(parts.correctedCe),
         confidentShare: await read(mixed?.q),
       };
-      tf.dispose([value, ...Object.values(parts)]);
-      return { grads: named, bnStats, losses };
+      tf.dispose([total, ...values, ...Object.values(parts)]);
+      if (!('each' in result)) return { merged: { grads: rename(result.grads), bnStats: stats(bnUpdates) }, losses };
+      const separate = result.each.map((r, k) => ({
+        pass: result.names[k]!,
+        value: passValues[k]!,
+        grads: rename(r.grads),
+        bnStats: stats(bnUpdates.slice(...result.bnRanges[k]!)),
+      }));
+      return { separate, losses };
     } finally {
       tf.dispose(keep);
     }
