@@ -125,12 +125,13 @@ if (!values.only || values.only === 'engine') {
   } else {
     console.log(`pytorch: not measured (${python} has no torch; apt-get install python3-torch, or --python PATH to an interpreter that has it)`);
   }
-  const header = ['preset', 'size', 'train ms/step, 1 thread', `train ms/step, ${cpus().length} threads`, 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
+  const header = ['preset', 'size', 'train ms/step, 1 thread', `train ms/step, ${cpus().length} threads`, '2 threads, split by passes', 'img/s', 'infer ms/img', 'peak tensors MiB', 'peak RSS MiB'];
   if (torch) header.push(`torch ${torch.torch} ms/step`, 'ratio', 'torch infer ms', 'infer ratio');
   const rows = engine.rows.map((r) => {
     if (r.failed) return [r.preset, r.size, `failed: ${r.failed}`, ...header.slice(3).map(() => '-')];
-    const best = r.parallelMsPerStep ?? r.trainMsPerStep;
-    const row = [r.preset, r.size, r.trainMsPerStep.toFixed(0), r.parallelMsPerStep ? `${r.parallelMsPerStep.toFixed(0)} (${(r.trainMsPerStep / r.parallelMsPerStep).toFixed(2)}x)` : '-', r.imagesPerSecond.toFixed(1), r.inferMsPerImage.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakRssMiB.toFixed(0)];
+    const best = Math.min(r.trainMsPerStep, r.parallelMsPerStep ?? Infinity, r.passSplitMsPerStep ?? Infinity);
+    const speedUp = (ms) => (ms ? `${ms.toFixed(0)} (${(r.trainMsPerStep / ms).toFixed(2)}x)` : '-');
+    const row = [r.preset, r.size, r.trainMsPerStep.toFixed(0), speedUp(r.parallelMsPerStep), speedUp(r.passSplitMsPerStep), r.imagesPerSecond.toFixed(1), r.inferMsPerImage.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakRssMiB.toFixed(0)];
     const t = torch?.rows.find((x) => x.preset === r.preset && x.size === r.size);
     if (torch) row.push(t ? t.trainMsPerStep.toFixed(0) : '-', t ? `${(best / t.trainMsPerStep).toFixed(1)}x` : '-', t ? t.inferMsPerImage.toFixed(0) : '-', t ? `${(r.inferMsPerImage / t.inferMsPerImage).toFixed(1)}x` : '-');
     return row;

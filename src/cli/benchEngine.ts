@@ -2,11 +2,11 @@
 // peak memory. A measurement, never a test; `npm run bench` runs it next to the same network in PyTorch.
 import { cpus } from 'node:os';
 import { METHODS, METHOD_TRAITS, PRESET_NAMES, ROUND_DEFAULTS, UserError, type PresetName } from '../shared/api';
-import { defaultConfig } from '../core/adapt/config';
+import { defaultConfig, type RoundConfig } from '../core/adapt/config';
 import { Rng } from '../core/random';
 import { predictSample } from '../core/adapt/predict';
 import { Trainer } from '../core/adapt/trainer';
-import { syntheticCrop } from '../core/adapt/toyCrop';
+import { syntheticBatch } from '../core/adapt/toyCrop';
 import { checkStepFits } from '../core/adapt/memoryFit';
 import { ParallelTrainer } from '../core/adapt/parallel';
 import { BACKEND_NAMES, describeBackend, initBackend, isBackendName } from '../core/model/backend';
@@ -22,6 +22,8 @@ export interface BenchRow {
   trainMsPerStep: number;
   /** Step time with data-parallel threads (one per core, batch split), null when measured on one core only. */
   parallelMsPerStep: number | null;
+  /** The same with the two threads splitting the step's passes instead of its pairs (parallelSplit 'passes'). */
+  passSplitMsPerStep: number | null;
   threads: number;
   imagesPerSecond: number;
   inferMsPerImage: number;
@@ -40,7 +42,7 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
       // A step that would not fit wasm's heap is refused with what fits, instead of ending the run with a trap.
       await checkStepFits(config, info.name);
       const trainer = new Trainer(config);
-      const batch = { source: [syntheticCrop(w, h, 1), syntheticCrop(w, h, 2)], target: [syntheticCrop(w, h, 3), syntheticCrop(w, h, 4)] };
+      const batch = syntheticBatch(w, h);
       const random = new Rng(5);
       let peakBytes = 0;
       let peakRss = 0;
@@ -71,21 +73,23 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
       }
       const inferMs = (performance.now() - t1) / inferRuns;
       trainer.dispose();
-      let parallelMs: number | null = null;
       // Data-parallel replicas only where a backend runs one core per thread (wasm, cpu); one GPU trains in one thread.
       const threads = info.name === 'wasm' || info.name === 'cpu' ? Math.min(options.threads, config.batchSize) : 1;
-      if (threads > 1) {
-        const replicas = new ParallelTrainer(config, info.name, threads);
+      const timeParallel = async (split: RoundConfig['parallelSplit']): Promise<number> => {
+        const replicas = new ParallelTrainer({ ...config, parallelSplit: split }, info.name, threads);
         try {
           await replicas.ready();
           for (let i = 0; i < 2; i++) await replicas.step(batch, i, random);
           const t2 = performance.now();
           for (let i = 0; i < options.steps; i++) await replicas.step(batch, i + 2, random);
-          parallelMs = (performance.now() - t2) / options.steps;
+          return (performance.now() - t2) / options.steps;
         } finally {
           await replicas.dispose();
         }
-      }
+      };
+      const parallelMs = threads > 1 ? await timeParallel('pairs') : null;
+      // Only two replicas split by passes, and only steps with more than one pass (not source-only).
+      const passSplitMs = threads === 2 && METHOD_TRAITS[options.method].target ? await timeParallel('passes') : null;
       const imagesPerStep = config.batchSize * (METHOD_TRAITS[options.method].target ? 2 : 1);
       const row: BenchRow = {
         preset,
@@ -94,15 +98,16 @@ export async function benchEngine(options: { presets: PresetName[]; sizes: [numb
         batch: config.batchSize,
         trainMsPerStep: trainMs,
         parallelMsPerStep: parallelMs,
+        passSplitMsPerStep: passSplitMs,
         threads,
-        imagesPerSecond: (imagesPerStep * 1000) / (parallelMs ?? trainMs),
+        imagesPerSecond: (imagesPerStep * 1000) / Math.min(trainMs, parallelMs ?? Infinity, passSplitMs ?? Infinity),
         inferMsPerImage: inferMs,
         peakTensorMiB: peakBytes / 2 ** 20,
         peakRssMiB: peakRss / 2 ** 20,
       };
       rows.push(row);
       options.log(
-        `${preset.padEnd(6)} ${row.size.padEnd(8)} train ${trainMs.toFixed(0).padStart(6)} ms/step (1 thread)${parallelMs ? `, ${parallelMs.toFixed(0)} ms/step (${threads} threads)` : ''}  ${row.imagesPerSecond.toFixed(1).padStart(6)} img/s  infer ${inferMs.toFixed(0).padStart(5)} ms/img  tensors ${row.peakTensorMiB.toFixed(0)} MiB  rss ${row.peakRssMiB.toFixed(0)} MiB`,
+        `${preset.padEnd(6)} ${row.size.padEnd(8)} train ${trainMs.toFixed(0).padStart(6)} ms/step (1 thread)${parallelMs ? `, ${parallelMs.toFixed(0)} ms/step (${threads} threads)` : ''}${passSplitMs ? `, ${passSplitMs.toFixed(0)} ms/step (split by passes)` : ''}  ${row.imagesPerSecond.toFixed(1).padStart(6)} img/s  infer ${inferMs.toFixed(0).padStart(5)} ms/img  tensors ${row.peakTensorMiB.toFixed(0)} MiB  rss ${row.peakRssMiB.toFixed(0)} MiB`,
       );
     }
   }

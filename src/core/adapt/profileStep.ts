@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultConfig } from './config';
 import { Trainer } from './trainer';
-import { syntheticCrop as crop } from './toyCrop';
+import { syntheticBatch } from './toyCrop';
 import { Rng } from '../random';
 import { initBackend } from '../model/backend';
 import type { Method, PresetName } from '../model/network';
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   await initBackend('wasm');
   const config = defaultConfig(method as Method, preset as PresetName, { crop: { width: w, height: h }, iters: 10, batchSize: 2, seed: 1 });
   const trainer = new Trainer(config);
-  const batch = { source: [crop(w, h, 1), crop(w, h, 2)], target: [crop(w, h, 3), crop(w, h, 4)] };
+  const batch = syntheticBatch(w, h);
   const random = new Rng(5);
   for (let i = 0; i < 2; i++) await trainer.step(batch, i, random);
   const t0 = performance.now();

@@ -30,3 +30,14 @@ export function syntheticCrop(w: number, h: number, seed: number): Crop {
   const depth = new Float32Array(w * h).map(() => 2 + random.next() * 50);
   return { rgb, labels, depth };
 }
+
+/**
+ * The speed benchmarks' batch: two labelled source crops and two target crops without labels, as in a first round
+ * (a target crop with labels would add the corrected-target pass, which the PyTorch twin's step does not have).
+ */
+export function syntheticBatch(w: number, h: number): { source: Crop[]; target: Crop[] } {
+  return {
+    source: [syntheticCrop(w, h, 1), syntheticCrop(w, h, 2)],
+    target: [syntheticCrop(w, h, 3), syntheticCrop(w, h, 4)].map((c) => ({ ...c, labels: null })),
+  };
+}
