@@ -129,7 +129,8 @@ export interface RoundResult {
 
 /** Refuses a round whose training step would not fit the backend's memory (./memoryFit.ts), before anything is written. */
 export async function checkRoundFits(config: RoundConfig, backend: BackendInfo): Promise<void> {
-  await checkStepFits(config, backend.name, trainingThreads(config, backend));
+  // Split by passes, each thread holds a pass of the whole batch, as one thread would.
+  await checkStepFits(config, backend.name, config.parallelSplit === 'passes' ? 1 : trainingThreads(config, backend));
 }
 
 export type { RoundRequest };
