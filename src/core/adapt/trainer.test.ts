@@ -88,6 +88,26 @@ describe('gradients pass by pass', () => {
   });
 });
 
+describe('gradients of some passes', () => {
+  it('leave no tensor behind once disposed, and run only the passes asked for', async () => {
+    const config = defaultConfig('corda', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 6, sourceWarmup: 0 });
+    const top = new Uint8Array(W * H).fill(255).fill(5, 0, W * 8);
+    const withCorrection: Batch = { source: [crop(0, 0), crop(8, 0)], target: [{ ...crop(4, 30), labels: top }, { ...crop(12, 30), labels: null }] };
+    const trainer = new Trainer(config);
+    const prepared = prepareBatch(withCorrection, new Rng(11), config);
+    const tensors = tf.memory().numTensors;
+    for (const only of [['source', 'corrected'], ['mixed']] as const) {
+      const { passes, losses } = await trainer.computePassGradients(prepared, 0, only);
+      expect(passes.map((p) => p.pass)).toEqual(only);
+      expect(losses.mixedCe > 0).toBe(only.includes('mixed' as never));
+      expect(losses.sourceCe > 0).toBe(only.includes('source' as never));
+      for (const p of passes) disposeGradients({ ...p, losses });
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    trainer.dispose();
+  });
+});
+
 describe('the recipe', () => {
   it('learns the source alone during the warm-up share of a round, then adapts', async () => {
     const config = defaultConfig('dacs', 'tiny', { crop: { width: W, height: H }, iters: 10, seed: 4, sourceWarmup: 0.2 });

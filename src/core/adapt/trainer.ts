@@ -208,11 +208,8 @@ export class Trainer {
 
   /** Losses and gradients of a prepared batch, without changing any weight. The caller disposes the result. */
   async computeGradients(batch: PreparedBatch, iter: number): Promise<StepGradients> {
-    return this.gradients(batch, iter, PASS_ORDER, (passes, varList, keepFromPass) => {
-      const gradients = this.passByPass ? passByPassGradients : jointGradients;
-      const { value, grads } = gradients(passes.map((p) => p.run), varList, keepFromPass);
-      return { value, grads, bnRanges: null };
-    }).then(({ merged, losses }) => ({ ...merged!, losses }));
+    const { merged, losses } = await this.gradients(batch, iter, PASS_ORDER, false);
+    return { ...merged!, losses };
   }
 
   /**
@@ -221,32 +218,16 @@ export class Trainer {
    * is what computeGradients computes, to the bit. The caller disposes the result.
    */
   async computePassGradients(batch: PreparedBatch, iter: number, only: readonly PassName[]): Promise<{ passes: PassGradients[]; losses: StepLosses }> {
-    const { separate, losses } = await this.gradients(batch, iter, only, (passes, varList, keepFromPass) => {
-      const bnRanges: [number, number][] = [];
-      const each = eachPassGradients(
-        passes.map((p) => () => {
-          const from = p.bnCount();
-          const loss = p.run();
-          bnRanges.push([from, p.bnCount()]);
-          return loss;
-        }),
-        varList,
-        keepFromPass,
-      );
-      return { each, names: passes.map((p) => p.name), bnRanges };
-    });
+    const { separate, losses } = await this.gradients(batch, iter, only, true);
     return { passes: separate!, losses };
   }
 
+  /** The passes in `only` that this step has: summed (`merged`) or each on its own (`separate`). */
   private async gradients(
     batch: PreparedBatch,
     iter: number,
     only: readonly PassName[],
-    run: (
-      passes: { name: PassName; run: () => tf.Scalar; bnCount: () => number }[],
-      varList: tf.Variable[],
-      keepFromPass: () => void,
-    ) => { value: tf.Scalar; grads: Record<string, tf.Tensor>; bnRanges: null } | { each: { value: tf.Scalar; grads: Record<string, tf.Tensor> }[]; names: PassName[]; bnRanges: [number, number][] },
+    separately: boolean,
   ): Promise<{ merged?: Omit<StepGradients, 'losses'>; separate?: PassGradients[]; losses: StepLosses }> {
     const { crop, method } = this.config;
     const h = crop.height;
@@ -316,8 +297,8 @@ export class Trainer {
       // Each pass (source, ClassMix, corrected target) is its own forward with its own batch statistics, so the
       // step's gradient is the sum of the passes' gradients: taking them one pass at a time frees each pass's
       // activations before the next runs, and the step's peak memory is one pass's instead of all of them.
-      const passes: { name: PassName; run: () => tf.Scalar; bnCount: () => number }[] = [];
-      const add = (name: PassName, pass: () => tf.Scalar) => passes.push({ name, run: pass, bnCount: () => bnUpdates.length });
+      const passes: { name: PassName; run: () => tf.Scalar }[] = [];
+      const add = (name: PassName, run: () => tf.Scalar) => passes.push({ name, run });
       if (runs.includes('source')) {
         add('source', () => {
           const outS = this.student.forward(xs, { training: true, bnUpdates });
@@ -360,13 +341,28 @@ export class Trainer {
           tf.keep(u.batchVariance);
         }
       };
-      const result = run(passes, this.student.params.trainable(), keepStats);
+      const varList = this.student.params.trainable();
+      const gradients = this.passByPass ? passByPassGradients : jointGradients;
+      // Which of bnUpdates each pass pushed, when the passes are kept apart.
+      const bnRanges: [number, number][] = [];
+      const each = separately
+        ? eachPassGradients(
+            passes.map((p) => () => {
+              const from = bnUpdates.length;
+              const loss = p.run();
+              bnRanges.push([from, bnUpdates.length]);
+              return loss;
+            }),
+            varList,
+            keepStats,
+          )
+        : [gradients(passes.map((p) => p.run), varList, keepStats)];
 
       const byName = this.varNames();
       const rename = (grads: Record<string, tf.Tensor>) => Object.fromEntries(Object.entries(grads).map(([varName, grad]) => [byName.get(varName)!, grad]));
       const stats = (updates: BatchNormUpdate[]) => updates.map((u) => ({ name: byName.get(u.mean.name)!, mean: u.batchMean, variance: u.batchVariance }));
       const read = async (t: tf.Tensor | undefined) => (t ? (await t.data())[0]! : 0);
-      const values = 'each' in result ? result.each.map((r) => r.value) : [result.value];
+      const values = each.map((r) => r.value);
       const passValues = await Promise.all(values.map(read));
       const total = tf.tidy(() => values.slice(1).reduce<tf.Scalar>((sum, v) => tf.add(sum, v), values[0] ?? tf.scalar(0)));
       const losses: StepLosses = {
@@ -379,13 +375,8 @@ export class Trainer {
         confidentShare: await read(mixed?.q),
       };
       tf.dispose([total, ...values, ...Object.values(parts)]);
-      if (!('each' in result)) return { merged: { grads: rename(result.grads), bnStats: stats(bnUpdates) }, losses };
-      const separate = result.each.map((r, k) => ({
-        pass: result.names[k]!,
-        value: passValues[k]!,
-        grads: rename(r.grads),
-        bnStats: stats(bnUpdates.slice(...result.bnRanges[k]!)),
-      }));
+      if (!separately) return { merged: { grads: rename(each[0]!.grads), bnStats: stats(bnUpdates) }, losses };
+      const separate = each.map((r, k) => ({ pass: passes[k]!.name, value: passValues[k]!, grads: rename(r.grads), bnStats: stats(bnUpdates.slice(...bnRanges[k]!)) }));
       return { separate, losses };
     } finally {
       tf.dispose(keep);
