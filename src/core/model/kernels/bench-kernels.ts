@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend';
 import { conv2dBackpropInputOptions } from './conv2dBackpropInput';
+import { conv2dBackpropFilterOptions } from './conv2dBackpropFilter';
 import { stockKernelFunc } from './index';
 import { trainingBatchNorm } from './batchNormTraining';
 
@@ -28,20 +29,24 @@ async function main(): Promise<void> {
   const info = await initBackend('wasm');
   console.log(`backend ${info.detail}; input [${n}, ${h}, ${w}, ${c}], filters ${c}->${c}, best of ${runs}`);
   const x = tf.randomNormal([n, h, w, c]) as tf.Tensor4D;
-  const rows: string[][] = [['layer', 'forward', 'filter grad', 'input grad', 'input grad (stock)']];
+  const rows: string[][] = [['layer', 'forward', 'filter grad', 'filter grad (rows)', 'input grad', 'input grad (stock)']];
   for (const [k, s, pad] of [[3, 1, 'same'], [3, 2, 'same'], [1, 1, 'same'], [1, 2, 'same']] as [number, number, Pad][]) {
     const filter = tf.randomNormal([k, k, c, c]) as tf.Tensor4D;
     const y = tf.conv2d(x, filter, s, pad);
     const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
     const attrs = { strides: [s, s], pad, dataFormat: 'NHWC' };
     const fwd = best(() => tf.conv2d(x, filter, s, pad), runs);
-    const dw = best(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }) as tf.Tensor, runs);
+    const dwRun = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }) as tf.Tensor;
+    const dw = best(dwRun, runs);
+    conv2dBackpropFilterOptions.strideOne = 'rows';
+    const dwRows = best(dwRun, runs);
+    conv2dBackpropFilterOptions.strideOne = 'grid';
     const dxRun = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }) as tf.Tensor;
     const dx = best(dxRun, runs);
     conv2dBackpropInputOptions.variant = 'stock';
     const dxStock = best(dxRun, Math.min(runs, 3));
     conv2dBackpropInputOptions.variant = 'conv';
-    rows.push([`${k}x${k} stride ${s}`, fwd, dw, dx, dxStock].map((v) => (typeof v === 'number' ? v.toFixed(1) : v)));
+    rows.push([`${k}x${k} stride ${s}`, fwd, dw, dwRows, dx, dxStock].map((v) => (typeof v === 'number' ? v.toFixed(1) : v)));
     tf.dispose([filter, y, dy]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

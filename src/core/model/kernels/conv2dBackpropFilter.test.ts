@@ -32,8 +32,8 @@ describe('wasm Conv2DBackpropFilter', () => {
     expect(relDiff(got!, ref!)).toBeLessThan(TOL);
   });
 
-  it('matches cpu in chunks (small patch budget) and for NCHW', async () => {
-    const c = CONV_CASES[1]!;
+  // Stride 2 (im2col by output rows) and stride 1, batch 2 and explicit uneven padding (taps on a padded grid).
+  it.each([1, 2, 10, 11].map((i) => [caseName(CONV_CASES[i]!), CONV_CASES[i]!] as const))('matches cpu in chunks (small patch budget) and for NCHW: %s', async (_name, c) => {
     const [ref] = await on('cpu', filterGrad(c, 5));
     const saved = { ...conv2dBackpropFilterOptions };
     try {
@@ -47,6 +47,24 @@ describe('wasm Conv2DBackpropFilter', () => {
     }
     const [nchw] = await on('wasm', filterGrad(c, 5, 'NCHW'));
     expect(relDiff(nchw!, ref!)).toBeLessThan(TOL);
+  });
+
+  // Training steps stay reproducible across the two stride-1 paths: the same products, summed in the same order.
+  it('computes stride 1 on the padded grid to the bit of the row-by-row im2col, in one chunk and in many', async () => {
+    const saved = { ...conv2dBackpropFilterOptions };
+    try {
+      for (const c of CONV_CASES.filter((k) => k.strides === 1)) {
+        for (const [maxPatchFloats, minChunkColumns] of [[1e9, 1e9], [500, 1]]) {
+          Object.assign(conv2dBackpropFilterOptions, { maxPatchFloats, minChunkColumns, strideOne: 'rows' });
+          const [rows] = await on('wasm', filterGrad(c, 7));
+          conv2dBackpropFilterOptions.strideOne = 'grid';
+          const [grid] = await on('wasm', filterGrad(c, 7));
+          expect(Array.from(grid!), caseName(c)).toEqual(Array.from(rows!));
+        }
+      }
+    } finally {
+      Object.assign(conv2dBackpropFilterOptions, saved);
+    }
   });
 
   it('gives the same weight gradients as cpu through a small conv net (stride 1 and 2)', async () => {

@@ -3,7 +3,8 @@
 // im2col, transposed: build P^T [KH*KW*Cin, M] (M = N*OH*OW output pixels) on the wasm heap from x transposed to
 // [Cin, N, H, W] (rows are then plain copies for stride 1), and take one matmul P^T · dy [M, Cout] with the
 // backend's BatchMatMul (XNNPACK, no transpose flags). Done in chunks of output rows (P^T ~1 MiB each, which
-// stays in cache); the chunk products are summed.
+// stays in cache); the chunk products are summed. Stride 1 builds P^T from a zero-padded copy of x instead, one
+// copy per row of P^T (strideOneFilterGrad); it sums the same products in the same order, to the bit.
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelRunner, type WasmBackendLike } from './util';
@@ -12,7 +13,21 @@ import { KernelRunner, type WasmBackendLike } from './util';
  * Chunking of P^T: about maxPatchFloats floats (1 MiB; smaller chunks stay in cache and measured faster than one
  * 38 MB P^T at 256x128x16), but at least minChunkColumns output pixels per matmul. Exposed for tests.
  */
-export const conv2dBackpropFilterOptions = { maxPatchFloats: 256 * 1024, minChunkColumns: 2048 };
+export const conv2dBackpropFilterOptions = {
+  maxPatchFloats: 256 * 1024,
+  minChunkColumns: 2048,
+  /**
+   * Stride 1: P^T from the padded grid ('grid') or output row by output row ('rows', as for stride 2: one short
+   * copy per row of P^T and output row, 1.1-2.4x slower at the 1/8-resolution maps of `tiny`). For tests and benches.
+   */
+  strideOne: 'grid' as 'grid' | 'rows',
+};
+
+function outputRowsPerChunk(patchRows: number, ow: number, dyRows: number): number {
+  const { maxPatchFloats, minChunkColumns } = conv2dBackpropFilterOptions;
+  const columns = Math.max(minChunkColumns, Math.floor(maxPatchFloats / patchRows));
+  return Math.max(1, Math.min(dyRows, Math.floor(columns / ow)));
+}
 
 export function conv2dBackpropFilterWasm(
   r: KernelRunner,
@@ -47,6 +62,10 @@ export function conv2dBackpropFilterWasm(
     x1[kw] = Math.max(x0[kw]!, Math.min(ow, Math.floor((w - 1 - kw + pl) / sw) + 1));
   }
 
+  if (sh === 1 && sw === 1 && conv2dBackpropFilterOptions.strideOne === 'grid' && !(fh === 1 && fw === 1 && oh === h && ow === w && pt === 0 && pl === 0)) {
+    strideOneFilterGrad(r, x, dy, out, { n, h, w, cin, oh, ow, cout, fh, fw, pt, pl });
+    return out;
+  }
   const xt = r.transpose(x, [3, 0, 1, 2]); // [Cin, N, H, W]
   if (fh === 1 && fw === 1 && sh === 1 && sw === 1 && oh === h && ow === w && pt === 0 && pl === 0) {
     // 1x1, stride 1: P^T is x^T itself.
@@ -56,9 +75,7 @@ export function conv2dBackpropFilterWasm(
     return out;
   }
   const dyRows = n * oh; // chunk over (n, y) output rows
-  const { maxPatchFloats, minChunkColumns } = conv2dBackpropFilterOptions;
-  const columns = Math.max(minChunkColumns, Math.floor(maxPatchFloats / rows));
-  const rowsPerChunk = Math.max(1, Math.min(dyRows, Math.floor(columns / ow)));
+  const rowsPerChunk = outputRowsPerChunk(rows, ow, dyRows);
   const chunks = Math.ceil(dyRows / rowsPerChunk);
   const acc = chunks > 1 ? new Float32Array(rows * cout) : null;
   let result: TensorInfo | null = null;
@@ -123,6 +140,84 @@ export function conv2dBackpropFilterWasm(
   const ov = backend.typedArrayFromHeap(out);
   ov.set(acc ?? backend.typedArrayFromHeap(result!));
   return out;
+}
+
+/**
+ * Stride 1: x is zero-padded to the grid its taps read, [Cin, N, Hp, Wp] with Hp = OH + FH - 1, and dy is laid
+ * out on the same grid (zero where no output is). Output pixel m of the grid then reads tap (kh, kw) at
+ * m + kh*Wp + kw for every pixel at once, so each row (kh, kw, ci) of P^T is one contiguous copy of the padded
+ * x, instead of one short copy per output row. The grid's padding columns cost a little more matmul.
+ */
+function strideOneFilterGrad(
+  r: KernelRunner,
+  x: TensorInfo,
+  dy: TensorInfo,
+  out: TensorInfo,
+  d: { n: number; h: number; w: number; cin: number; oh: number; ow: number; cout: number; fh: number; fw: number; pt: number; pl: number },
+): void {
+  const { n, h, w, cin, oh, ow, cout, fh, fw, pt, pl } = d;
+  const wp = ow + fw - 1;
+  const plane = (oh + fh - 1) * wp;
+  const grid = n * plane;
+  const length = (n - 1) * plane + (oh - 1) * wp + ow; // past the last output pixel on the grid
+  const rows = fh * fw * cin;
+  const backend = r.backend as WasmBackendLike;
+  const xt = r.transpose(x, [3, 0, 1, 2]); // [Cin, N, H, W]
+  const xPad = r.adopt(backend.makeOutput([cin, grid], 'float32'));
+  const dyPad = r.adopt(backend.makeOutput([1, length, cout], 'float32'));
+  {
+    const xv = backend.typedArrayFromHeap(xt);
+    const pad = backend.typedArrayFromHeap(xPad);
+    pad.fill(0);
+    for (let ci = 0, src = 0; ci < cin; ci++) {
+      for (let b = 0; b < n; b++) {
+        for (let y = 0, dst = ci * grid + b * plane + pt * wp + pl; y < h; y++, src += w, dst += wp) pad.set(xv.subarray(src, src + w), dst);
+      }
+    }
+    const dyv = backend.typedArrayFromHeap(dy);
+    const dyp = backend.typedArrayFromHeap(dyPad);
+    dyp.fill(0);
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < oh; y++) {
+        const src = (b * oh + y) * ow * cout;
+        dyp.set(dyv.subarray(src, src + ow * cout), (b * plane + y * wp) * cout);
+      }
+    }
+  }
+  // The same chunks of output rows as the other path, so that both sum the same products in the same order.
+  const dyRows = n * oh;
+  const rowsPerChunk = outputRowsPerChunk(rows, ow, dyRows);
+  const chunks = Math.ceil(dyRows / rowsPerChunk);
+  const gridStart = (row: number) => Math.floor(row / oh) * plane + (row % oh) * wp;
+  const acc = new Float32Array(rows * cout);
+  for (let c = 0; c < chunks; c++) {
+    const rowBegin = c * rowsPerChunk;
+    const rowEnd = Math.min(dyRows, rowBegin + rowsPerChunk);
+    const c0 = gridStart(rowBegin);
+    const mc = gridStart(rowEnd - 1) + ow - c0;
+    const pT = backend.makeOutput([1, rows, mc], 'float32');
+    const dyChunk = chunks > 1 ? backend.makeOutput([1, mc, cout], 'float32') : dyPad;
+    // Views are taken after every allocation (a heap growth detaches older views).
+    const pad = backend.typedArrayFromHeap(xPad);
+    const pv = backend.typedArrayFromHeap(pT);
+    if (chunks > 1) backend.typedArrayFromHeap(dyChunk).set(backend.typedArrayFromHeap(dyPad).subarray(c0 * cout, (c0 + mc) * cout));
+    let dst = 0;
+    for (let kh = 0; kh < fh; kh++) {
+      for (let kw = 0; kw < fw; kw++) {
+        for (let ci = 0; ci < cin; ci++, dst += mc) {
+          const src = ci * grid + kh * wp + kw + c0;
+          pv.set(pad.subarray(src, src + mc), dst);
+        }
+      }
+    }
+    const prod = r.run('BatchMatMul', { a: pT, b: dyChunk }, { transposeA: false, transposeB: false });
+    backend.disposeData(pT.dataId);
+    if (chunks > 1) backend.disposeData(dyChunk.dataId);
+    const pr = backend.typedArrayFromHeap(prod);
+    if (chunks === 1) acc.set(pr);
+    else for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + pr[i]!;
+  }
+  backend.typedArrayFromHeap(out).set(acc);
 }
 
 const kernelFunc = (({ inputs, backend, attrs }) => {

@@ -11,6 +11,7 @@ export interface ConvCase {
 
 export const CONV_CASES: ConvCase[] = [
   { x: [1, 7, 9, 3], k: 3, cout: 8, strides: 1, pad: 'same' },
+  { x: [2, 9, 12, 8], k: 3, cout: 8, strides: 1, pad: 'same' },
   { x: [2, 13, 11, 8], k: 3, cout: 16, strides: 2, pad: 'same' },
   { x: [2, 16, 12, 16], k: 3, cout: 8, strides: 2, pad: 'same' },
   { x: [1, 15, 10, 16], k: 1, cout: 16, strides: 1, pad: 'same' },
