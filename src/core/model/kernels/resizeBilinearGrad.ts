@@ -113,9 +113,8 @@ export function makeWasmResizeBilinearGradConfig(stock: KernelFunc | undefined):
     if (!halfPixelCenters && stock) return stock(args);
     const wasm = backend as WasmLike;
     const out = wasm.makeOutput(images.shape.slice(), 'float32');
-    // Copy dy out first: the heap views stay valid here (no allocation between), but keep it simple and safe.
-    const dyValues = wasm.typedArrayFromHeap(dy).slice();
-    resizeBilinearGradInto({ dy: dyValues, dyShape: dy.shape, imagesShape: images.shape, alignCorners,
+    // Views taken after the allocation (a heap growth detaches older ones); nothing allocates on the heap below.
+    resizeBilinearGradInto({ dy: wasm.typedArrayFromHeap(dy), dyShape: dy.shape, imagesShape: images.shape, alignCorners,
       halfPixelCenters }, wasm.typedArrayFromHeap(out));
     return out;
   }) as KernelFunc;
