@@ -21,41 +21,58 @@ export function detached<T extends tf.Tensor>(fn: (...xs: tf.Tensor[]) => T, ...
  * Softmax cross-entropy per pixel with a hand-written gradient: the forward pass uses the fused Softmax kernel
  * and the log of the target class's probability only; the backward pass is (softmax · valid − target) · dy.
  * tfjs's logSoftmax + its generic gradient spent a quarter of a training step in Exp on wasm.
- * `targets` is one-hot with an all-zero row at ignored pixels.
+ * The targets are constants of the tape (they come from labels): only the logits take a gradient.
  */
-const softmaxCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [logits, targets, valid] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D];
-  const save = args[3] as tf.GradSaveFunc;
-  const probs = tf.softmax(logits);
-  save([probs, targets, valid]);
-  const targetProb = tf.sum(tf.mul(probs, targets), -1);
-  const value = tf.mul(tf.neg(tf.log(tf.maximum(targetProb, 1e-30))), valid);
-  return {
-    value,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [p, t, v] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D];
-      return [softmaxCrossEntropyGrad(p, t, v, dy as tf.Tensor3D), tf.zerosLike(t), tf.zerosLike(v)];
-    },
-  };
-}) as unknown as (logits: tf.Tensor4D, targets: tf.Tensor4D, valid: tf.Tensor3D) => tf.Tensor3D;
+function softmaxCrossEntropy(logits: tf.Tensor4D, { targets, valid }: PixelTargets): tf.Tensor3D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[1] as tf.GradSaveFunc;
+    const probs = tf.softmax(args[0] as tf.Tensor4D);
+    // Saved, not only closed over: the forward's scope disposes what the tape does not keep.
+    save([probs, targets, valid]);
+    const targetProb = tf.sum(tf.mul(probs, targets), -1);
+    const value = tf.mul(tf.neg(tf.log(tf.maximum(targetProb, 1e-30))), valid);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [p, t, v] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D];
+        return softmaxCrossEntropyGrad(p, t, v, dy as tf.Tensor3D);
+      },
+    };
+  }) as unknown as (logits: tf.Tensor4D) => tf.Tensor3D;
+  return op(logits);
+}
 
-/** Per-pixel cross-entropy [B, H, W] and the valid mask (label ≠ 255) for logits [B, H, W, C]. */
-export function pixelCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D): { ce: tf.Tensor3D; valid: tf.Tensor3D } {
+/** What a cross-entropy needs of a label map [B, H, W]: valid (label ≠ 255) and one-hot targets, all-zero where ignored. */
+export interface PixelTargets {
+  valid: tf.Tensor3D;
+  targets: tf.Tensor4D;
+}
+
+/** The label map's targets, to share between the loss terms of several heads on the same labels. */
+export function pixelTargets(labels: tf.Tensor3D): PixelTargets {
   const valid = tf.cast(tf.notEqual(labels, IGNORE), 'float32') as tf.Tensor3D;
   // An index outside [0, C) is an all-zero row of tf.oneHot, which is what an ignored pixel's target must be.
   const classes = tf.where(tf.equal(labels, IGNORE), tf.fill(labels.shape, -1, labels.dtype), labels) as tf.Tensor3D;
   const targets = tf.cast(tf.oneHot(tf.cast(classes, 'int32'), NUM_CLASSES), 'float32') as tf.Tensor4D;
-  return { ce: softmaxCrossEntropy(logits, targets, valid), valid };
+  return { valid, targets };
+}
+
+const targetsOf = (labels: tf.Tensor3D | PixelTargets): PixelTargets => (labels instanceof tf.Tensor ? pixelTargets(labels) : labels);
+
+/** Per-pixel cross-entropy [B, H, W] and the valid mask (label ≠ 255) for logits [B, H, W, C]. */
+export function pixelCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D | PixelTargets): { ce: tf.Tensor3D; valid: tf.Tensor3D } {
+  const t = targetsOf(labels);
+  return { ce: softmaxCrossEntropy(logits, t), valid: t.valid };
 }
 
 /** Cross-entropy averaged over valid pixels (source supervision; ignore label 255). */
-export function crossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D, minShare = 0): tf.Scalar {
+export function crossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D | PixelTargets, minShare = 0): tf.Scalar {
   const { ce, valid } = pixelCrossEntropy(logits, labels);
-  return tf.div(tf.sum(ce), tf.maximum(tf.sum(valid), Math.max(1, minShare * labels.size))) as tf.Scalar;
+  return tf.div(tf.sum(ce), tf.maximum(tf.sum(valid), Math.max(1, minShare * valid.size))) as tf.Scalar;
 }
 
 /** Per-pixel CE times a weight map, averaged over all pixels (the mixed loss, DACS/CorDA). */
-export function weightedCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D, weights: tf.Tensor3D): tf.Scalar {
+export function weightedCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3D | PixelTargets, weights: tf.Tensor3D): tf.Scalar {
   const { ce } = pixelCrossEntropy(logits, labels);
   return tf.mean(tf.mul(ce, weights)) as tf.Scalar;
 }

@@ -11,7 +11,7 @@ import { classMask, mix, pickHalf, presentClasses } from './classmix';
 import type { RoundConfig } from './config';
 import type { Rng } from '../random';
 import type { Crop } from './data';
-import { berHu, crossEntropy, depthDiscrepancyWeight, detached, mixedTargets, validDepthMask, weightedCrossEntropy } from './losses';
+import { berHu, crossEntropy, depthDiscrepancyWeight, detached, mixedTargets, pixelTargets, validDepthMask, weightedCrossEntropy } from './losses';
 import { networkFor, resolvedDepthScale } from './networkFor';
 import { Sgd, updateEma } from './optim';
 import { blend } from '../model/kernels/update';
@@ -302,7 +302,8 @@ export class Trainer {
       if (runs.includes('source')) {
         add('source', () => {
           const outS = this.student.forward(xs, { training: true, bnUpdates });
-          parts.sourceCe = tf.keep(tf.add(crossEntropy(outS.seg, ys), crossEntropy(outS.segInit, ys)) as tf.Scalar);
+          const targets = pixelTargets(ys);
+          parts.sourceCe = tf.keep(tf.add(crossEntropy(outS.seg, targets), crossEntropy(outS.segInit, targets)) as tf.Scalar);
           if (!withDepth) return parts.sourceCe;
           parts.sourceDepth = tf.keep(tf.add(depthLoss(squeeze(outS.depthSrc), ds!), depthLoss(squeeze(outS.depthSrcInit), ds!)) as tf.Scalar);
           return tf.add(parts.sourceCe, tf.mul(parts.sourceDepth, this.config.sourceDepthWeight));
@@ -318,7 +319,8 @@ export class Trainer {
             const depthWeighted = tf.mul(weight, wd) as tf.Tensor3D;
             weight = mixed.trusted ? (tf.add(tf.mul(depthWeighted, tf.sub(1, mixed.trusted)), mixed.trusted) as tf.Tensor3D) : depthWeighted;
           }
-          parts.mixedCe = tf.keep(tf.add(weightedCrossEntropy(outM.seg, mixed.y, weight), weightedCrossEntropy(outM.segInit, mixed.y, weight)) as tf.Scalar);
+          const targets = pixelTargets(mixed.y);
+          parts.mixedCe = tf.keep(tf.add(weightedCrossEntropy(outM.seg, targets, weight), weightedCrossEntropy(outM.segInit, targets, weight)) as tf.Scalar);
           if (!withDepth) return parts.mixedCe;
           const perPixel = (src: tf.Tensor4D | null, tgt: tf.Tensor4D | null) => mix(mixed.m, squeeze(src), squeeze(tgt));
           parts.mixedDepth = tf.keep(
@@ -331,7 +333,8 @@ export class Trainer {
         add('corrected', () => {
           const outT = this.student.forward(supervised.x, { training: true, bnUpdates });
           const share = this.config.correctedMinShare;
-          parts.correctedCe = tf.keep(tf.add(crossEntropy(outT.seg, supervised.labels, share), crossEntropy(outT.segInit, supervised.labels, share)) as tf.Scalar);
+          const targets = pixelTargets(supervised.labels);
+          parts.correctedCe = tf.keep(tf.add(crossEntropy(outT.seg, targets, share), crossEntropy(outT.segInit, targets, share)) as tf.Scalar);
           return parts.correctedCe;
         });
       }
