@@ -1,7 +1,7 @@
 // Loss terms of CORDA.md §3 as tfjs functions (differentiable where a gradient is meant to flow).
 import * as tf from '../model/tf';
 import { HUMAN_IGNORE, IGNORE, NUM_CLASSES } from '../../shared/labels';
-import { softmaxCrossEntropyGrad } from '../model/kernels/crossEntropyGrad';
+import { pickClass, softmaxCrossEntropyGrad } from '../model/kernels/crossEntropyGrad';
 
 /**
  * fn(...inputs) as a constant of the tape: the same value, a zero gradient for every input, and none of fn's own ops
@@ -23,38 +23,35 @@ export function detached<T extends tf.Tensor>(fn: (...xs: tf.Tensor[]) => T, ...
  * tfjs's logSoftmax + its generic gradient spent a quarter of a training step in Exp on wasm.
  * The targets are constants of the tape (they come from labels): only the logits take a gradient.
  */
-function softmaxCrossEntropy(logits: tf.Tensor4D, { targets, valid }: PixelTargets): tf.Tensor3D {
+function softmaxCrossEntropy(logits: tf.Tensor4D, { classes, valid }: PixelTargets): tf.Tensor3D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[1] as tf.GradSaveFunc;
     const probs = tf.softmax(args[0] as tf.Tensor4D);
     // Saved, not only closed over: the forward's scope disposes what the tape does not keep.
-    save([probs, targets, valid]);
-    const targetProb = tf.sum(tf.mul(probs, targets), -1);
-    const value = tf.mul(tf.neg(tf.log(tf.maximum(targetProb, 1e-30))), valid);
+    save([probs, classes, valid]);
+    const value = tf.mul(tf.neg(tf.log(tf.maximum(pickClass(probs, classes), 1e-30))), valid);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [p, t, v] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D];
-        return softmaxCrossEntropyGrad(p, t, v, dy as tf.Tensor3D);
+        const [p, c, v] = saved as [tf.Tensor4D, tf.Tensor3D, tf.Tensor3D];
+        return softmaxCrossEntropyGrad(p, c, v, dy as tf.Tensor3D);
       },
     };
   }) as unknown as (logits: tf.Tensor4D) => tf.Tensor3D;
   return op(logits);
 }
 
-/** What a cross-entropy needs of a label map [B, H, W]: valid (label ≠ 255) and one-hot targets, all-zero where ignored. */
+/** What a cross-entropy needs of a label map [B, H, W]: valid (label ≠ 255) and each pixel's class, −1 where ignored. */
 export interface PixelTargets {
   valid: tf.Tensor3D;
-  targets: tf.Tensor4D;
+  classes: tf.Tensor3D;
 }
 
 /** The label map's targets, to share between the loss terms of several heads on the same labels. */
 export function pixelTargets(labels: tf.Tensor3D): PixelTargets {
   const valid = tf.cast(tf.notEqual(labels, IGNORE), 'float32') as tf.Tensor3D;
-  // An index outside [0, C) is an all-zero row of tf.oneHot, which is what an ignored pixel's target must be.
-  const classes = tf.where(tf.equal(labels, IGNORE), tf.fill(labels.shape, -1, labels.dtype), labels) as tf.Tensor3D;
-  const targets = tf.cast(tf.oneHot(tf.cast(classes, 'int32'), NUM_CLASSES), 'float32') as tf.Tensor4D;
-  return { valid, targets };
+  const classes = tf.cast(tf.where(tf.equal(labels, IGNORE), tf.fill(labels.shape, -1, labels.dtype), labels), 'int32') as tf.Tensor3D;
+  return { valid, classes };
 }
 
 const targetsOf = (labels: tf.Tensor3D | PixelTargets): PixelTargets => (labels instanceof tf.Tensor ? pixelTargets(labels) : labels);

@@ -10,7 +10,7 @@ import { Rng } from '../random';
 import { initBackend } from './backend';
 import { BatchNormTraining, BatchNormTrainingGrad } from './kernels/batchNormTraining';
 import { Blend, SgdMomentumStep } from './kernels/update';
-import { SoftmaxCrossEntropyGrad } from './kernels/crossEntropyGrad';
+import { PickClass, SoftmaxCrossEntropyGrad } from './kernels/crossEntropyGrad';
 import * as tf from './tf';
 
 const W = 32;
@@ -38,9 +38,9 @@ describe('the network on WebGPU', () => {
       try {
         const used = new Set<string>();
         const batch = { source: [crop(1)], target: [{ ...crop(2), labels: null }] };
-        // The fused training batch norm, cross-entropy gradient and parameter updates exist on wasm and cpu only; elsewhere the step runs
+        // The fused training batch norm, cross-entropy kernels and parameter updates exist on wasm and cpu only; elsewhere the step runs
         // tfjs's composites, so it is recorded with them.
-        const fused = [BatchNormTraining, BatchNormTrainingGrad, SgdMomentumStep, Blend, SoftmaxCrossEntropyGrad].map((name) => tf.getKernel(name, 'wasm')!);
+        const fused = [BatchNormTraining, BatchNormTrainingGrad, SgdMomentumStep, Blend, SoftmaxCrossEntropyGrad, PickClass].map((name) => tf.getKernel(name, 'wasm')!);
         for (const k of fused) tf.unregisterKernel(k.kernelName, 'wasm');
         const step = await tf.profile(async () => {
           await trainer.step(batch, 0, new Rng(3));

@@ -1,59 +1,86 @@
-// The gradient of softmax cross-entropy with respect to the logits, (p · valid − target) · dy per class, as one
-// kernel. The tfjs composite broadcasts the per-pixel valid mask and dy over the classes: two broadcast multiplies
-// and a subtraction over [B, H, W, 19] per loss term, about 5 ms each at 256x128 on wasm. Every float32 operation is
-// rounded as the composite rounds it (Math.fround after each multiply and subtraction), so the result equals the
-// composite's to the bit.
+// Softmax cross-entropy's two per-pixel kernels, taking each pixel's class index instead of a one-hot row:
+//   CordaPickClass:               probs[i, class[i]], 0 where the class is outside [0, C) (an ignored pixel)
+//   CordaSoftmaxCrossEntropyGrad: (probs[i, c] · valid[i] − [c = class[i]]) · dy[i]
+// They replace the composites sum(probs · onehot) and (probs · valid − onehot) · dy over [B, H, W, C], which build and
+// read a one-hot tensor and broadcast the per-pixel masks over the classes (about 5 ms each at 256x128 on wasm).
+// Every float32 operation is rounded as the composites round it (Math.fround after each multiply and subtraction;
+// a sum of one product and exact zeros is that product), so both equal their composites to the bit.
 import * as tf from '../tf';
 import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '../tf';
 import { storage } from './util';
 
 export const SoftmaxCrossEntropyGrad = 'CordaSoftmaxCrossEntropyGrad';
+export const PickClass = 'CordaPickClass';
 
 const f = Math.fround;
 
-/** out[i, c] = (probs[i, c] · valid[i] − targets[i, c]) · dy[i] in float32, for C classes per pixel i. */
-export function softmaxCrossEntropyGradValues(probs: Float32Array, targets: Float32Array, valid: Float32Array, dy: Float32Array, out: Float32Array): void {
-  const classes = (probs.length / valid.length) | 0;
+/** out[i, c] = (probs[i, c] · valid[i] − [c = classes[i]]) · dy[i] in float32, for C classes per pixel i. */
+export function softmaxCrossEntropyGradValues(probs: Float32Array, classes: Int32Array, valid: Float32Array, dy: Float32Array, out: Float32Array): void {
+  const count = (probs.length / valid.length) | 0;
   const pixels = valid.length;
-  let j = 0;
-  for (let i = 0; i < pixels; i++) {
+  for (let i = 0, j = 0; i < pixels; i++, j += count) {
     const v = valid[i]!;
     const d = dy[i]!;
-    const end = j + classes;
-    for (; j < end; j++) out[j] = f(f(f(probs[j]! * v) - targets[j]!) * d);
+    for (let c = 0; c < count; c++) out[j + c] = f(f(probs[j + c]! * v) * d);
+    const k = classes[i]!;
+    if (k >= 0 && k < count) out[j + k] = f(f(f(probs[j + k]! * v) - 1) * d);
   }
 }
 
-function check(inputs: Record<'probs' | 'targets' | 'valid' | 'dy', TensorInfo>): void {
-  const { probs, targets, valid, dy } = inputs;
-  for (const [name, t] of Object.entries(inputs)) {
-    if (t.dtype !== 'float32') throw new Error(`${SoftmaxCrossEntropyGrad}: ${name} must be float32, got ${t.dtype}`);
+/** out[i] = probs[i, classes[i]], or 0 where classes[i] is outside [0, C). */
+export function pickClassValues(probs: Float32Array, classes: Int32Array, out: Float32Array): void {
+  const count = (probs.length / out.length) | 0;
+  for (let i = 0; i < out.length; i++) {
+    const k = classes[i]!;
+    out[i] = k >= 0 && k < count ? probs[i * count + k]! : 0;
   }
+}
+
+function check(kernel: string, probs: TensorInfo, classes: TensorInfo, perPixel: TensorInfo[]): void {
   const pixels = probs.shape.slice(0, -1).join();
-  if (targets.shape.join() !== probs.shape.join() || valid.shape.join() !== pixels || dy.shape.join() !== pixels) {
-    throw new Error(`${SoftmaxCrossEntropyGrad}: shapes [${probs.shape}], [${targets.shape}], [${valid.shape}], [${dy.shape}] do not fit`);
+  const fits = probs.dtype === 'float32' && classes.dtype === 'int32' && perPixel.every((t) => t.dtype === 'float32');
+  if (!fits || classes.shape.join() !== pixels || perPixel.some((t) => t.shape.join() !== pixels)) {
+    throw new Error(`${kernel}: inputs [${probs.shape}] ${probs.dtype}, [${classes.shape}] ${classes.dtype}${perPixel.map((t) => `, [${t.shape}] ${t.dtype}`).join('')} do not fit`);
   }
 }
 
-const kernelFunc = (({ inputs, backend }) => {
-  const named = inputs as Record<'probs' | 'targets' | 'valid' | 'dy', TensorInfo>;
-  check(named);
+const gradKernel = (({ inputs, backend }) => {
+  const { probs, classes, valid, dy } = inputs as Record<'probs' | 'classes' | 'valid' | 'dy', TensorInfo>;
+  check(SoftmaxCrossEntropyGrad, probs, classes, [valid, dy]);
   const s = storage(backend as KernelBackend);
-  const out = s.alloc([...named.probs.shape]);
+  const out = s.alloc([...probs.shape]);
   // Views after the allocation: a wasm heap growth detaches older ones.
-  softmaxCrossEntropyGradValues(s.view(named.probs), s.view(named.targets), s.view(named.valid), s.view(named.dy), s.view(out));
+  softmaxCrossEntropyGradValues(s.view(probs), s.view(classes) as unknown as Int32Array, s.view(valid), s.view(dy), s.view(out));
+  return out;
+}) as KernelFunc;
+
+const pickKernel = (({ inputs, backend }) => {
+  const { probs, classes } = inputs as Record<'probs' | 'classes', TensorInfo>;
+  check(PickClass, probs, classes, []);
+  const s = storage(backend as KernelBackend);
+  const out = s.alloc(probs.shape.slice(0, -1));
+  pickClassValues(s.view(probs), s.view(classes) as unknown as Int32Array, s.view(out));
   return out;
 }) as KernelFunc;
 
 export function crossEntropyGradConfigs(backendName: string): KernelConfig[] {
-  return [{ kernelName: SoftmaxCrossEntropyGrad, backendName, kernelFunc }];
+  return [
+    { kernelName: SoftmaxCrossEntropyGrad, backendName, kernelFunc: gradKernel },
+    { kernelName: PickClass, backendName, kernelFunc: pickKernel },
+  ];
 }
 
-/** (probs · valid − targets) · dy with valid and dy [B, H, W] over probs and targets [B, H, W, C]; one kernel where the backend has ours. */
-export function softmaxCrossEntropyGrad(probs: tf.Tensor4D, targets: tf.Tensor4D, valid: tf.Tensor3D, dy: tf.Tensor3D): tf.Tensor4D {
-  const fits = [probs, targets, valid, dy].every((t) => t.dtype === 'float32');
-  if (fits && tf.getKernel(SoftmaxCrossEntropyGrad, tf.getBackend())) {
-    return tf.engine().runKernel(SoftmaxCrossEntropyGrad, { probs, targets, valid, dy }) as tf.Tensor4D;
-  }
-  return tf.mul(tf.sub(tf.mul(probs, tf.expandDims(valid, -1)), targets), tf.expandDims(dy, -1));
+const ours = (kernel: string) => tf.getKernel(kernel, tf.getBackend()) !== undefined;
+const oneHot = (classes: tf.Tensor3D, count: number) => tf.cast(tf.oneHot(classes, count), 'float32') as tf.Tensor4D;
+
+/** (probs · valid − onehot(classes)) · dy, valid and dy [B, H, W] over probs [B, H, W, C]; one kernel where the backend has ours. */
+export function softmaxCrossEntropyGrad(probs: tf.Tensor4D, classes: tf.Tensor3D, valid: tf.Tensor3D, dy: tf.Tensor3D): tf.Tensor4D {
+  if (ours(SoftmaxCrossEntropyGrad)) return tf.engine().runKernel(SoftmaxCrossEntropyGrad, { probs, classes, valid, dy }) as tf.Tensor4D;
+  return tf.mul(tf.sub(tf.mul(probs, tf.expandDims(valid, -1)), oneHot(classes, probs.shape[3])), tf.expandDims(dy, -1));
+}
+
+/** Each pixel's probability of its class (0 where the class index is outside [0, C)). */
+export function pickClass(probs: tf.Tensor4D, classes: tf.Tensor3D): tf.Tensor3D {
+  if (ours(PickClass)) return tf.engine().runKernel(PickClass, { probs, classes }) as tf.Tensor3D;
+  return tf.sum(tf.mul(probs, oneHot(classes, probs.shape[3])), -1);
 }

@@ -75,6 +75,8 @@ export const PROJECT_KERNELS = [
   'cpu/CordaBlend',
   'wasm/CordaSoftmaxCrossEntropyGrad',
   'cpu/CordaSoftmaxCrossEntropyGrad',
+  'wasm/CordaPickClass',
+  'cpu/CordaPickClass',
 ] as const;
 
 /** Registers the project's kernels for the wasm and cpu backends (before or after they are initialised). */
