@@ -2,6 +2,7 @@ import * as tf from '../tf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PickClass, SoftmaxCrossEntropyGrad, pickClass, softmaxCrossEntropyGrad } from './crossEntropyGrad';
 import { on, randomValues, setupBackends } from './testUtil';
+import { simdKernels, simdOptions } from './simd';
 
 const [B, H, W, C] = [2, 5, 7, 19];
 
@@ -19,20 +20,26 @@ function inputs() {
 describe('fused softmax cross-entropy kernels', () => {
   beforeAll(setupBackends);
 
-  it('give the gradient of the tfjs composite to the bit on wasm and cpu', async () => {
-    for (const backend of ['wasm', 'cpu'] as const) {
+  it('give the gradient of the tfjs composite to the bit on wasm (SIMD and JavaScript) and cpu', async () => {
+    expect(simdKernels(tf.findBackend('wasm')!), 'the wasm SIMD kernels load').not.toBeNull();
+    for (const [backend, simd] of [['wasm', true], ['wasm', false], ['cpu', false]] as const) {
       expect(tf.getKernel(SoftmaxCrossEntropyGrad, backend), backend).toBeDefined();
       const composite = await on(backend, () => {
         const { probs, targets, valid, dy } = inputs();
         return tf.mul(tf.sub(tf.mul(probs, tf.expandDims(valid, -1)), targets), tf.expandDims(dy, -1));
       });
-      const fused = await on(backend, () => {
-        const { probs, classes, valid, dy } = inputs();
-        return softmaxCrossEntropyGrad(probs, classes, valid, dy);
-      });
-      expect(fused[0], backend).toEqual(composite[0]);
-      // Not trivially zero: ignored pixels and weightless ones are, the rest is not.
-      expect(fused[0]!.filter((v) => v !== 0).length).toBeGreaterThan(fused[0]!.length / 2);
+      simdOptions.enabled = simd;
+      try {
+        const fused = await on(backend, () => {
+          const { probs, classes, valid, dy } = inputs();
+          return softmaxCrossEntropyGrad(probs, classes, valid, dy);
+        });
+        expect(fused[0], `${backend}, SIMD ${simd}`).toEqual(composite[0]);
+        // Not trivially zero: ignored pixels and weightless ones are, the rest is not.
+        expect(fused[0]!.filter((v) => v !== 0).length).toBeGreaterThan(fused[0]!.length / 2);
+      } finally {
+        simdOptions.enabled = true;
+      }
     }
   });
 
