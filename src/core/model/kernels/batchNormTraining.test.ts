@@ -2,6 +2,7 @@ import * as tf from '../tf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNormTraining, BatchNormTrainingGrad, trainingBatchNorm, type BatchNormActivation } from './batchNormTraining';
 import { on, randomValues, relDiff, setupBackends } from './testUtil';
+import { simdKernels, simdOptions } from './simd';
 
 type Fn = (x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D) => { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D };
 
@@ -48,6 +49,7 @@ const SHAPES: [number, number, number, number][] = [
   [1, 13, 11, 3],
   [3, 5, 4, 16],
   [2, 1, 1, 7], // two values per channel
+  [2, 6, 5, 24],
 ];
 const NAMES = ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset'];
 
@@ -63,6 +65,21 @@ describe('fused training batch norm', () => {
       const got = await on(backend, run(fused(c.epsilon, c.act), c.shape, 11));
       // Float32 composite against float64 sums: within 1e-5 of the larger of 1 and the largest reference value.
       for (let i = 0; i < ref.length; i++) expect(relDiff(got[i]!, ref[i]!), `${backend} ${NAMES[i]}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('computes the same bits with the wasm SIMD kernels as with the JavaScript loops (channels in fours)', async () => {
+    expect(simdKernels(tf.findBackend('wasm')!), 'the wasm SIMD kernels load').not.toBeNull();
+    for (const shape of [[3, 5, 4, 16], [2, 6, 5, 24], [1, 3, 2, 4]] as [number, number, number, number][]) {
+      for (const act of ['linear', 'relu', 'relu6'] as const) {
+        for (const throughStats of [false, true]) {
+          simdOptions.enabled = false;
+          const js = await on('wasm', run(fused(1e-5, act), shape, 7, throughStats));
+          simdOptions.enabled = true;
+          const simd = await on('wasm', run(fused(1e-5, act), shape, 7, throughStats));
+          for (let i = 0; i < js.length; i++) expect(simd[i], `[${shape}] ${act} ${NAMES[i]}`).toEqual(js[i]);
+        }
+      }
     }
   });
 

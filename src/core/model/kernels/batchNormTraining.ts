@@ -6,7 +6,8 @@
 // CPU batch norm rounds it (see slopes).
 import * as tf from '../tf';
 import type { GradConfig, KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '../tf';
-import { storage } from './util';
+import { storage, type Storage } from './util';
+import { simdKernels } from './simd';
 
 export const BatchNormTraining = 'CordaBatchNormTraining';
 export const BatchNormTrainingGrad = 'CordaBatchNormTrainingGrad';
@@ -133,6 +134,90 @@ function checkFloat(kernel: string, inputs: Record<string, TensorInfo>): void {
   }
 }
 
+/** A float64 view of a scratch output's data (storage() allocates float32; the wasm heap's allocations are 8-aligned). */
+function float64View(s: Storage, info: TensorInfo, length: number): Float64Array | null {
+  const f32 = s.view(info);
+  return f32.byteOffset % 8 === 0 ? new Float64Array(f32.buffer, f32.byteOffset, length) : null;
+}
+
+/**
+ * The forward pass with the wasm SIMD kernels (simd/kernels.wat): the sums and the normalisation there, the
+ * statistics and slopes here as in batchNormTrainingForward, so the bits are the same. false where they cannot run.
+ */
+function forwardSimd(backend: KernelBackend, s: Storage, x: TensorInfo, scale: TensorInfo, offset: TensorInfo, attrs: Attrs, out: TensorInfo[]): boolean {
+  const c = scale.shape[0]!;
+  const simd = simdKernels(backend);
+  if (!simd || c % 4 !== 0) return false;
+  const [y, meanInfo, varianceInfo] = out as [TensorInfo, TensorInfo, TensorInfo];
+  const scratch = s.alloc([4 * c]);
+  try {
+    const sums = float64View(s, scratch, 2 * c);
+    if (!sums) return false;
+    const pixels = x.shape.reduce((a, b) => a * b, 1) / c;
+    simd.bnSums(simd.offset(x), pixels, c, simd.offset(scratch));
+    const mean = s.view(meanInfo);
+    const variance = s.view(varianceInfo);
+    for (let k = 0; k < c; k++) {
+      const m = sums[k]! / pixels;
+      mean[k] = m;
+      variance[k] = Math.max(0, sums[c + k]! / pixels - m * m);
+    }
+    const { alpha, beta } = slopes(s.view(scale), s.view(offset), mean, variance, attrs.epsilon);
+    const ab = s.view(scratch);
+    ab.set(alpha, 0);
+    ab.set(beta, c);
+    const { lo, hi } = bounds(attrs.activation);
+    simd.bnNormalize(simd.offset(x), simd.offset(y), simd.offset(scratch), pixels, c, lo, hi);
+    return true;
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+}
+
+/** The backward pass with the wasm SIMD kernels; batchNormTrainingBackward is its JavaScript twin, to the bit. */
+function backwardSimd(backend: KernelBackend, s: Storage, inputs: Record<'dy' | 'x' | 'scale' | 'offset' | 'mean' | 'variance', TensorInfo>, attrs: Attrs, out: TensorInfo[]): boolean {
+  const c = inputs.scale.shape[0]!;
+  const simd = simdKernels(backend);
+  if (!simd || c % 4 !== 0) return false;
+  const [dx, dScaleInfo, dOffsetInfo] = out as [TensorInfo, TensorInfo, TensorInfo];
+  const ab = s.alloc([2 * c]);
+  const sumsInfo = s.alloc([4 * c]);
+  const stInfo = s.alloc([10 * c]);
+  try {
+    const pixels = inputs.x.shape.reduce((a, b) => a * b, 1) / c;
+    const scale = s.view(inputs.scale);
+    const mean = s.view(inputs.mean);
+    const { rstd, alpha, beta } = slopes(scale, s.view(inputs.offset), mean, s.view(inputs.variance), attrs.epsilon);
+    const abView = s.view(ab);
+    abView.set(alpha, 0);
+    abView.set(beta, c);
+    const { lo, hi } = bounds(attrs.activation);
+    const o = (t: TensorInfo) => simd.offset(t);
+    simd.bnGradSums(o(inputs.dy), o(inputs.x), o(dx), o(ab), o(inputs.mean), pixels, c, lo, hi, attrs.activation !== 'linear' ? 1 : 0, o(sumsInfo));
+    const sums = float64View(s, sumsInfo, 2 * c);
+    const st = float64View(s, stInfo, 5 * c);
+    if (!sums || !st) throw new Error('BatchNormTrainingGrad: a scratch array is not 8-byte aligned');
+    const dScale = s.view(dScaleInfo);
+    const dOffset = s.view(dOffsetInfo);
+    for (let k = 0; k < c; k++) {
+      const sumG = sums[k]!;
+      const sumGx = sums[c + k]!;
+      const r = rstd[k]!;
+      dOffset[k] = sumG;
+      dScale[k] = sumGx * r;
+      st[k] = mean[k]!;
+      st[c + k] = r;
+      st[2 * c + k] = scale[k]! * r;
+      st[3 * c + k] = sumG / pixels;
+      st[4 * c + k] = (sumGx * r) / pixels;
+    }
+    simd.bnGradApply(o(inputs.x), o(dx), o(stInfo), pixels, c);
+    return true;
+  } finally {
+    for (const info of [ab, sumsInfo, stInfo]) backend.disposeData(info.dataId);
+  }
+}
+
 const forwardFunc = (({ inputs, backend, attrs }) => {
   const { x, scale, offset } = inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
   checkFloat(BatchNormTraining, { x, scale, offset });
@@ -141,6 +226,7 @@ const forwardFunc = (({ inputs, backend, attrs }) => {
   const y = s.alloc([...x.shape]);
   const mean = s.alloc([c]);
   const variance = s.alloc([c]);
+  if (forwardSimd(backend as KernelBackend, s, x, scale, offset, attrs as unknown as Attrs, [y, mean, variance])) return [y, mean, variance];
   // Views after every allocation: a wasm heap growth detaches older ones.
   batchNormTrainingForward(s.view(x), s.view(scale), s.view(offset), attrs as unknown as Attrs, s.view(y), s.view(mean), s.view(variance));
   return [y, mean, variance];
@@ -153,6 +239,8 @@ const backwardFunc = (({ inputs, backend, attrs }) => {
   const dx = s.alloc([...x.shape]);
   const dScale = s.alloc([...scale.shape]);
   const dOffset = s.alloc([...offset.shape]);
+  const named = { dy, x, scale, offset, mean, variance };
+  if (backwardSimd(backend as KernelBackend, s, named, attrs as unknown as Attrs, [dx, dScale, dOffset])) return [dx, dScale, dOffset];
   batchNormTrainingBackward(s.view(dy), s.view(x), s.view(scale), s.view(offset), s.view(mean), s.view(variance),
     attrs as unknown as Attrs, s.view(dx), s.view(dScale), s.view(dOffset));
   return [dx, dScale, dOffset];

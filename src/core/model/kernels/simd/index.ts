@@ -21,6 +21,11 @@ export interface SimdKernels {
   offset(info: TensorInfo): number;
   /** out[i, c] = (probs[i, c] · valid[i] − [c = classes[i]]) · dy[i] in float32 (offsets in bytes). */
   crossEntropyGrad(probs: number, classes: number, valid: number, dy: number, out: number, pixels: number, count: number): void;
+  /** Batch norm's loops (kernels.wat says what each computes); c a multiple of 4, scratch arrays 8-byte aligned. */
+  bnSums(x: number, pixels: number, c: number, out: number): void;
+  bnNormalize(x: number, y: number, ab: number, pixels: number, c: number, lo: number, hi: number): void;
+  bnGradSums(dy: number, x: number, dx: number, ab: number, mean: number, pixels: number, c: number, lo: number, hi: number, gated: number, out: number): void;
+  bnGradApply(x: number, dx: number, st: number, pixels: number, c: number): void;
 }
 
 /** Off for comparisons in tests and benches. */
@@ -61,5 +66,9 @@ function instantiate(backend: WasmBackendInternals): SimdKernels | null {
       return entry.memoryOffset;
     },
     crossEntropyGrad: exports['crossEntropyGrad'] as SimdKernels['crossEntropyGrad'],
+    bnSums: exports['bnSums'] as SimdKernels['bnSums'],
+    bnNormalize: exports['bnNormalize'] as SimdKernels['bnNormalize'],
+    bnGradSums: exports['bnGradSums'] as SimdKernels['bnGradSums'],
+    bnGradApply: exports['bnGradApply'] as SimdKernels['bnGradApply'],
   };
 }

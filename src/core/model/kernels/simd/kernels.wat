@@ -40,4 +40,136 @@
         (local.set $probs (i32.add (local.get $probs) (local.get $row)))
         (local.set $out (i32.add (local.get $out) (local.get $row)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $pixel)))))
+        (br $pixel))))
+
+  ;; Batch norm (batchNormTraining.ts), channels last with c channels, c a multiple of 4. Each loop runs channel pair
+  ;; by channel pair over the pixels in order, in float64 lanes where the JavaScript loops compute in float64, so
+  ;; every sum is the same sum in the same order.
+
+  ;; out (f64, 2c): out[k] = sum over pixels of x[i, k], out[c + k] = sum of x[i, k]^2.
+  (func (export "bnSums") (param $x i32) (param $pixels i32) (param $c i32) (param $out i32)
+    (local $k i32) (local $i i32) (local $p i32) (local $stride i32) (local $v v128) (local $sum v128) (local $sq v128)
+    (local.set $stride (i32.shl (local.get $c) (i32.const 2)))
+    (block $channelsDone
+      (loop $channels
+        (br_if $channelsDone (i32.ge_u (local.get $k) (local.get $c)))
+        (local.set $sum (v128.const i64x2 0 0))
+        (local.set $sq (v128.const i64x2 0 0))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $pixelsDone
+          (loop $pixels
+            (br_if $pixelsDone (i32.ge_u (local.get $i) (local.get $pixels)))
+            (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+            (local.set $sum (f64x2.add (local.get $sum) (local.get $v)))
+            (local.set $sq (f64x2.add (local.get $sq) (f64x2.mul (local.get $v) (local.get $v))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $pixels)))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))) (local.get $sum))
+        (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $c) (local.get $k)) (i32.const 3))) (local.get $sq))
+        (local.set $k (i32.add (local.get $k) (i32.const 2)))
+        (br $channels))))
+
+  ;; y[i, k] = min(hi, max(lo, x[i, k] * alpha[k] + beta[k])) in float32; ab (f32, 2c): alpha, then beta.
+  (func (export "bnNormalize") (param $x i32) (param $y i32) (param $ab i32) (param $pixels i32) (param $c i32)
+        (param $lo f32) (param $hi f32)
+    (local $k i32) (local $end i32) (local $lov v128) (local $hiv v128) (local $kb i32)
+    (local.set $lov (f32x4.splat (local.get $lo)))
+    (local.set $hiv (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.mul (local.get $pixels) (local.get $c)) (i32.const 2))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (block $channelsDone
+          (loop $channels
+            (br_if $channelsDone (i32.ge_u (local.get $k) (local.get $c)))
+            (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+            (v128.store (i32.add (local.get $y) (local.get $kb))
+              (f32x4.min (local.get $hiv) (f32x4.max (local.get $lov)
+                (f32x4.add
+                  (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $kb))) (v128.load (i32.add (local.get $ab) (local.get $kb))))
+                  (v128.load (i32.add (local.get $ab) (i32.shl (i32.add (local.get $c) (local.get $k)) (i32.const 2))))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $channels)))
+        (local.set $x (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $y (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 2))))
+        (br $pixel))))
+
+  ;; The backward pass's first loop: g = dy where the activation passed (lo < x * alpha + beta <= hi, in float32; all
+  ;; of dy when gated is 0), written to dx, and out (f64, 2c): out[k] = sum of g, out[c + k] = sum of g * (x - mean[k]).
+  (func (export "bnGradSums") (param $dy i32) (param $x i32) (param $dx i32) (param $ab i32) (param $mean i32)
+        (param $pixels i32) (param $c i32) (param $lo f32) (param $hi f32) (param $gated i32) (param $out i32)
+    (local $k i32) (local $i i32) (local $off i32) (local $stride i32) (local $a v128) (local $b v128) (local $m v128)
+    (local $xv v128) (local $g v128) (local $z v128) (local $lov v128) (local $hiv v128) (local $sumG v128) (local $sumGx v128)
+    (local $g64 v128)
+    (local.set $stride (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $lov (f32x4.splat (local.get $lo)))
+    (local.set $hiv (f32x4.splat (local.get $hi)))
+    (block $channelsDone
+      (loop $channels
+        (br_if $channelsDone (i32.ge_u (local.get $k) (local.get $c)))
+        (local.set $a (v128.load64_zero (i32.add (local.get $ab) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $b (v128.load64_zero (i32.add (local.get $ab) (i32.shl (i32.add (local.get $c) (local.get $k)) (i32.const 2)))))
+        (local.set $m (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $mean) (i32.shl (local.get $k) (i32.const 2))))))
+        (local.set $sumG (v128.const i64x2 0 0))
+        (local.set $sumGx (v128.const i64x2 0 0))
+        (local.set $off (i32.shl (local.get $k) (i32.const 2)))
+        (local.set $i (i32.const 0))
+        (block $pixelsDone
+          (loop $pixels
+            (br_if $pixelsDone (i32.ge_u (local.get $i) (local.get $pixels)))
+            (local.set $xv (v128.load64_zero (i32.add (local.get $x) (local.get $off))))
+            (local.set $g (v128.load64_zero (i32.add (local.get $dy) (local.get $off))))
+            (if (local.get $gated)
+              (then
+                (local.set $z (f32x4.add (f32x4.mul (local.get $xv) (local.get $a)) (local.get $b)))
+                (local.set $g (v128.and (local.get $g)
+                  (v128.and (f32x4.gt (local.get $z) (local.get $lov)) (f32x4.le (local.get $z) (local.get $hiv)))))))
+            (v128.store64_lane 0 (i32.add (local.get $dx) (local.get $off)) (local.get $g))
+            (local.set $g64 (f64x2.promote_low_f32x4 (local.get $g)))
+            (local.set $sumG (f64x2.add (local.get $sumG) (local.get $g64)))
+            (local.set $sumGx (f64x2.add (local.get $sumGx)
+              (f64x2.mul (local.get $g64) (f64x2.sub (f64x2.promote_low_f32x4 (local.get $xv)) (local.get $m)))))
+            (local.set $off (i32.add (local.get $off) (local.get $stride)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $pixels)))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))) (local.get $sumG))
+        (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $c) (local.get $k)) (i32.const 3))) (local.get $sumGx))
+        (local.set $k (i32.add (local.get $k) (i32.const 2)))
+        (br $channels))))
+
+  ;; The backward pass's second loop, in float64: dx = slope * (dx - meanG - (x - mean) * rstd * meanGxhat), stored as
+  ;; float32; st (f64, 5c): mean, rstd, slope, meanG, meanGxhat per channel.
+  (func (export "bnGradApply") (param $x i32) (param $dx i32) (param $st i32) (param $pixels i32) (param $c i32)
+        (local $k i32) (local $i i32) (local $off i32) (local $stride i32) (local $c8 i32) (local $q i32)
+        (local $m v128) (local $r v128) (local $slope v128) (local $mg v128) (local $mgx v128) (local $xhat v128)
+    (local.set $stride (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $c8 (i32.shl (local.get $c) (i32.const 3)))
+    (block $channelsDone
+      (loop $channels
+        (br_if $channelsDone (i32.ge_u (local.get $k) (local.get $c)))
+        (local.set $q (i32.add (local.get $st) (i32.shl (local.get $k) (i32.const 3))))
+        (local.set $m (v128.load (local.get $q)))
+        (local.set $r (v128.load (i32.add (local.get $q) (local.get $c8))))
+        (local.set $slope (v128.load (i32.add (local.get $q) (i32.shl (local.get $c8) (i32.const 1)))))
+        (local.set $mg (v128.load (i32.add (local.get $q) (i32.mul (local.get $c8) (i32.const 3)))))
+        (local.set $mgx (v128.load (i32.add (local.get $q) (i32.shl (local.get $c8) (i32.const 2)))))
+        (local.set $off (i32.shl (local.get $k) (i32.const 2)))
+        (local.set $i (i32.const 0))
+        (block $pixelsDone
+          (loop $pixels
+            (br_if $pixelsDone (i32.ge_u (local.get $i) (local.get $pixels)))
+            (local.set $xhat (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $off)))) (local.get $m)) (local.get $r)))
+            (v128.store64_lane 0 (i32.add (local.get $dx) (local.get $off))
+              (f32x4.demote_f64x2_zero (f64x2.mul (local.get $slope)
+                (f64x2.sub
+                  (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dx) (local.get $off)))) (local.get $mg))
+                  (f64x2.mul (local.get $xhat) (local.get $mgx))))))
+            (local.set $off (i32.add (local.get $off) (local.get $stride)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $pixels)))
+        (local.set $k (i32.add (local.get $k) (i32.const 2)))
+        (br $channels))))
+)
