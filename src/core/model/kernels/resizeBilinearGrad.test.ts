@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stockKernelFunc } from './index';
 import { cpuResizeBilinearGradConfig } from './resizeBilinearGrad';
 import { on, randomValues, relDiff, setupBackends } from './testUtil';
+import { simdKernels, simdOptions } from './simd';
 
 // Tolerance: max |got - reference| <= 1e-5 * max(1, max |reference|) against the naive gradient and the
 // cpu reference; wasm's stock kernel (kept for halfPixelCenters=false) to 1e-4.
@@ -97,6 +98,44 @@ describe('ResizeBilinearGrad', () => {
     const [wasm] = await on('wasm', grad(c, 3));
     expect(relDiff(cpu!, naive!)).toBeLessThan(TOL);
     expect(relDiff(wasm!, naive!)).toBeLessThan(c.halfPixelCenters ? TOL : 1e-4);
+  });
+
+  it('computes the same bits with the wasm SIMD kernel as with the JavaScript loop', async () => {
+    expect(simdKernels(tf.findBackend('wasm')!), 'the wasm SIMD kernels load').not.toBeNull();
+    const cases: Case[] = [
+      { x: [2, 4, 8, 19], size: [32, 64], alignCorners: false, halfPixelCenters: true }, // the network's x8, 19 classes
+      { x: [2, 7, 5, 3], size: [15, 11], alignCorners: false, halfPixelCenters: true }, // odd channel count
+      { x: [1, 5, 6, 1], size: [10, 12], alignCorners: true, halfPixelCenters: true },
+      { x: [1, 9, 12, 4], size: [4, 5], alignCorners: false, halfPixelCenters: true }, // downsampling
+    ];
+    for (const c of cases) {
+      simdOptions.enabled = false;
+      const [js] = await on('wasm', grad(c, 5));
+      simdOptions.enabled = true;
+      const [simd] = await on('wasm', grad(c, 5));
+      expect(simd, name(c)).toEqual(js);
+      expect(js!.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
+  it("computes tfjs-backend-wasm's own kernel's bits with the SIMD kernel where halfPixelCenters is false", async () => {
+    const stock = stockKernelFunc('ResizeBilinearGrad', 'wasm')!;
+    const cases: Case[] = [
+      ...CASES.filter((c) => !c.halfPixelCenters),
+      { x: [2, 16, 32, 19], size: [128, 256], alignCorners: false, halfPixelCenters: false }, // the network's x8
+      { x: [1, 5, 6, 1], size: [10, 12], alignCorners: true, halfPixelCenters: false },
+    ];
+    for (const c of cases) {
+      const [simd] = await on('wasm', grad(c, 9));
+      const [ref] = await on('wasm', () => {
+        const images = tf.tensor4d(randomValues(c.x.reduce((a, b) => a * b, 1), 9), c.x);
+        const dyShape: Shape4 = [c.x[0], c.size[0], c.size[1], c.x[3]];
+        const dy = tf.tensor4d(randomValues(dyShape.reduce((a, b) => a * b, 1), 10), dyShape);
+        const info = stock({ inputs: { images, dy }, backend: tf.backend(), attrs: { alignCorners: c.alignCorners, halfPixelCenters: false } }) as tf.TensorInfo;
+        return tf.engine().makeTensorFromTensorInfo(info);
+      });
+      expect(simd, name(c)).toEqual(ref);
+    }
   });
 
   it('tf.grads through a non-square x2/x4 upsampling agree on cpu and wasm', async () => {

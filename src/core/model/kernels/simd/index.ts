@@ -26,6 +26,10 @@ export interface SimdKernels {
   bnNormalize(x: number, y: number, ab: number, pixels: number, c: number, lo: number, hi: number): void;
   bnGradSums(dy: number, x: number, dx: number, ab: number, mean: number, pixels: number, c: number, lo: number, hi: number, gated: number, out: number): void;
   bnGradApply(x: number, dx: number, st: number, pixels: number, c: number): void;
+  /** ResizeBilinearGrad into a zeroed out, with the interpolation taps laid out as kernels.wat says. */
+  resizeBilinearGrad(dy: number, out: number, taps: number, batch: number, inH: number, inW: number, outH: number, outW: number, depth: number): void;
+  /** The same with tfjs-backend-wasm's own kernel's arithmetic (halfPixelCenters false). */
+  resizeBilinearGradStock(dy: number, out: number, taps: number, batch: number, inH: number, inW: number, outH: number, outW: number, depth: number): void;
 }
 
 /** Off for comparisons in tests and benches. */
@@ -70,5 +74,7 @@ function instantiate(backend: WasmBackendInternals): SimdKernels | null {
     bnNormalize: exports['bnNormalize'] as SimdKernels['bnNormalize'],
     bnGradSums: exports['bnGradSums'] as SimdKernels['bnGradSums'],
     bnGradApply: exports['bnGradApply'] as SimdKernels['bnGradApply'],
+    resizeBilinearGrad: exports['resizeBilinearGrad'] as SimdKernels['resizeBilinearGrad'],
+    resizeBilinearGradStock: exports['resizeBilinearGradStock'] as SimdKernels['resizeBilinearGradStock'],
   };
 }

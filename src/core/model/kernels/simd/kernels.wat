@@ -172,4 +172,180 @@
             (br $pixels)))
         (local.set $k (i32.add (local.get $k) (i32.const 2)))
         (br $channels))))
+
+  ;; ResizeBilinearGrad (resizeBilinearGrad.ts), NHWC: every dy pixel adds g * weight to its four source pixels, in
+  ;; the order of resizeBilinearGradInto and in float64 as it computes (g * weight, then + out, rounded to float32 on
+  ;; store), two channels per lane pair. out must be zero. taps: rows' frac (f64, outH), columns' frac (f64, outW),
+  ;; then rows' lo, rows' hi (i32, outH), columns' lo, columns' hi (i32, outW).
+  (func (export "resizeBilinearGrad") (param $dy i32) (param $out i32) (param $taps i32) (param $batch i32)
+        (param $inH i32) (param $inW i32) (param $outH i32) (param $outW i32) (param $depth i32)
+    (local $b i32) (local $r i32) (local $c i32) (local $d i32) (local $rowStride i32) (local $bOff i32)
+    (local $colFrac i32) (local $rowLo i32) (local $rowHi i32) (local $colLo i32) (local $colHi i32)
+    (local $top i32) (local $bottom i32) (local $left i32) (local $right i32) (local $rf f64) (local $cf f64)
+    (local $tl f64) (local $tr f64) (local $bl f64) (local $br f64) (local $g v128) (local $gs f64) (local $pairs i32)
+    (local $i00 i32) (local $i01 i32) (local $i10 i32) (local $i11 i32) (local $p i32)
+    (local.set $rowStride (i32.mul (local.get $inW) (local.get $depth)))
+    (local.set $colFrac (i32.add (local.get $taps) (i32.shl (local.get $outH) (i32.const 3))))
+    (local.set $rowLo (i32.add (local.get $colFrac) (i32.shl (local.get $outW) (i32.const 3))))
+    (local.set $rowHi (i32.add (local.get $rowLo) (i32.shl (local.get $outH) (i32.const 2))))
+    (local.set $colLo (i32.add (local.get $rowHi) (i32.shl (local.get $outH) (i32.const 2))))
+    (local.set $colHi (i32.add (local.get $colLo) (i32.shl (local.get $outW) (i32.const 2))))
+    (local.set $pairs (i32.and (local.get $depth) (i32.const -2)))
+    (block $batchDone
+      (loop $batchLoop
+        (br_if $batchDone (i32.ge_u (local.get $b) (local.get $batch)))
+        (local.set $bOff (i32.mul (i32.mul (local.get $b) (local.get $inH)) (local.get $rowStride)))
+        (local.set $r (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $outH)))
+            (local.set $top (i32.add (local.get $bOff) (i32.mul (i32.load (i32.add (local.get $rowLo) (i32.shl (local.get $r) (i32.const 2)))) (local.get $rowStride))))
+            (local.set $bottom (i32.add (local.get $bOff) (i32.mul (i32.load (i32.add (local.get $rowHi) (i32.shl (local.get $r) (i32.const 2)))) (local.get $rowStride))))
+            (local.set $rf (f64.load (i32.add (local.get $taps) (i32.shl (local.get $r) (i32.const 3)))))
+            (local.set $c (i32.const 0))
+            (block $colsDone
+              (loop $cols
+                (br_if $colsDone (i32.ge_u (local.get $c) (local.get $outW)))
+                (local.set $cf (f64.load (i32.add (local.get $colFrac) (i32.shl (local.get $c) (i32.const 3)))))
+                (local.set $left (i32.mul (i32.load (i32.add (local.get $colLo) (i32.shl (local.get $c) (i32.const 2)))) (local.get $depth)))
+                (local.set $right (i32.mul (i32.load (i32.add (local.get $colHi) (i32.shl (local.get $c) (i32.const 2)))) (local.get $depth)))
+                (local.set $tl (f64.mul (f64.sub (f64.const 1) (local.get $rf)) (f64.sub (f64.const 1) (local.get $cf))))
+                (local.set $tr (f64.mul (f64.sub (f64.const 1) (local.get $rf)) (local.get $cf)))
+                (local.set $bl (f64.mul (local.get $rf) (f64.sub (f64.const 1) (local.get $cf))))
+                (local.set $br (f64.mul (local.get $rf) (local.get $cf)))
+                ;; byte addresses of the four corners' channel 0
+                (local.set $i00 (i32.add (local.get $out) (i32.shl (i32.add (local.get $top) (local.get $left)) (i32.const 2))))
+                (local.set $i01 (i32.add (local.get $out) (i32.shl (i32.add (local.get $top) (local.get $right)) (i32.const 2))))
+                (local.set $i10 (i32.add (local.get $out) (i32.shl (i32.add (local.get $bottom) (local.get $left)) (i32.const 2))))
+                (local.set $i11 (i32.add (local.get $out) (i32.shl (i32.add (local.get $bottom) (local.get $right)) (i32.const 2))))
+                (local.set $d (i32.const 0))
+                (block $pairsDone
+                  (loop $pairLoop
+                    (br_if $pairsDone (i32.ge_u (local.get $d) (local.get $pairs)))
+                    (local.set $g (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $dy))))
+                    (local.set $p (i32.add (local.get $i00) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.add
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (f64x2.mul (local.get $g) (f64x2.splat (local.get $tl))))))
+                    (local.set $p (i32.add (local.get $i01) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.add
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (f64x2.mul (local.get $g) (f64x2.splat (local.get $tr))))))
+                    (local.set $p (i32.add (local.get $i10) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.add
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (f64x2.mul (local.get $g) (f64x2.splat (local.get $bl))))))
+                    (local.set $p (i32.add (local.get $i11) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.add
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (f64x2.mul (local.get $g) (f64x2.splat (local.get $br))))))
+                    (local.set $dy (i32.add (local.get $dy) (i32.const 8)))
+                    (local.set $d (i32.add (local.get $d) (i32.const 2)))
+                    (br $pairLoop)))
+                (if (i32.lt_u (local.get $d) (local.get $depth))
+                  (then
+                    (local.set $gs (f64.promote_f32 (f32.load (local.get $dy))))
+                    (local.set $p (i32.add (local.get $i00) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $gs) (local.get $tl)))))
+                    (local.set $p (i32.add (local.get $i01) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $gs) (local.get $tr)))))
+                    (local.set $p (i32.add (local.get $i10) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $gs) (local.get $bl)))))
+                    (local.set $p (i32.add (local.get $i11) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $gs) (local.get $br)))))
+                    (local.set $dy (i32.add (local.get $dy) (i32.const 4)))))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $cols)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rows)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $batchLoop))))
+
+  ;; ResizeBilinearGrad with halfPixelCenters false, computing what tfjs-backend-wasm's own kernel computes (and so
+  ;; the same bits): with val = dy, rl and cl the row and column fractions (float32 values) and out float32,
+  ;;   out00 += (val * (1 - rl)) * (1 - cl)   in float64;   out01 += (val * (1 - rl)) * cl   in float64;
+  ;;   out10 += (val * rl in float32) * (1 - cl)   in float64;   out11 += (val * rl) * cl   in float32.
+  ;; taps as for resizeBilinearGrad.
+  (func (export "resizeBilinearGradStock") (param $dy i32) (param $out i32) (param $taps i32) (param $batch i32)
+        (param $inH i32) (param $inW i32) (param $outH i32) (param $outW i32) (param $depth i32)
+    (local $b i32) (local $r i32) (local $c i32) (local $d i32) (local $rowStride i32) (local $bOff i32)
+    (local $colFrac i32) (local $rowLo i32) (local $rowHi i32) (local $colLo i32) (local $colHi i32)
+    (local $top i32) (local $bottom i32) (local $left i32) (local $right i32)
+    (local $rf f64) (local $cf f64) (local $a f64) (local $bb f64) (local $rf32 f32) (local $cf32 f32)
+    (local $v32 v128) (local $v64 v128) (local $va v128) (local $p10 v128) (local $pairs i32)
+    (local $sv f32) (local $sa f64) (local $sp f32)
+    (local $i00 i32) (local $i01 i32) (local $i10 i32) (local $i11 i32) (local $p i32)
+    (local.set $rowStride (i32.mul (local.get $inW) (local.get $depth)))
+    (local.set $colFrac (i32.add (local.get $taps) (i32.shl (local.get $outH) (i32.const 3))))
+    (local.set $rowLo (i32.add (local.get $colFrac) (i32.shl (local.get $outW) (i32.const 3))))
+    (local.set $rowHi (i32.add (local.get $rowLo) (i32.shl (local.get $outH) (i32.const 2))))
+    (local.set $colLo (i32.add (local.get $rowHi) (i32.shl (local.get $outH) (i32.const 2))))
+    (local.set $colHi (i32.add (local.get $colLo) (i32.shl (local.get $outW) (i32.const 2))))
+    (local.set $pairs (i32.and (local.get $depth) (i32.const -2)))
+    (block $batchDone
+      (loop $batchLoop
+        (br_if $batchDone (i32.ge_u (local.get $b) (local.get $batch)))
+        (local.set $bOff (i32.mul (i32.mul (local.get $b) (local.get $inH)) (local.get $rowStride)))
+        (local.set $r (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $outH)))
+            (local.set $top (i32.add (local.get $bOff) (i32.mul (i32.load (i32.add (local.get $rowLo) (i32.shl (local.get $r) (i32.const 2)))) (local.get $rowStride))))
+            (local.set $bottom (i32.add (local.get $bOff) (i32.mul (i32.load (i32.add (local.get $rowHi) (i32.shl (local.get $r) (i32.const 2)))) (local.get $rowStride))))
+            (local.set $rf (f64.load (i32.add (local.get $taps) (i32.shl (local.get $r) (i32.const 3)))))
+            (local.set $rf32 (f32.demote_f64 (local.get $rf)))
+            (local.set $a (f64.sub (f64.const 1) (local.get $rf)))
+            (local.set $c (i32.const 0))
+            (block $colsDone
+              (loop $cols
+                (br_if $colsDone (i32.ge_u (local.get $c) (local.get $outW)))
+                (local.set $cf (f64.load (i32.add (local.get $colFrac) (i32.shl (local.get $c) (i32.const 3)))))
+                (local.set $cf32 (f32.demote_f64 (local.get $cf)))
+                (local.set $bb (f64.sub (f64.const 1) (local.get $cf)))
+                (local.set $left (i32.mul (i32.load (i32.add (local.get $colLo) (i32.shl (local.get $c) (i32.const 2)))) (local.get $depth)))
+                (local.set $right (i32.mul (i32.load (i32.add (local.get $colHi) (i32.shl (local.get $c) (i32.const 2)))) (local.get $depth)))
+                (local.set $i00 (i32.add (local.get $out) (i32.shl (i32.add (local.get $top) (local.get $left)) (i32.const 2))))
+                (local.set $i01 (i32.add (local.get $out) (i32.shl (i32.add (local.get $top) (local.get $right)) (i32.const 2))))
+                (local.set $i10 (i32.add (local.get $out) (i32.shl (i32.add (local.get $bottom) (local.get $left)) (i32.const 2))))
+                (local.set $i11 (i32.add (local.get $out) (i32.shl (i32.add (local.get $bottom) (local.get $right)) (i32.const 2))))
+                (local.set $d (i32.const 0))
+                (block $pairsDone
+                  (loop $pairLoop
+                    (br_if $pairsDone (i32.ge_u (local.get $d) (local.get $pairs)))
+                    (local.set $v32 (v128.load64_zero (local.get $dy)))
+                    (local.set $v64 (f64x2.promote_low_f32x4 (local.get $v32)))
+                    (local.set $va (f64x2.mul (local.get $v64) (f64x2.splat (local.get $a))))
+                    (local.set $p10 (f32x4.mul (local.get $v32) (f32x4.splat (local.get $rf32))))
+                    (local.set $p (i32.add (local.get $i00) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.add
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (f64x2.mul (local.get $va) (f64x2.splat (local.get $bb))))))
+                    (local.set $p (i32.add (local.get $i01) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.add
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (f64x2.mul (local.get $va) (f64x2.splat (local.get $cf))))))
+                    (local.set $p (i32.add (local.get $i10) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.add
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p)))
+                      (f64x2.mul (f64x2.promote_low_f32x4 (local.get $p10)) (f64x2.splat (local.get $bb))))))
+                    (local.set $p (i32.add (local.get $i11) (i32.shl (local.get $d) (i32.const 2))))
+                    (v128.store64_lane 0 (local.get $p) (f32x4.add (v128.load64_zero (local.get $p))
+                      (f32x4.mul (local.get $p10) (f32x4.splat (local.get $cf32)))))
+                    (local.set $dy (i32.add (local.get $dy) (i32.const 8)))
+                    (local.set $d (i32.add (local.get $d) (i32.const 2)))
+                    (br $pairLoop)))
+                (if (i32.lt_u (local.get $d) (local.get $depth))
+                  (then
+                    (local.set $sv (f32.load (local.get $dy)))
+                    (local.set $sa (f64.mul (f64.promote_f32 (local.get $sv)) (local.get $a)))
+                    (local.set $sp (f32.mul (local.get $sv) (local.get $rf32)))
+                    (local.set $p (i32.add (local.get $i00) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $sa) (local.get $bb)))))
+                    (local.set $p (i32.add (local.get $i01) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (local.get $sa) (local.get $cf)))))
+                    (local.set $p (i32.add (local.get $i10) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $p))) (f64.mul (f64.promote_f32 (local.get $sp)) (local.get $bb)))))
+                    (local.set $p (i32.add (local.get $i11) (i32.shl (local.get $d) (i32.const 2))))
+                    (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.mul (local.get $sp) (local.get $cf32))))
+                    (local.set $dy (i32.add (local.get $dy) (i32.const 4)))))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $cols)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rows)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $batchLoop))))
 )
