@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { conv2dBackpropFilterOptions } from './conv2dBackpropFilter';
 import { CONV_CASES, caseName, type ConvCase } from './convCases';
 import { on, randomValues, relDiff, setupBackends } from './testUtil';
+import { simdKernels, simdOptions } from './simd';
 
 // Tolerance: max |wasm - cpu| <= 1e-4 * max(1, max |cpu|) (float32 sums over up to ~800 products).
 const TOL = 1e-4;
@@ -64,6 +65,18 @@ describe('wasm Conv2DBackpropFilter', () => {
       }
     } finally {
       Object.assign(conv2dBackpropFilterOptions, saved);
+    }
+  });
+
+  it('copies strided im2col rows with the wasm SIMD kernel to the bit of the JavaScript loop', async () => {
+    expect(simdKernels(tf.findBackend('wasm')!), 'the wasm SIMD kernels load').not.toBeNull();
+    const strided = [...CONV_CASES.filter((k) => k.strides === 2), { x: [2, 17, 23, 5], k: 3, cout: 4, strides: 3, pad: 'same' } as ConvCase];
+    for (const c of strided) {
+      simdOptions.enabled = false;
+      const [js] = await on('wasm', filterGrad(c, 3));
+      simdOptions.enabled = true;
+      const [simd] = await on('wasm', filterGrad(c, 3));
+      expect(simd, caseName(c)).toEqual(js);
     }
   });
 

@@ -8,6 +8,7 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelRunner, type WasmBackendLike } from './util';
+import { simdKernels } from './simd';
 
 /**
  * Chunking of P^T: about maxPatchFloats floats (1 MiB; smaller chunks stay in cache and measured faster than one
@@ -76,6 +77,7 @@ export function conv2dBackpropFilterWasm(
   }
   const dyRows = n * oh; // chunk over (n, y) output rows
   const rowsPerChunk = outputRowsPerChunk(rows, ow, dyRows);
+  const simd = sw > 1 ? simdKernels(backend) : null;
   const chunks = Math.ceil(dyRows / rowsPerChunk);
   const acc = chunks > 1 ? new Float32Array(rows * cout) : null;
   let result: TensorInfo | null = null;
@@ -94,6 +96,8 @@ export function conv2dBackpropFilterWasm(
     // Views are taken after every allocation (a heap growth detaches older views).
     const xv = backend.typedArrayFromHeap(xt);
     const pv = backend.typedArrayFromHeap(pT);
+    const xAt = simd?.offset(xt) ?? 0;
+    const pAt = simd?.offset(pT) ?? 0;
     if (chunks > 1) {
       const dyv = backend.typedArrayFromHeap(dy);
       backend.typedArrayFromHeap(dyChunk).set(dyv.subarray(rowBegin * ow * cout, rowEnd * ow * cout));
@@ -117,6 +121,8 @@ export function conv2dBackpropFilterWasm(
               const src = chanBase + (b * h + srcY) * w + srcX0;
               if (sw === 1) {
                 pv.set(xv.subarray(src, src + (xb - xa)), dst + xa);
+              } else if (simd) {
+                simd.copyStrided(xAt + src * 4, pAt + (dst + xa) * 4, xb - xa, sw);
               } else {
                 for (let i = 0, s = src, d = dst + xa; i < xb - xa; i++, s += sw, d++) pv[d] = xv[s]!;
               }

@@ -30,6 +30,8 @@ export interface SimdKernels {
   resizeBilinearGrad(dy: number, out: number, taps: number, batch: number, inH: number, inW: number, outH: number, outW: number, depth: number): void;
   /** The same with tfjs-backend-wasm's own kernel's arithmetic (halfPixelCenters false). */
   resizeBilinearGradStock(dy: number, out: number, taps: number, batch: number, inH: number, inW: number, outH: number, outW: number, depth: number): void;
+  /** dst[i] = src[i * stride] for i < count, float32 (byte addresses). */
+  copyStrided(src: number, dst: number, count: number, stride: number): void;
 }
 
 /** Off for comparisons in tests and benches. */
@@ -76,5 +78,6 @@ function instantiate(backend: WasmBackendInternals): SimdKernels | null {
     bnGradApply: exports['bnGradApply'] as SimdKernels['bnGradApply'],
     resizeBilinearGrad: exports['resizeBilinearGrad'] as SimdKernels['resizeBilinearGrad'],
     resizeBilinearGradStock: exports['resizeBilinearGradStock'] as SimdKernels['resizeBilinearGradStock'],
+    copyStrided: exports['copyStrided'] as SimdKernels['copyStrided'],
   };
 }

@@ -348,4 +348,30 @@
             (br $rows)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $batchLoop))))
+
+  ;; dst[i] = src[i * stride] for i < count, float32 (the filter gradient's im2col rows at stride 2 and more).
+  (func (export "copyStrided") (param $src i32) (param $dst i32) (param $count i32) (param $stride i32)
+    (local $i i32) (local $step i32)
+    (if (i32.eq (local.get $stride) (i32.const 2))
+      (then
+        ;; Four at a time from eight loaded floats; stops while a whole eight lie inside the source row.
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.gt_u (i32.add (local.get $i) (i32.const 5)) (local.get $count)))
+            (v128.store (local.get $dst)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (v128.load (local.get $src)) (v128.load offset=16 (local.get $src))))
+            (local.set $src (i32.add (local.get $src) (i32.const 32)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $vec)))))
+    (local.set $step (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $scalar
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (f32.store (local.get $dst) (f32.load (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (local.get $step)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scalar))))
 )
