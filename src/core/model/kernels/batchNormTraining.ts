@@ -48,6 +48,13 @@ function slopes(scale: Float32Array, offset: Float32Array, mean: Float32Array, v
   return { rstd, alpha, beta };
 }
 
+/** Channel k's mean and biased variance from its float64 sum and sum of squares over n values. */
+function setMoments(mean: Float32Array, variance: Float32Array, k: number, sum: number, sumSq: number, n: number): void {
+  const m = sum / n;
+  mean[k] = m;
+  variance[k] = Math.max(0, sumSq / n - m * m);
+}
+
 /** y = act((x - mean) * scale / sqrt(var + eps) + offset), with mean and (biased) variance of x per channel. */
 export function batchNormTrainingForward(
   x: Float32Array, scale: Float32Array, offset: Float32Array, attrs: Attrs,
@@ -68,9 +75,7 @@ export function batchNormTrainingForward(
       sum += v;
       sumSq += v * v;
     }
-    const m = sum / n;
-    mean[k] = m;
-    variance[k] = Math.max(0, sumSq / n - m * m);
+    setMoments(mean, variance, k, sum, sumSq, n);
   }
   const { alpha, beta } = slopes(scale, offset, mean, variance, attrs.epsilon);
   const { lo, hi } = bounds(attrs.activation);
@@ -157,11 +162,7 @@ function forwardSimd(backend: KernelBackend, s: Storage, x: TensorInfo, scale: T
     simd.bnSums(simd.offset(x), pixels, c, simd.offset(scratch));
     const mean = s.view(meanInfo);
     const variance = s.view(varianceInfo);
-    for (let k = 0; k < c; k++) {
-      const m = sums[k]! / pixels;
-      mean[k] = m;
-      variance[k] = Math.max(0, sums[c + k]! / pixels - m * m);
-    }
+    for (let k = 0; k < c; k++) setMoments(mean, variance, k, sums[k]!, sums[c + k]!, pixels);
     const { alpha, beta } = slopes(s.view(scale), s.view(offset), mean, variance, attrs.epsilon);
     const ab = s.view(scratch);
     ab.set(alpha, 0);

@@ -63,12 +63,13 @@ export function conv2dBackpropFilterWasm(
     x1[kw] = Math.max(x0[kw]!, Math.min(ow, Math.floor((w - 1 - kw + pl) / sw) + 1));
   }
 
-  if (sh === 1 && sw === 1 && conv2dBackpropFilterOptions.strideOne === 'grid' && !(fh === 1 && fw === 1 && oh === h && ow === w && pt === 0 && pl === 0)) {
+  const oneByOne = fh === 1 && fw === 1 && sh === 1 && sw === 1 && oh === h && ow === w && pt === 0 && pl === 0;
+  if (sh === 1 && sw === 1 && conv2dBackpropFilterOptions.strideOne === 'grid' && !oneByOne) {
     strideOneFilterGrad(r, x, dy, out, { n, h, w, cin, oh, ow, cout, fh, fw, pt, pl });
     return out;
   }
   const xt = r.transpose(x, [3, 0, 1, 2]); // [Cin, N, H, W]
-  if (fh === 1 && fw === 1 && sh === 1 && sw === 1 && oh === h && ow === w && pt === 0 && pl === 0) {
+  if (oneByOne) {
     // 1x1, stride 1: P^T is x^T itself.
     const prod = r.run('BatchMatMul', { a: r.reshape(xt, [1, cin, n * h * w]), b: r.reshape(dy, [1, n * oh * ow, cout]) },
       { transposeA: false, transposeB: false });
